@@ -1,0 +1,3 @@
+from lettr_cli.cli.main import main
+
+main()

@@ -1,0 +1,69 @@
+"""The `lettr` command: the root options and every command group."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from lettr_cli import __version__
+from lettr_cli.cli import config as config_commands
+from lettr_cli.cli import demo as demo_command
+from lettr_cli.cli import store as store_commands
+from lettr_cli.cli.command import LettrTyper
+from lettr_cli.cli.runtime import Runtime
+from lettr_cli.errors import EXIT_SIGTERM
+
+app = LettrTyper(
+    name="lettr",
+    help="Marketing email campaigns from the command line: audience, campaigns, sending, tracking.",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"lettr {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="LETTR_DB",
+            help="The store: a file path or a sqlite:/// URL (default: $LETTR_HOME/lettr.db).",
+            show_envvar=True,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Marketing email campaigns from the command line."""
+    state = Runtime(db=db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+app.command("init")(store_commands.init)
+app.add_typer(config_commands.app, name="config")
+app.add_typer(store_commands.app, name="store")
+app.command("demo")(demo_command.demo)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(EXIT_SIGTERM)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
+    app(prog_name="lettr")

@@ -1,0 +1,83 @@
+"""Writing to people and to scripts: data on stdout, everything else on stderr.
+
+User-supplied text is never read as Rich markup: consoles are made with markup off, and styled
+output is built from ``rich.text.Text`` pieces.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from lettr_cli.errors import ConfirmationRequired
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+@cache
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # No file given: Rich writes to whatever sys.stdout is at the time.
+    return Console(markup=False, highlight=False, emoji=False)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def emit_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def emit_line(text: str) -> None:
+    """Write one line of data on stdout, as is."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def show(renderable: RenderableType) -> None:
+    """Render a Rich object (a table) on stdout."""
+    stdout_console().print(renderable)
+
+
+def say(message: str) -> None:
+    """A message for the person at the terminal: stderr, plain text."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    say(f"Warning: {message}")
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Go on only with ``--yes`` or a "y" typed at a terminal; otherwise refuse.
+
+    Without a terminal and without ``--yes`` this raises ``confirmation_required``. Ctrl-C at the
+    prompt interrupts (exit 130) like anywhere else.
+    """
+    if yes:
+        return
+    if not stdin_is_terminal():
+        raise ConfirmationRequired(f"{question} Pass --yes to confirm without a terminal.")
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in {"y", "yes"}:
+        raise ConfirmationRequired("Not confirmed; nothing was changed.")

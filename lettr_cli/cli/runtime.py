@@ -1,0 +1,61 @@
+"""What every command shares: the store location and the open workspace, opened on first use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from lettr_cli.store import STORE_FILENAME, parse_location
+from lettr_cli.workspace import Workspace
+
+
+def lettr_home(environ: Mapping[str, str]) -> Path:
+    """``$LETTR_HOME``, else the platform's per-user data folder."""
+    configured = environ.get("LETTR_HOME")
+    if configured:
+        return Path(configured).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("lettr", appauthor=False))
+
+
+@dataclass
+class Runtime:
+    db: str | None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _workspace: Workspace | None = None
+
+    @property
+    def home(self) -> Path:
+        return lettr_home(self.environ)
+
+    @property
+    def store_path(self) -> Path:
+        if self.db:
+            return parse_location(self.db)
+        return self.home / STORE_FILENAME
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace.open(self.store_path, home=self.home, environ=self.environ)
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    found = ctx.find_root().obj
+    assert isinstance(found, Runtime), "the root callback sets the runtime"
+    return found
+
+
+def workspace(ctx: typer.Context) -> Workspace:
+    """The open workspace (store and configuration) for this invocation."""
+    return runtime(ctx).workspace()

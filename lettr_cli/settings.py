@@ -1,0 +1,374 @@
+"""Configuration keys: defaults, ranges, parsing, and where each value comes from.
+
+A value comes from the environment (``LETTR_<KEY>``, for one process), else the store (shared by
+every process that opens it), else its default (CONTRACT "Configuration"). Secrets never enter the
+store: the SMTP password is read from ``LETTR_SMTP_PASSWORD`` only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from lettr_cli.errors import ValidationError
+
+Value = str | int | float | bool | None
+Source = Literal["default", "store", "env"]
+PASSWORD_ENV = "LETTR_SMTP_PASSWORD"  # noqa: S105 (the name of a variable, not a secret)
+
+PLAN_LIMITS: dict[str, int | None] = {
+    "free": 500,
+    "2000": 2000,
+    "5000": 5000,
+    "10000": 10000,
+    "15000": 15000,
+    "20000": 20000,
+    "30000": 30000,
+    "40000": 40000,
+    "enterprise": None,
+}
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class Invalid(ValueError):
+    """A raw value that does not fit its key; the message says what would."""
+
+
+def _integer(low: int | None = None, high: int | None = None) -> Callable[[str], Value]:
+    def parse(raw: str) -> Value:
+        try:
+            number = int(raw.strip())
+        except ValueError:
+            raise Invalid(f"'{raw}' is not a whole number") from None
+        _check_range(number, low, high)
+        return number
+
+    return parse
+
+
+def _number(low: float | None = None) -> Callable[[str], Value]:
+    def parse(raw: str) -> Value:
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            raise Invalid(f"'{raw}' is not a number") from None
+        if not math.isfinite(number):
+            raise Invalid(f"'{raw}' is not a finite number")
+        _check_range(number, low, None)
+        return int(number) if number.is_integer() else number
+
+    return parse
+
+
+def _check_range(number: float, low: float | None, high: float | None) -> None:
+    if low is not None and high is not None and not low <= number <= high:
+        raise Invalid(f"{number:g} is outside {low:g}–{high:g}")
+    if low is not None and number < low:
+        raise Invalid(f"{number:g} is below the minimum of {low:g}")
+
+
+def _boolean(raw: str) -> Value:
+    word = raw.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise Invalid(f"'{raw}' is not a boolean (true/false, 1/0, yes/no)")
+
+
+def _choice(*choices: str) -> Callable[[str], Value]:
+    def parse(raw: str) -> Value:
+        word = raw.strip().lower()
+        if word not in choices:
+            raise Invalid(f"'{raw}' is not one of: {', '.join(choices)}")
+        return word
+
+    return parse
+
+
+def _text(raw: str) -> Value:
+    if any((ord(ch) < 32 and ch != "\n") or ord(ch) == 127 for ch in raw):
+        raise Invalid("control characters are not allowed")
+    return raw.strip()
+
+
+def _single_line(raw: str) -> Value:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+        raise Invalid("control characters (CR, LF, tabs...) are not allowed")
+    return raw.strip() or None
+
+
+def _hostname(raw: str) -> Value:
+    host = raw.strip().rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise Invalid(f"'{raw}' is not a valid host name") from None
+    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(p) for p in ascii_host.split(".")):
+        raise Invalid(f"'{raw}' is not a valid host name")
+    return host
+
+
+def _domain(raw: str) -> Value:
+    host = _hostname(raw)
+    if not isinstance(host, str) or "." not in host or _is_ip(host):
+        raise Invalid(f"'{raw}' is not a domain name")
+    return host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(
+        ".localhost"
+    ):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(raw: str) -> Value:
+    text = raw.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise Invalid(f"'{raw}' is not an http(s) URL with a host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise Invalid("the base URL takes no query, fragment or credentials")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise Invalid(f"'{raw}' has an invalid port") from None
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise Invalid("http is allowed only for loopback hosts; use https")
+    return text
+
+
+def _address(raw: str) -> Value:
+    text = raw.strip()
+    if not text:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _timezone(raw: str) -> Value:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"'{raw}' is not an IANA time zone (such as Europe/Paris)") from None
+    return name
+
+
+def system_timezone() -> str:
+    """The machine's IANA zone name, UTC when it cannot be told."""
+    try:
+        import tzlocal
+
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # tzlocal raises several kinds on odd systems; UTC is a safe reading
+        return "UTC"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    default: Value | Callable[[], Value]
+    parse: Callable[[str], Value]
+    meaning: str
+
+    @property
+    def env_var(self) -> str:
+        return "LETTR_" + re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+
+    def default_value(self) -> Value:
+        return self.default() if callable(self.default) else self.default
+
+    def check(self, raw: str, origin: str) -> Value:
+        try:
+            return self.parse(raw)
+        except Invalid as exc:
+            raise ValidationError.field(self.name, f"{origin} {self.name}: {exc}") from None
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in (
+        Key("smtp.host", None, _hostname, "the relay's host name"),
+        Key("smtp.port", 587, _integer(1, 65535), "the relay's port"),
+        Key(
+            "smtp.security", "starttls", _choice("starttls", "tls", "none"), "TLS mode to the relay"
+        ),
+        Key("smtp.username", None, _single_line, "AUTH user (password: LETTR_SMTP_PASSWORD)"),
+        Key("smtp.timeout", 60, _integer(1), "seconds per SMTP command"),
+        Key(
+            "smtp.data_timeout", 600, _integer(1), "seconds to wait for the reply to the final dot"
+        ),
+        Key("sending.concurrency", 4, _integer(1, 64), "SMTP connections"),
+        Key("sending.rate", 0, _number(0), "messages per second, 0 = unlimited"),
+        Key(
+            "sending.max_per_connection",
+            100,
+            _integer(1),
+            "messages before a connection is renewed",
+        ),
+        Key(
+            "sending.max_attempts",
+            5,
+            _integer(1, 20),
+            "attempts per recipient on temporary failures",
+        ),
+        Key("sending.retry_base_seconds", 60, _integer(0), "first retry delay, doubling"),
+        Key("sending.retry_max_seconds", 3600, _integer(0), "longest retry delay"),
+        Key("sending.drain_seconds", 10, _integer(0), "grace for in-flight messages on SIGTERM"),
+        Key("sending.paused", False, _boolean, "the emergency brake: nothing new is claimed"),
+        Key("tracking.base_url", "http://127.0.0.1:8025", _base_url, "base of tracked links"),
+        Key("tracking.opens", True, _boolean, "track opens by default"),
+        Key("tracking.clicks", True, _boolean, "track clicks by default"),
+        Key("tracking.machine_open_seconds", 10, _integer(0), "opens this soon are machine opens"),
+        Key("sender.postal_address", "", _text, "postal address in the automatic footer"),
+        Key("sender.unsubscribe_mailto", None, _address, "adds a mailto to List-Unsubscribe"),
+        Key("sender.bounce_domain", None, _domain, "envelope sender's domain (default: From's)"),
+        Key("plan.tier", "free", _choice(*PLAN_LIMITS), "the contact limit"),
+        Key("timezone", system_timezone, _timezone, "zone for naive times and display"),
+        Key(
+            "store.durability", "normal", _choice("normal", "full"), "full also survives power loss"
+        ),
+        Key("store.busy_timeout", 30, _integer(1), "seconds a write waits for another writer"),
+        Key("daemon.interval", 60, _integer(1), "seconds between passes of daemon run"),
+    )
+}
+
+
+def key(name: str) -> Key:
+    """The key called ``name``; an unknown name is refused with the list of valid ones."""
+    found = KEYS.get(name.strip().lower())
+    if found is None:
+        if name.strip().lower() in {"smtp.password", "smtp.pass"}:
+            raise ValidationError.field(
+                "key", f"the SMTP password is never stored: set {PASSWORD_ENV} in the environment"
+            )
+        raise ValidationError.field(
+            "key", f"unknown configuration key '{name}'; valid keys: {', '.join(KEYS)}"
+        )
+    return found
+
+
+def to_text(value: Value) -> str:
+    """The canonical text of a value, as stored and as printed by ``config get``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: Value
+    source: Source
+
+    def to_json(self) -> dict[str, Value]:
+        return {"key": self.key, "value": self.value, "source": self.source}
+
+
+class Settings:
+    """Effective configuration: each key's typed value and where it came from."""
+
+    def __init__(self, stored: Mapping[str, str], environ: Mapping[str, str]) -> None:
+        self._items: dict[str, Setting] = {}
+        for name, spec in KEYS.items():
+            if spec.env_var in environ:
+                value = spec.check(
+                    environ[spec.env_var], f"environment variable {spec.env_var} for"
+                )
+                self._items[name] = Setting(name, value, "env")
+            elif name in stored:
+                value = spec.check(stored[name], "stored value of")
+                self._items[name] = Setting(name, value, "store")
+            else:
+                self._items[name] = Setting(name, spec.default_value(), "default")
+        check_consistent(self.values())
+        self.smtp_password: str | None = environ.get(PASSWORD_ENV) or None
+
+    def __getitem__(self, name: str) -> Value:
+        return self._items[key(name).name].value
+
+    def setting(self, name: str) -> Setting:
+        return self._items[key(name).name]
+
+    def all(self) -> list[Setting]:
+        return list(self._items.values())
+
+    def values(self) -> dict[str, Value]:
+        return {name: item.value for name, item in self._items.items()}
+
+    def integer(self, name: str) -> int:
+        value = self[name]
+        assert isinstance(value, int) and not isinstance(value, bool)
+        return value
+
+    def number(self, name: str) -> float:
+        value = self[name]
+        assert isinstance(value, int | float) and not isinstance(value, bool)
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self[name]
+        assert isinstance(value, bool)
+        return value
+
+    def text(self, name: str) -> str | None:
+        value = self[name]
+        assert value is None or isinstance(value, str)
+        return value
+
+    @property
+    def contact_limit(self) -> int | None:
+        """Contacts allowed by ``plan.tier``; None for enterprise (no limit)."""
+        return PLAN_LIMITS[str(self["plan.tier"])]
+
+
+def check_consistent(values: Mapping[str, Value]) -> None:
+    """Rules that tie two keys together."""
+    base, top = values["sending.retry_base_seconds"], values["sending.retry_max_seconds"]
+    assert isinstance(base, int) and isinstance(top, int)
+    if top < base:
+        message = (
+            f"sending.retry_max_seconds ({top}) must be at least "
+            f"sending.retry_base_seconds ({base})"
+        )
+        raise ValidationError(
+            message,
+            errors={
+                "sending.retry_max_seconds": [message],
+                "sending.retry_base_seconds": [message],
+            },
+        )

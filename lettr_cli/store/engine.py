@@ -1,0 +1,154 @@
+"""The store: one SQLite file in WAL mode, private, with the same pragmas on every connection.
+
+Reads run in deferred transactions; writes begin ``IMMEDIATE`` so that a read-then-write never
+fails with "database is locked" half-way (deliverability checklist R-DB-2). No connection is made
+at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from lettr_cli.errors import LettrError, ValidationError
+from lettr_cli.store.location import PRIVATE_FILE_MODE, create_private_file
+
+BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
+_BEGIN_OPTION = "lettr_begin"
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+class StoreUnavailable(LettrError):
+    """The store file cannot be opened or read (permissions, not a database, disk errors)."""
+
+    code = "store_unavailable"
+
+
+class Store:
+    """An open store file: :meth:`read` and :meth:`write` give sessions; :meth:`close` ends."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        durability: str = "normal",
+    ) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.durability = durability
+        self.created = create_private_file(path)
+        self.engine: Engine = create_engine(
+            f"sqlite:///{path}",
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
+        )
+        event.listen(self.engine, "connect", self._on_connect)
+        event.listen(self.engine, "begin", _on_begin)
+        self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+    # -- connection set-up -------------------------------------------------------------------
+    def _on_connect(self, dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # The driver must not open transactions by itself; the "begin" hook does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            synchronous = "FULL" if self.durability == "full" else "NORMAL"
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnavailable(f"cannot open the store {self.path}: {exc}") from None
+        finally:
+            cursor.close()
+        self._keep_side_files_private()
+
+    def _keep_side_files_private(self) -> None:
+        # SQLite gives -wal and -shm the database file's mode; this holds if the store was
+        # made 0600 by someone else's umask rules or copied in.
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            try:
+                if side.stat().st_mode & 0o077:
+                    os.chmod(side, PRIVATE_FILE_MODE)
+            except FileNotFoundError:
+                continue
+
+    def tune(self, *, busy_timeout: float, durability: str) -> None:
+        """Apply ``store.busy_timeout`` and ``store.durability`` to every later connection."""
+        if (busy_timeout, durability) == (self.busy_timeout, self.durability):
+            return
+        self.busy_timeout = busy_timeout
+        self.durability = durability
+        self.engine.dispose()
+
+    # -- sessions ----------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session in a deferred (read) transaction, rolled back at the end."""
+        with Session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a ``BEGIN IMMEDIATE`` transaction; commits on success, else rolls back."""
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def connect(self, begin: BeginMode = "DEFERRED") -> Iterator[Connection]:
+        """A Core connection whose transactions begin in ``begin`` mode."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(**{_BEGIN_OPTION: begin})
+
+    # -- maintenance -------------------------------------------------------------------------
+    def backup(self, destination: Path) -> int:
+        """Write a consistent copy of the store to ``destination`` (0600); returns its size.
+
+        SQLite's online backup copies one snapshot while other processes keep writing; the copy is
+        written beside the destination and renamed over it, so a cut never leaves half a file.
+        """
+        destination = destination.expanduser().absolute()
+        if destination.exists() and destination.resolve() == self.path.resolve():
+            raise ValidationError.field("file", "the backup cannot overwrite the store itself")
+        if destination.is_dir():
+            raise ValidationError.field("file", f"{destination} is a folder; name a file")
+        temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
+        create_private_file(temporary)
+        try:
+            raw = self.engine.raw_connection()
+            try:
+                source = raw.driver_connection
+                assert isinstance(source, sqlite3.Connection)
+                target = sqlite3.connect(temporary)
+                try:
+                    source.backup(target)
+                    # A backup is one self-contained file, not a WAL pair.
+                    target.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    target.close()
+            finally:
+                raw.close()
+            os.replace(temporary, destination)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return destination.stat().st_size
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _on_begin(conn: Connection) -> None:
+    mode: Any = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,105 @@
+"""An open store with its effective configuration: what every command and the wizard work on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, delete, select
+
+from lettr_cli.settings import (
+    KEYS,
+    Key,
+    Setting,
+    Settings,
+    Value,
+    check_consistent,
+    key,
+    to_text,
+)
+from lettr_cli.store import Store, migrate
+from lettr_cli.store.tables import ConfigEntry
+from lettr_cli.store.types import utcnow
+
+
+@dataclass
+class Workspace:
+    store: Store
+    environ: Mapping[str, str]
+    home: Path
+    schema_version: int
+
+    @classmethod
+    def open(cls, db: Path, *, home: Path, environ: Mapping[str, str]) -> Workspace:
+        """Open (creating and migrating when needed) the store at ``db``.
+
+        ``home`` is ``$LETTR_HOME`` or the platform's data folder, resolved by the caller.
+        """
+        # Until the stored configuration can be read, the environment (or the default) decides
+        # how long to wait for a writer and how hard to sync.
+        store = Store(
+            db,
+            busy_timeout=float(_env_or_default(KEYS["store.busy_timeout"], environ) or 30),
+            durability=str(_env_or_default(KEYS["store.durability"], environ)),
+        )
+        try:
+            version = migrate(store)
+            workspace = cls(store, environ, home, version)
+            settings = workspace.settings()
+            store.tune(
+                busy_timeout=float(settings.integer("store.busy_timeout")),
+                durability=str(settings["store.durability"]),
+            )
+        except BaseException:
+            store.close()
+            raise
+        return workspace
+
+    def settings(self) -> Settings:
+        """The effective configuration, read fresh from the store."""
+        with self.store.read() as session:
+            stored = {row.key: row.value for row in session.exec(select(ConfigEntry))}
+        return Settings(stored, self.environ)
+
+    def set_config(self, name: str, raw: str) -> Setting:
+        """Validate and store one value; returns the effective setting (env may still win)."""
+        spec = key(name)
+        value = spec.check(raw, "value of")
+        with self.store.write() as session:
+            current = self._effective_values(session)
+            current[spec.name] = value
+            check_consistent(current)
+            entry = session.get(ConfigEntry, spec.name)
+            if entry is None:
+                entry = ConfigEntry(key=spec.name, value=to_text(value))
+            entry.value = to_text(value)
+            entry.updated_at = utcnow()
+            session.add(entry)
+        return self.settings().setting(spec.name)
+
+    def unset_config(self, name: str) -> Setting:
+        """Remove a stored value so the default applies again (unless the environment sets it)."""
+        spec = key(name)
+        with self.store.write() as session:
+            current = self._effective_values(session)
+            current[spec.name] = spec.default_value()
+            check_consistent(current)
+            session.exec(delete(ConfigEntry).where(col(ConfigEntry.key) == spec.name))
+        return self.settings().setting(spec.name)
+
+    @staticmethod
+    def _effective_values(session: Session) -> dict[str, Value]:
+        stored = {row.key: row.value for row in session.exec(select(ConfigEntry))}
+        # Consistency is judged on stored values and defaults, not on one process's environment.
+        return dict(Settings(stored, {}).values())
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _env_or_default(spec: Key, environ: Mapping[str, str]) -> Value:
+    raw = environ.get(spec.env_var)
+    if raw is None:
+        return spec.default_value()
+    return spec.check(raw, f"environment variable {spec.env_var} for")

@@ -1,0 +1,135 @@
+"""Migrations: recorded in the store, applied once under a lock, newer stores refused."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+import lettr_cli.store.tables  # noqa: F401  (registers the table models)
+from lettr_cli.store import SCHEMA_VERSION, Store, migrate
+from tests.conftest import REPO, run_process
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copyfile(FIXTURES / name, target)
+    target.chmod(0o600)
+    return target
+
+
+def dump(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+def test_a_version_1_store_opens_with_its_configuration(lettr, tmp_path: Path) -> None:
+    db = copy_fixture("store_v1.db", tmp_path)
+    result = lettr("--db", str(db), "config", "show", "--json")
+    assert result.exit_code == 0, result.stderr
+    stored = {item["key"]: item["value"] for item in result.json() if item["source"] == "store"}
+    assert stored == {
+        "smtp.host": "relay.example.com",
+        "sending.concurrency": 8,
+        "plan.tier": "5000",
+        "sender.postal_address": "1 Example Street, Springfield",
+    }
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_table_models_match_what_the_migrations_create(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    migrate(store)
+    inspector = sa.inspect(store.engine)
+    for table in SQLModel.metadata.sorted_tables:
+        assert inspector.has_table(table.name), table.name
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        assert columns == {column.name for column in table.columns}, table.name
+    store.close()
+
+
+def test_a_newer_store_is_refused_and_left_alone(lettr, tmp_path: Path) -> None:
+    db = copy_fixture("store_v1.db", tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO lettr_migrations VALUES (?, 'm999_future', '2030-01-01 00:00:00')",
+            (SCHEMA_VERSION + 1,),
+        )
+    before = dump(db)
+    result = lettr("--db", str(db), "config", "show", "--json")
+    assert result.exit_code == 1
+    body = result.error()
+    assert body["error_code"] == "store_too_new"
+    assert f"schema version {SCHEMA_VERSION + 1}" in body["message"]
+    assert dump(db) == before
+
+
+UPGRADE_WITH_EXTRA_STEP = """
+import sys, time
+from pathlib import Path
+import sqlalchemy as sa
+from lettr_cli.store import Store
+from lettr_cli.store.migrations import MIGRATIONS, Migration, migrate
+
+def slow_step(op):
+    op.create_table("extra", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO extra (id) VALUES (1)")
+    time.sleep(0.5)  # hold the lock long enough for the other process to queue behind it
+
+steps = (*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "m_test_extra", slow_step))
+store = Store(Path(sys.argv[1]))
+print(migrate(store, steps))
+"""
+
+
+def test_two_processes_upgrading_one_store_apply_each_step_once(tmp_path: Path) -> None:
+    db = copy_fixture("store_v1.db", tmp_path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE_WITH_EXTRA_STEP, str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert out.strip() == str(SCHEMA_VERSION + 1)
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        assert versions == [*range(1, SCHEMA_VERSION + 1), SCHEMA_VERSION + 1]
+        assert conn.execute("SELECT count(*) FROM extra").fetchone()[0] == 1
+        assert conn.execute("SELECT value FROM config WHERE key = 'smtp.host'").fetchone() == (
+            "relay.example.com",
+        )
+
+
+def test_two_lettr_processes_opening_an_old_store_at_once(tmp_path: Path) -> None:
+    db = copy_fixture("store_v1.db", tmp_path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lettr_cli", "--db", str(db), "config", "get", "smtp.host"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(3)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert out == "relay.example.com\n"
+    assert run_process(["--db", str(db), "init", "--json"]).returncode == 0
