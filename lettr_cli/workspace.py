@@ -18,7 +18,8 @@ from lettr_cli.settings import (
     key,
     to_text,
 )
-from lettr_cli.store import Store, migrate
+from lettr_cli.store.engine import Store
+from lettr_cli.store.migrations import migrate
 from lettr_cli.store.tables import ConfigEntry
 from lettr_cli.store.types import utcnow
 

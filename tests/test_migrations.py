@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 import lettr_cli.store.tables  # noqa: F401  (registers the table models)
-from lettr_cli.store import SCHEMA_VERSION, Store, migrate
+from lettr_cli.store.engine import Store
+from lettr_cli.store.migrations import SCHEMA_VERSION, migrate
 from tests.conftest import REPO, run_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,7 +78,7 @@ UPGRADE_WITH_EXTRA_STEP = """
 import sys, time
 from pathlib import Path
 import sqlalchemy as sa
-from lettr_cli.store import Store
+from lettr_cli.store.engine import Store
 from lettr_cli.store.migrations import MIGRATIONS, Migration, migrate
 
 def slow_step(op):

@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from lettr_cli.errors import ValidationError
-from lettr_cli.store import SCHEMA_VERSION, Store, migrate, parse_location
+from lettr_cli.store.engine import Store
+from lettr_cli.store.location import parse_location
+from lettr_cli.store.migrations import SCHEMA_VERSION, migrate
 
 
 def mode(path: Path) -> int:
@@ -212,7 +214,7 @@ def test_a_file_that_is_not_a_store_is_a_clear_error(lettr, tmp_path: Path) -> N
 WRITER = """
 import sys, time
 from pathlib import Path
-from lettr_cli.store import Store
+from lettr_cli.store.engine import Store
 store = Store(Path(sys.argv[1]))
 deadline = time.monotonic() + float(sys.argv[2])
 i = 0

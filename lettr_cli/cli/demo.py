@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from lettr_cli.cli.output import emit_line, say
-from lettr_cli.demo import build_demo
 
 NOT_YET = (
     "importing the audience into contacts, lists and segments",
@@ -18,6 +17,8 @@ NOT_YET = (
 
 def demo() -> None:
     """Run a demonstration in a temporary store (no relay or configuration needed)."""
+    from lettr_cli.demo import build_demo
+
     with tempfile.TemporaryDirectory(prefix="lettr-demo-") as folder:
         outcome = build_demo(Path(folder))
         for step in outcome.steps:

@@ -6,11 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from lettr_cli.store import STORE_FILENAME, parse_location
-from lettr_cli.workspace import Workspace
+from lettr_cli.store.location import STORE_FILENAME, parse_location
+
+if TYPE_CHECKING:
+    from lettr_cli.workspace import Workspace
 
 
 def lettr_home(environ: Mapping[str, str]) -> Path:
@@ -41,6 +44,8 @@ class Runtime:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            from lettr_cli.workspace import Workspace
+
             self._workspace = Workspace.open(self.store_path, home=self.home, environ=self.environ)
         return self._workspace
 

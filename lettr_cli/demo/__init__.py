@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from lettr_cli.store import STORE_FILENAME
+from lettr_cli.store.location import STORE_FILENAME
 from lettr_cli.workspace import Workspace
 
 

@@ -1,14 +1,5 @@
-"""The store: location, engine and sessions, migrations, table models."""
+"""The store: location (``location``), engine and sessions (``engine``), ``migrations``, ``tables``.
 
-from lettr_cli.store.engine import Store, StoreUnavailable
-from lettr_cli.store.location import STORE_FILENAME, parse_location
-from lettr_cli.store.migrations import SCHEMA_VERSION, migrate
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "STORE_FILENAME",
-    "Store",
-    "StoreUnavailable",
-    "migrate",
-    "parse_location",
-]
+Nothing is re-exported here, so that importing the light ``location`` module does not load
+SQLAlchemy (`lettr --help` stays quick).
+"""
