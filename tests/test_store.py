@@ -44,7 +44,9 @@ def test_init_on_an_existing_store_changes_nothing(lettr, isolated_home: Path) -
 
 def test_init_in_words_says_where_the_store_is(lettr, isolated_home: Path) -> None:
     first = lettr("init")
-    assert first.stdout == f"Store created: {isolated_home / 'lettr.db'} (schema version 1)\n"
+    assert first.stdout == (
+        f"Store created: {isolated_home / 'lettr.db'} (schema version {SCHEMA_VERSION})\n"
+    )
     assert "already there" in lettr("init").stdout
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,18 @@ def stdout_console() -> Console:
     return Console(markup=False, highlight=False, emoji=False)
 
 
+_display_zone: tzinfo = UTC
+
+
+def set_display_zone(zone: tzinfo) -> None:
+    """Show times to people in the operator's zone (config ``timezone``); JSON stays UTC."""
+    global _display_zone  # noqa: PLW0603 (one setting for the whole invocation)
+    _display_zone = zone
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(UTC).isoformat(timespec="seconds")
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
@@ -47,6 +57,42 @@ def emit_line(text: str) -> None:
 def show(renderable: RenderableType) -> None:
     """Render a Rich object (a table) on stdout."""
     stdout_console().print(renderable)
+
+
+def show_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A plain table on stdout; cells are text, never markup."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(value) for value in row))
+    show(table)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def emit_deleted(ids: Sequence[str], names: Sequence[str], *, as_json: bool, noun: str) -> None:
+    """What every delete or remove prints: ``{"deleted": [ids]}``, or a line for people."""
+    if as_json:
+        emit_json({"deleted": list(ids)})
+    else:
+        emit_line(f"Deleted {noun}: {', '.join(names)}" if names else f"No {noun} deleted")
+
+
+def note_cut(shown: int, total: int) -> None:
+    """Tell stderr when the default limit cut a listing (CONTRACT "Streams and formats")."""
+    if shown < total:
+        say(f"{shown} of {total} shown (--limit 0 shows all)")
 
 
 def say(message: str) -> None:

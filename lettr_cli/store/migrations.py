@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lettr_cli.errors import StoreTooNew
-from lettr_cli.store.types import UTCDateTime, utcnow
+from lettr_cli.store.types import JSON_TYPE, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from alembic.operations import Operations
@@ -50,7 +50,96 @@ def m001_config(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "m001_config", m001_config),)
+def _id_column(name: str = "id") -> sa.Column[Any]:
+    return sa.Column(name, sa.String(36), primary_key=True)
+
+
+def _created_at() -> sa.Column[Any]:
+    return sa.Column("created_at", UTCDateTime, nullable=False)
+
+
+def m002_audience(op: Operations) -> None:
+    op.create_table(
+        "properties",
+        _id_column(),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        sa.Column("type", sa.String(16), nullable=False),
+        sa.Column("fallback_value", sa.String(1000)),
+        _created_at(),
+    )
+    op.create_table(
+        "contacts",
+        _id_column(),
+        sa.Column("email", sa.String(320), nullable=False),
+        # casefold(email): identity, case-insensitive matching (CONTRACT "Naming and matching")
+        sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("properties", JSON_TYPE, nullable=False),
+        # casefolded copies of the string values, for case-insensitive comparisons in SQL
+        sa.Column("properties_folded", JSON_TYPE, nullable=False),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_contacts_status", "contacts", ["status"])
+    op.create_index("ix_contacts_created_at", "contacts", ["created_at"])
+    for kind in ("list", "topic"):
+        table = f"{kind}s"
+        columns: list[sa.Column[Any]] = [
+            _id_column(),
+            sa.Column("name", sa.String(255), nullable=False, unique=True),
+        ]
+        if kind == "topic":
+            columns += [
+                sa.Column("description", sa.String(1000)),
+                sa.Column("default_subscription", sa.String(8), nullable=False),
+                sa.Column("visibility", sa.String(8), nullable=False),
+            ]
+        op.create_table(table, *columns, _created_at())
+        members = f"{kind}_members"
+        op.create_table(
+            members,
+            sa.Column(
+                f"{kind}_id",
+                sa.String(36),
+                sa.ForeignKey(f"{table}.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column(
+                "contact_id",
+                sa.String(36),
+                sa.ForeignKey("contacts.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column("added_at", UTCDateTime, nullable=False),
+        )
+        op.create_index(f"ix_{members}_contact", members, ["contact_id"])
+    op.create_table(
+        "activity",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "contact_id",
+            sa.String(36),
+            sa.ForeignKey("contacts.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+    )
+    op.create_index("ix_activity_contact", "activity", ["contact_id", "id"])
+    # Opt-outs outlive deletion (DESIGN "Decisions"): the casefolded address and its status.
+    op.create_table(
+        "suppressions",
+        sa.Column("email_key", sa.String(320), primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        _created_at(),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "m001_config", m001_config),
+    Migration(2, "m002_audience", m002_audience),
+)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
