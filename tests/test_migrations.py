@@ -134,3 +134,13 @@ def test_two_lettr_processes_opening_an_old_store_at_once(tmp_path: Path) -> Non
         assert proc.returncode == 0, err
         assert out == "relay.example.com\n"
     assert run_process(["--db", str(db), "init", "--json"]).returncode == 0
+
+
+def test_a_version_2_store_keeps_its_audience(lettr, tmp_path: Path) -> None:
+    db = copy_fixture("store_v2.db", tmp_path)
+    contacts = lettr("--db", str(db), "contact", "list", "--json").json()
+    assert [c["email"] for c in contacts] == ["ann@example.com", "Zoë@Example.org"]
+    assert contacts[0]["properties"] == {"first_name": "Ann", "age": 41, "vip": True}
+    assert [g["name"] for g in contacts[0]["lists"]] == ["Customers"]
+    again = lettr("--db", str(db), "contact", "add", "GONE@example.net", "--json").json()
+    assert again["status"] == "unsubscribed"  # the suppression entry survived the upgrade
