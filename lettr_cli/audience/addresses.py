@@ -46,8 +46,17 @@ def parse_address(raw: str, field: str = "email") -> Address:
 
 
 def email_key(email: str) -> str:
-    """The identity of an address: case-insensitive everywhere, by ``str.casefold``."""
+    """The identity of an already normalised address: ``str.casefold`` of it."""
     return email.strip().casefold()
+
+
+def lookup_key(raw: str) -> str:
+    """The key to look an address up by, as typed: normalised when it is a valid address, so
+    that ``Ann@Bücher.example`` and ``ann@xn--bcher-kva.example`` find the same contact."""
+    try:
+        return check_address(raw).key
+    except InvalidAddress:
+        return email_key(raw)
 
 
 def smtp_address(email: str) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli.audience import activity, groups
-from lettr_cli.audience.addresses import Address, email_key, parse_address
+from lettr_cli.audience.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.tables import (
@@ -66,7 +66,7 @@ def folded_values(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_contact(session: Session, email: str) -> Contact:
-    contact = session.exec(select(Contact).where(Contact.email_key == email_key(email))).first()
+    contact = session.exec(select(Contact).where(Contact.email_key == lookup_key(email))).first()
     if contact is None:
         raise NotFound(f"no contact with the address '{email.strip()}'")
     return contact
@@ -74,7 +74,7 @@ def find_contact(session: Session, email: str) -> Contact:
 
 def find_contacts(session: Session, emails: Sequence[str]) -> list[Contact]:
     """Every contact named, in order; unknown addresses are ``not_found``, naming them all."""
-    keys = {email_key(e): e.strip() for e in emails}
+    keys = {lookup_key(e): e.strip() for e in emails}
     found = {
         c.email_key: c
         for c in session.exec(select(Contact).where(col(Contact.email_key).in_(keys)))
@@ -272,7 +272,7 @@ def delete_contacts(session: Session, emails: Sequence[str]) -> list[str]:
 
 def forget_contact(session: Session, email: str) -> list[str]:
     """Erase an address on request: the contact, its activity and any suppression entry."""
-    key = email_key(email)
+    key = lookup_key(email)
     contact = session.exec(select(Contact).where(Contact.email_key == key)).first()
     entry = session.get(Suppression, key)
     if contact is None and entry is None:
