@@ -136,9 +136,35 @@ def m002_audience(op: Operations) -> None:
     )
 
 
+def m005_templates(op: Operations) -> None:
+    op.create_table(
+        "templates",
+        _id_column(),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        sa.Column("active_version", sa.Integer, nullable=False),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "template_versions",
+        sa.Column(
+            "template_id",
+            sa.String(36),
+            sa.ForeignKey("templates.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("html_content", sa.Text, nullable=False),
+        sa.Column("text_content", sa.Text),
+        _created_at(),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
+    # 3 (sender domains) and 4 (segments) arrive from their branches.
+    Migration(5, "m005_templates", m005_templates),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -118,3 +118,29 @@ class Suppression(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class Template(SQLModel, table=True):
+    __tablename__ = "templates"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(unique=True)
+    active_version: int
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class TemplateVersion(SQLModel, table=True):
+    __tablename__ = "template_versions"
+
+    template_id: str = Field(foreign_key="templates.id", primary_key=True, ondelete="CASCADE")
+    version: int = Field(primary_key=True)
+    html_content: str
+    text_content: str | None = None
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

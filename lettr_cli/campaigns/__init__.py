@@ -1,0 +1,1 @@
+"""Campaigns: templates, campaigns and their lifecycle, checks and review."""

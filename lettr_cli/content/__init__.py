@@ -1,0 +1,1 @@
+"""Content: rendering templates safely, building the message, signing it."""
