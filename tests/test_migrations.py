@@ -145,3 +145,19 @@ def test_a_version_2_store_keeps_its_audience(lettr, tmp_path: Path) -> None:
     assert [g["name"] for g in contacts[0]["lists"]] == ["Customers"]
     again = lettr("--db", str(db), "contact", "add", "GONE@example.net", "--json").json()
     assert again["status"] == "unsubscribed"  # the suppression entry survived the upgrade
+
+
+def test_a_step_merged_later_with_a_lower_number_is_still_applied(tmp_path: Path) -> None:
+    from lettr_cli.store.migrations import Migration
+
+    def extra(op: object) -> None:
+        op.create_table("late_step", sa.Column("id", sa.Integer, primary_key=True))  # type: ignore[attr-defined]
+
+    store = Store(tmp_path / "gap.db")
+    migrate(store)
+    late = Migration(MIGRATIONS[-1].version - 1, "m_late", extra)
+    assert late.version not in ALL_VERSIONS  # a gap that a branch fills later
+    steps = tuple(sorted((*MIGRATIONS, late), key=lambda m: m.version))
+    assert migrate(store, steps) == SCHEMA_VERSION
+    assert sa.inspect(store.engine).has_table("late_step")
+    store.close()

@@ -169,35 +169,41 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
-def read_version(conn: Connection) -> int:
-    """The store's schema version; 0 for a new, empty store."""
+def applied_versions(conn: Connection) -> set[int]:
+    """The versions recorded in the store; empty for a new store."""
     if not sa.inspect(conn).has_table(migrations_table.name):
-        return 0
-    value = conn.execute(sa.select(sa.func.max(migrations_table.c.version))).scalar()
-    return int(value or 0)
+        return set()
+    return set(conn.execute(sa.select(migrations_table.c.version)).scalars())
+
+
+def read_version(conn: Connection) -> int:
+    """The store's schema version (the newest step applied); 0 for a new, empty store."""
+    return max(applied_versions(conn), default=0)
 
 
 def migrate(store: Store, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Bring the store up to the newest schema; returns the resulting version.
+    """Apply every step the store has not recorded, in order; returns the resulting version.
 
-    Raises ``StoreTooNew`` when the store was written by a newer lettr.
+    Steps are matched by version, not by "newer than the newest", so a step merged in later
+    with a lower number is still applied. Raises ``StoreTooNew`` when the store records a step
+    this lettr does not know (it was written by a newer lettr).
     """
-    latest = migrations[-1].version
+    known = {step.version for step in migrations}
     with store.connect() as conn, conn.begin():
-        version = read_version(conn)
-    _refuse_newer(version, latest)
+        applied = applied_versions(conn)
+    _refuse_unknown(applied, known)
     for step in migrations:
-        if step.version <= version:
+        if step.version in applied:
             continue
         with store.connect("EXCLUSIVE") as conn, conn.begin():
             # Another process may have migrated while this one waited for the lock.
-            version = read_version(conn)
-            _refuse_newer(version, latest)
-            if version >= step.version:
+            applied = applied_versions(conn)
+            _refuse_unknown(applied, known)
+            if step.version in applied:
                 continue
             _apply(conn, step)
-            version = step.version
-    return version
+            applied.add(step.version)
+    return max(applied, default=0)
 
 
 def _apply(conn: Connection, step: Migration) -> None:
@@ -211,9 +217,11 @@ def _apply(conn: Connection, step: Migration) -> None:
     )
 
 
-def _refuse_newer(version: int, latest: int) -> None:
-    if version > latest:
+def _refuse_unknown(applied: set[int], known: set[int]) -> None:
+    unknown = sorted(applied - known)
+    if unknown:
         raise StoreTooNew(
-            f"this store has schema version {version}, written by a newer lettr; "
-            f"this lettr knows up to version {latest}. Upgrade lettr to use it."
+            f"this store has schema version {max(applied)}, written by a newer lettr "
+            f"(steps {', '.join(map(str, unknown))} are unknown here); this lettr knows up to "
+            f"version {max(known)}. Upgrade lettr to use it."
         )
