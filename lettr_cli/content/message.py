@@ -1,0 +1,117 @@
+"""The MIME message: headers checked by our own rules, both parts, bytes ready for SMTP.
+
+Any value that reaches a header is refused if it holds CR, LF or another control character
+(DESIGN "Messages"), whatever the Python version's own checks. Bodies are quoted-printable
+UTF-8, so no line exceeds 998 characters; long headers are folded (RFC 2047 where needed).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from lettr_cli.errors import ValidationError
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+MAX_LINE = 998
+SMTP_POLICY = policy.SMTP.clone(max_line_length=78)
+
+
+def check_header_value(field_name: str, value: str) -> str:
+    """``value`` unchanged, or a ``validation_error`` if it could break a header."""
+    found = _CONTROL.search(value)
+    if found:
+        raise ValidationError.field(
+            field_name,
+            f"{field_name} contains a control character (U+{ord(found.group(0)):04X}) at "
+            f"position {found.start() + 1}; line breaks and other control characters "
+            "are not allowed in a header",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Headers:
+    subject: str
+    from_email: str
+    to_email: str
+    from_name: str | None = None
+    reply_to: str | None = None
+    date: datetime | None = None
+    message_id: str | None = None
+    list_unsubscribe: tuple[str, ...] = ()  # URLs (https:, mailto:), in order
+    one_click: bool = True
+    list_id: str | None = None
+    feedback_id: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def checked(self) -> Headers:
+        for name, value in (
+            ("subject", self.subject),
+            ("from_email", self.from_email),
+            ("to", self.to_email),
+            ("from_name", self.from_name or ""),
+            ("reply_to", self.reply_to or ""),
+            ("list_id", self.list_id or ""),
+            ("feedback_id", self.feedback_id or ""),
+            *((f"list_unsubscribe[{i}]", url) for i, url in enumerate(self.list_unsubscribe)),
+            *self.extra,
+        ):
+            check_header_value(name, value)
+        return self
+
+
+def message_id(domain: str) -> str:
+    """A unique Message-ID on the sender's domain."""
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
+    """A multipart/alternative message (text, then HTML) with every header lettr sets."""
+    headers.checked()
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = Address(display_name=headers.from_name or "", addr_spec=headers.from_email)
+    message["To"] = headers.to_email
+    if headers.reply_to:
+        message["Reply-To"] = headers.reply_to
+    message["Subject"] = headers.subject
+    message["Date"] = format_datetime(headers.date) if headers.date else format_datetime(_now())
+    domain = headers.from_email.rpartition("@")[2]
+    message["Message-ID"] = headers.message_id or message_id(domain)
+    if headers.list_unsubscribe:
+        message["List-Unsubscribe"] = ", ".join(f"<{url}>" for url in headers.list_unsubscribe)
+        if headers.one_click and any(
+            u.startswith("https:") or u.startswith("http:") for u in headers.list_unsubscribe
+        ):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if headers.list_id:
+        message["List-Id"] = headers.list_id
+    if headers.feedback_id:
+        message["Feedback-ID"] = headers.feedback_id
+    for name, value in headers.extra:
+        message[name] = value
+    # set_content adds MIME-Version itself.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def to_bytes(message: EmailMessage) -> bytes:
+    """The wire form: CRLF line endings, every line within 998 characters."""
+    data = message.as_bytes(policy=SMTP_POLICY)
+    longest = max((len(line) for line in data.split(b"\r\n")), default=0)
+    if longest > MAX_LINE:
+        raise ValidationError.field("message", f"a line of {longest} characters exceeds {MAX_LINE}")
+    return data
+
+
+def _now() -> datetime:
+    from lettr_cli.store.types import utcnow
+
+    return utcnow()
