@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
@@ -150,14 +151,17 @@ def test_a_version_2_store_keeps_its_audience(lettr, tmp_path: Path) -> None:
 def test_a_step_merged_later_with_a_lower_number_is_still_applied(tmp_path: Path) -> None:
     from lettr_cli.store.migrations import Migration
 
-    def extra(op: object) -> None:
-        op.create_table("late_step", sa.Column("id", sa.Integer, primary_key=True))  # type: ignore[attr-defined]
+    def table_step(name: str) -> Any:
+        def step(op: Any) -> None:
+            op.create_table(name, sa.Column("id", sa.Integer, primary_key=True))
 
+        return step
+
+    later = Migration(SCHEMA_VERSION + 2, "m_later", table_step("later_step"))
+    gap = Migration(SCHEMA_VERSION + 1, "m_gap", table_step("gap_step"))
     store = Store(tmp_path / "gap.db")
-    migrate(store)
-    late = Migration(MIGRATIONS[-1].version - 1, "m_late", extra)
-    assert late.version not in ALL_VERSIONS  # a gap that a branch fills later
-    steps = tuple(sorted((*MIGRATIONS, late), key=lambda m: m.version))
-    assert migrate(store, steps) == SCHEMA_VERSION
-    assert sa.inspect(store.engine).has_table("late_step")
+    assert migrate(store, (*MIGRATIONS, later)) == SCHEMA_VERSION + 2
+    # A branch merged afterwards brings a step numbered below the newest one applied.
+    assert migrate(store, (*MIGRATIONS, gap, later)) == SCHEMA_VERSION + 2
+    assert sa.inspect(store.engine).has_table("gap_step")
     store.close()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lettr_cli import __version__
+from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import demo as demo_command
@@ -58,6 +59,7 @@ def root(
 
 
 app.command("init")(store_commands.init)
+app.add_typer(campaign_commands.app, name="campaign")
 app.add_typer(contact_commands.app, name="contact")
 app.add_typer(group_commands.lists_app, name="list")
 app.add_typer(group_commands.topics_app, name="topic")

@@ -160,11 +160,66 @@ def m005_templates(op: Operations) -> None:
     )
 
 
+STAT_COUNTERS = (
+    "injections",
+    "deliveries",
+    "bounces",
+    "spam_complaints",
+    "opens",
+    "unique_opens",
+    "clicks",
+    "unique_clicks",
+    "unsubscribes",
+    "machine_opens",
+    "unique_machine_opens",
+)
+
+
+def m006_campaigns(op: Operations) -> None:
+    op.create_table(
+        "campaigns",
+        _id_column(),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("subject", sa.String(998)),
+        sa.Column("from_email", sa.String(320)),
+        sa.Column("from_name", sa.String(255)),
+        sa.Column("reply_to", sa.String(320)),
+        sa.Column("preview_text", sa.String(1000)),
+        sa.Column("html_content", sa.Text),
+        sa.Column("text_content", sa.Text),
+        sa.Column("template_id", sa.String(36), sa.ForeignKey("templates.id", ondelete="SET NULL")),
+        # null while a draft follows the template's active version; set when it leaves draft
+        sa.Column("template_version", sa.Integer),
+        sa.Column("track_opens", sa.Boolean, nullable=False),
+        sa.Column("track_clicks", sa.Boolean, nullable=False),
+        # {"all": bool, "lists": [ids], "segments": [ids]}
+        sa.Column("audience", JSON_TYPE, nullable=False),
+        sa.Column("scheduled_at", UTCDateTime),
+        sa.Column("sent_at", UTCDateTime),
+        sa.Column("total_recipients", sa.Integer, nullable=False),
+        sa.Column("sent_count", sa.Integer, nullable=False),
+        sa.Column("failure_reason", sa.Text),
+        *(sa.Column(name, sa.Integer, nullable=False) for name in STAT_COUNTERS),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_campaigns_status", "campaigns", ["status"])
+    # Secrets that sign tracking tokens; rotating adds a key and old ones keep verifying.
+    op.create_table(
+        "tracking_keys",
+        sa.Column("kid", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("secret", sa.String(128), nullable=False),
+        _created_at(),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
     # 3 (sender domains) and 4 (segments) arrive from their branches.
     Migration(5, "m005_templates", m005_templates),
+    Migration(6, "m006_campaigns", m006_campaigns),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

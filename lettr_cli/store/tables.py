@@ -144,3 +144,58 @@ class TemplateVersion(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaigns"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str
+    status: str = "draft"
+    subject: str | None = None
+    from_email: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
+    preview_text: str | None = None
+    html_content: str | None = None
+    text_content: str | None = None
+    template_id: str | None = Field(default=None, foreign_key="templates.id", ondelete="SET NULL")
+    template_version: int | None = None
+    track_opens: bool = True
+    track_clicks: bool = True
+    audience: dict[str, Any] = Field(
+        default_factory=lambda: {"all": False, "lists": [], "segments": []},
+        sa_column=Column(JSON_TYPE, nullable=False),
+    )
+    scheduled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    total_recipients: int = 0
+    sent_count: int = 0
+    failure_reason: str | None = None
+    injections: int = 0
+    deliveries: int = 0
+    bounces: int = 0
+    spam_complaints: int = 0
+    opens: int = 0
+    unique_opens: int = 0
+    clicks: int = 0
+    unique_clicks: int = 0
+    unsubscribes: int = 0
+    machine_opens: int = 0
+    unique_machine_opens: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class TrackingKey(SQLModel, table=True):
+    __tablename__ = "tracking_keys"
+
+    kid: int = Field(primary_key=True)
+    secret: str
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

@@ -1,0 +1,251 @@
+"""Campaigns: create, edit (drafts only), find, list, duplicate and delete (reference §2–§4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from lettr_cli.campaigns import lifecycle
+from lettr_cli.campaigns.templates import check_content, find_template, version_of
+from lettr_cli.content.message import check_header_value
+from lettr_cli.errors import NotFound, ValidationError
+from lettr_cli.store.tables import Campaign, Template
+from lettr_cli.store.types import utcnow
+
+MIN_PREFIX = 6
+STAT_KEYS = (
+    "injections", "deliveries", "bounces", "spam_complaints", "opens", "unique_opens",
+    "clicks", "unique_clicks", "unsubscribes", "machine_opens", "unique_machine_opens",
+)  # fmt: skip
+OUTBOX_STATES = ("queued", "claimed", "sending", "sent", "failed", "bounced", "skipped", "in_doubt")
+
+
+@dataclass
+class CampaignFields:
+    """What `campaign create` and `edit` set; None leaves a field as it is."""
+
+    name: str | None = None
+    subject: str | None = None
+    from_email: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
+    preview_text: str | None = None
+    html: str | None = None
+    text: str | None = None
+    template: str | None = None
+    track_opens: bool | None = None
+    track_clicks: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+def find_campaign(session: Session, ref: str) -> Campaign:
+    """By exact id, then exact name, then an id prefix of at least 6 characters."""
+    ref = ref.strip()
+    found = session.get(Campaign, ref)
+    if found is not None:
+        return found
+    named = session.exec(select(Campaign).where(Campaign.name == ref)).all()
+    if not named and len(ref) >= MIN_PREFIX:
+        named = session.exec(select(Campaign).where(col(Campaign.id).startswith(ref.lower()))).all()
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise NotFound(f"no campaign with the id, name or id prefix '{ref}'")
+    candidates = ", ".join(f"{c.id} ({c.name}, {c.status})" for c in named)
+    raise ValidationError.field("campaign", f"'{ref}' names several campaigns: {candidates}")
+
+
+def _address(field: str, value: str) -> str | None:
+    from lettr_cli.audience.addresses import parse_address
+
+    if not value.strip():
+        return None
+    check_header_value(field, value)
+    return parse_address(value, field).email
+
+
+def _line(field: str, value: str, limit: int) -> str | None:
+    check_header_value(field, value)
+    if len(value) > limit:
+        raise ValidationError.field(field, f"{field} is longer than {limit} characters")
+    return value or None
+
+
+def _apply(session: Session, campaign: Campaign, chosen: CampaignFields) -> None:
+    given = chosen.given()
+    _apply_envelope(campaign, given)
+    _apply_content(session, campaign, given)
+    for flag in ("track_opens", "track_clicks"):
+        if flag in given:
+            setattr(campaign, flag, given[flag])
+    campaign.updated_at = utcnow()
+
+
+def _apply_envelope(campaign: Campaign, given: dict[str, Any]) -> None:
+    if "name" in given:
+        name = _line("name", given["name"].strip(), 255)
+        if not name:
+            raise ValidationError.field("name", "a campaign needs a name")
+        campaign.name = name
+    if "subject" in given:
+        campaign.subject = _line("subject", given["subject"], 998)
+    if "from_name" in given:
+        campaign.from_name = _line("from_name", given["from_name"], 255)
+    if "preview_text" in given:
+        campaign.preview_text = _line("preview_text", given["preview_text"], 1000)
+    for field in ("from_email", "reply_to"):
+        if field in given:
+            setattr(campaign, field, _address(field, given[field]))
+
+
+def _apply_content(session: Session, campaign: Campaign, given: dict[str, Any]) -> None:
+    if "html" in given and "template" in given:
+        raise ValidationError.field("html_content", "give either --html or --template, not both")
+    if "template" in given:
+        template = find_template(session, given["template"])
+        campaign.template_id, campaign.template_version = template.id, None
+        campaign.html_content = campaign.text_content = None
+    if "html" in given or "text" in given:
+        html = given.get("html", campaign.html_content)
+        if html is None:
+            raise ValidationError.field("html_content", "a text part needs HTML content too")
+        check_content(html, given.get("text"))
+        campaign.html_content, campaign.text_content = html, given.get("text")
+        campaign.template_id = campaign.template_version = None
+
+
+def create_campaign(
+    session: Session, chosen: CampaignFields, *, track_opens: bool, track_clicks: bool
+) -> Campaign:
+    """A new draft; tracking defaults come from ``tracking.opens`` / ``tracking.clicks``."""
+    campaign = Campaign(
+        name="Untitled campaign", track_opens=track_opens, track_clicks=track_clicks
+    )
+    _apply(session, campaign, chosen)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def edit_campaign(session: Session, ref: str, chosen: CampaignFields) -> Campaign:
+    campaign = find_campaign(session, ref)
+    lifecycle.require_editable(campaign)
+    _apply(session, campaign, chosen)
+    session.add(campaign)
+    return campaign
+
+
+def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign:
+    """A new draft with the same content, sender and audience, from a campaign in any state."""
+    original = find_campaign(session, ref)
+    html, text, template = content_of(session, original)
+    copy = Campaign(
+        name=name or f"{original.name} (copy)",
+        subject=original.subject,
+        from_email=original.from_email,
+        from_name=original.from_name,
+        reply_to=original.reply_to,
+        preview_text=original.preview_text,
+        track_opens=original.track_opens,
+        track_clicks=original.track_clicks,
+        audience=dict(original.audience),
+    )
+    if original.status == lifecycle.DRAFT and template is not None:
+        copy.template_id = original.template_id  # a draft's copy follows the template too
+    else:
+        copy.html_content, copy.text_content = html, text
+    _apply(session, copy, CampaignFields(name=copy.name))
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def delete_campaign(session: Session, ref: str) -> str:
+    campaign = find_campaign(session, ref)
+    lifecycle.require_deletable(campaign)
+    session.delete(campaign)
+    return campaign.id
+
+
+def list_campaigns(session: Session, status: str | None) -> list[Campaign]:
+    query = select(Campaign).order_by(col(Campaign.created_at).desc())
+    if status:
+        if status not in lifecycle.STATUSES:
+            raise ValidationError.field(
+                "status", f"unknown status '{status}'; one of: {', '.join(lifecycle.STATUSES)}"
+            )
+        query = query.where(Campaign.status == status)
+    return list(session.exec(query))
+
+
+def content_of(
+    session: Session, campaign: Campaign
+) -> tuple[str | None, str | None, Template | None]:
+    """The HTML and text a campaign sends: its own, or its template's (active while a draft,
+    frozen once it left draft)."""
+    if campaign.template_id is None:
+        return campaign.html_content, campaign.text_content, None
+    template = session.get(Template, campaign.template_id)
+    if template is None:
+        return campaign.html_content, campaign.text_content, None
+    version = version_of(session, template, campaign.template_version)
+    return version.html_content, version.text_content, template
+
+
+def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False) -> dict[str, Any]:
+    html, text, template = content_of(session, campaign)
+    body: dict[str, Any] = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "subject": campaign.subject,
+        "from_email": campaign.from_email,
+        "from_name": campaign.from_name,
+        "reply_to": campaign.reply_to,
+        "status": campaign.status,
+        "scheduled_at": campaign.scheduled_at,
+        "total_recipients": campaign.total_recipients,
+        "sent_count": campaign.sent_count,
+        "sent_at": campaign.sent_at,
+        "created_at": campaign.created_at,
+        "stats": {key: getattr(campaign, key) for key in STAT_KEYS},
+        "preview_text": campaign.preview_text,
+        "track_opens": campaign.track_opens,
+        "track_clicks": campaign.track_clicks,
+        "audience": audience_json(session, campaign),
+        "template": None
+        if template is None
+        else {
+            "name": template.name,
+            "version": campaign.template_version or template.active_version,
+        },
+        "failure_reason": campaign.failure_reason,
+        # The outbox arrives with the sending engine; until then nothing is queued.
+        "outbox": dict.fromkeys(OUTBOX_STATES, 0),
+    }
+    if detail:
+        body["html_content"] = html
+        body["text_content"] = text
+        body["in_doubt_recipients"] = []
+    return body
+
+
+def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:
+    from lettr_cli.store.tables import ContactList
+
+    chosen = campaign.audience
+    list_ids = list(chosen.get("lists", []))
+    names = {
+        row.id: row.name
+        for row in session.exec(select(ContactList).where(col(ContactList.id).in_(list_ids)))
+    }
+    return {
+        "all": bool(chosen.get("all")),
+        "lists": [names.get(i, i) for i in list_ids],
+        "segments": list(chosen.get("segments", [])),
+    }

@@ -1,0 +1,235 @@
+"""`lettr campaign`: write campaigns and follow them (reference §1–§7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
+from lettr_cli.cli.inputs import read_text
+from lettr_cli.cli.output import confirm, emit_deleted, emit_json, say, show_table
+from lettr_cli.cli.runtime import workspace
+
+if TYPE_CHECKING:
+    from lettr_cli.campaigns.campaigns import CampaignFields
+
+app = LettrTyper(help="Write, review and send campaigns.")
+
+Ref = Annotated[
+    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
+]
+Subject = Annotated[str | None, typer.Option("--subject", help="The subject line.")]
+FromEmail = Annotated[
+    str | None, typer.Option("--from-email", help="The sender's address (on a verified domain).")
+]
+FromName = Annotated[str | None, typer.Option("--from-name", help="The sender's name.")]
+ReplyTo = Annotated[str | None, typer.Option("--reply-to", help="Where replies go.")]
+PreviewText = Annotated[
+    str | None, typer.Option("--preview-text", help="The preview line shown after the subject.")
+]
+HtmlFile = Annotated[str | None, typer.Option("--html", help="The HTML file (- for stdin).")]
+TemplateName = Annotated[
+    str | None, typer.Option("--template", help="Follow this template's active version.")
+]
+TextFile = Annotated[
+    str | None, typer.Option("--text", help="A plain-text part (default: derived from the HTML).")
+]
+NoOpens = Annotated[bool, typer.Option("--no-track-opens", help="Do not track opens.")]
+NoClicks = Annotated[bool, typer.Option("--no-track-clicks", help="Do not track clicks.")]
+
+
+def _fields(
+    name: str | None,
+    subject: str | None,
+    from_email: str | None,
+    from_name: str | None,
+    reply_to: str | None,
+    preview_text: str | None,
+    html: str | None,
+    template: str | None,
+    text: str | None,
+    no_opens: bool,
+    no_clicks: bool,
+) -> CampaignFields:
+    from lettr_cli.campaigns.campaigns import CampaignFields
+
+    return CampaignFields(
+        name=name,
+        subject=subject,
+        from_email=from_email,
+        from_name=from_name,
+        reply_to=reply_to,
+        preview_text=preview_text,
+        html=None if html is None else read_text(html, "html_content"),
+        text=None if text is None else read_text(text, "text_content"),
+        template=template,
+        track_opens=False if no_opens else None,
+        track_clicks=False if no_clicks else None,
+    )
+
+
+def _print(body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(body)
+        return
+    rows: list[list[object]] = [
+        [key, body[key]]
+        for key in ("id", "name", "status", "subject", "from_email", "from_name", "reply_to",
+                    "preview_text", "scheduled_at", "sent_at", "total_recipients")
+    ]  # fmt: skip
+    template = body["template"]
+    rows.append(["template", f"{template['name']} v{template['version']}" if template else ""])
+    audience = body["audience"]
+    rows.append(["audience", _audience_text(audience)])
+    rows.append(["tracking", f"opens {'on' if body['track_opens'] else 'off'}, "
+                             f"clicks {'on' if body['track_clicks'] else 'off'}"])  # fmt: skip
+    if body["failure_reason"]:
+        rows.append(["failure_reason", body["failure_reason"]])
+    show_table(["field", "value"], rows)
+
+
+def _audience_text(audience: dict[str, Any]) -> str:
+    if audience["all"]:
+        return "all subscribed contacts"
+    parts = [f"list {n}" for n in audience["lists"]] + [
+        f"segment {n}" for n in audience["segments"]
+    ]
+    return ", ".join(parts) or "(none chosen yet)"
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="A name for the campaign.")] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt", help="Say what it is about; lettr starts from the closest earlier one."
+        ),
+    ] = None,
+    subject: Subject = None,
+    from_email: FromEmail = None,
+    from_name: FromName = None,
+    reply_to: ReplyTo = None,
+    preview_text: PreviewText = None,
+    html: HtmlFile = None,
+    template: TemplateName = None,
+    text: TextFile = None,
+    no_track_opens: NoOpens = False,
+    no_track_clicks: NoClicks = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a draft campaign."""
+    from lettr_cli.campaigns.campaigns import campaign_json, create_campaign, list_campaigns
+    from lettr_cli.campaigns.prompt import suggest
+
+    chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
+                     text, no_track_opens, no_track_clicks)  # fmt: skip
+    ws = workspace(ctx)
+    settings = ws.settings()
+    with ws.store.write() as session:
+        if prompt:
+            idea = suggest(prompt, list_campaigns(session, None))
+            chosen.name = chosen.name or idea.name
+            if chosen.subject is None:
+                chosen.subject = idea.subject
+                say(f"Subject offered from the prompt: {idea.subject}")
+            if idea.match is not None:
+                say(f"Closest earlier campaign: '{idea.match.name}' (score {idea.score}); "
+                    "its sender is used where you gave none")  # fmt: skip
+                for field in ("from_email", "from_name", "reply_to"):
+                    if getattr(chosen, field) is None:
+                        setattr(chosen, field, getattr(idea.match, field) or "")
+        campaign = create_campaign(
+            session,
+            chosen,
+            track_opens=settings.flag("tracking.opens"),
+            track_clicks=settings.flag("tracking.clicks"),
+        )
+        body = campaign_json(session, campaign)
+    _print(body, as_json)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    subject: Subject = None,
+    from_email: FromEmail = None,
+    from_name: FromName = None,
+    reply_to: ReplyTo = None,
+    preview_text: PreviewText = None,
+    html: HtmlFile = None,
+    template: TemplateName = None,
+    text: TextFile = None,
+    no_track_opens: NoOpens = False,
+    no_track_clicks: NoClicks = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a draft: its content, sender or tracking."""
+    from lettr_cli.campaigns.campaigns import campaign_json, edit_campaign
+
+    chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
+                     text, no_track_opens, no_track_clicks)  # fmt: skip
+    with workspace(ctx).store.write() as session:
+        body = campaign_json(session, edit_campaign(session, ref, chosen))
+    _print(body, as_json)
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+    """Show a campaign with its content and counters."""
+    from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
+
+    with workspace(ctx).store.read() as session:
+        body = campaign_json(session, find_campaign(session, ref), detail=True)
+    _print(body, as_json)
+
+
+@app.command("list")
+def list_all(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only campaigns in this state.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List campaigns, newest first."""
+    from lettr_cli.campaigns.campaigns import campaign_json, list_campaigns
+
+    with workspace(ctx).store.read() as session:
+        items = [campaign_json(session, c) for c in list_campaigns(session, status)]
+    if as_json:
+        emit_json(items)
+    else:
+        show_table(
+            ["id", "name", "status", "subject", "recipients", "created_at"],
+            ([c["id"][:8], c["name"], c["status"], c["subject"], c["total_recipients"],
+              c["created_at"]] for c in items),
+        )  # fmt: skip
+
+
+@app.command("duplicate")
+def duplicate(
+    ctx: typer.Context,
+    ref: Ref,
+    name: Annotated[str | None, typer.Option("--name", help="The copy's name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy any campaign into a new draft."""
+    from lettr_cli.campaigns.campaigns import campaign_json, duplicate_campaign
+
+    with workspace(ctx).store.write() as session:
+        body = campaign_json(session, duplicate_campaign(session, ref, name))
+    _print(body, as_json)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag = False) -> None:
+    """Delete a draft or failed campaign."""
+    from lettr_cli.campaigns.campaigns import delete_campaign
+
+    confirm(f"Delete the campaign '{ref}'?", yes=yes)
+    with workspace(ctx).store.write() as session:
+        deleted = delete_campaign(session, ref)
+    emit_deleted([deleted], [ref], as_json=as_json, noun="campaign")

@@ -1,0 +1,1 @@
+"""Tracking: signed tokens, and (later) the tracking server and feedback parsing."""
