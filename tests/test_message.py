@@ -48,6 +48,9 @@ def test_every_header_and_both_parts() -> None:
         "<https://t.example.com/u/tok>, <mailto:unsub@example.com>"
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        b"List-Unsubscribe: <https://t.example.com/u/tok>,\r\n <mailto:unsub@example.com>" in data
+    )
     assert message["List-Id"] == "Spring sale <c1.lists.example.com>"
     assert message["Feedback-ID"] == "c1:campaign:lettr"
     assert message["Message-ID"].endswith("@example.com>")
@@ -59,6 +62,14 @@ def test_every_header_and_both_parts() -> None:
     assert text is not None and html is not None
     assert text.get_content().replace("\r\n", "\n") == "Hi Zoë\n"
     assert html.get_content().replace("\r\n", "\n") == "<p>Hi Zoë</p>\n"
+
+
+def test_a_long_unsubscribe_url_is_never_encoded() -> None:
+    url = "https://tracking.example.com/u/" + "t1." + "a" * 32 + ".ABCDEFGHIJKLMNOP"
+    headers = Headers(**{**BASE.__dict__, "list_unsubscribe": (url,)})
+    data = to_bytes(build_message(headers, "<p>x</p>", "x"))
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in data
+    assert b"=?utf-8?" not in data.split(b"\r\n\r\n")[0].split(b"List-Unsubscribe:")[1][:200]
 
 
 def test_only_a_mailto_has_no_one_click_header() -> None:

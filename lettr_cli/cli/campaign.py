@@ -233,3 +233,44 @@ def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag
     with workspace(ctx).store.write() as session:
         deleted = delete_campaign(session, ref)
     emit_deleted([deleted], [ref], as_json=as_json, noun="campaign")
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    ref: Ref,
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Render for this contact (default: sample data).")
+    ] = None,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
+    text: Annotated[bool, typer.Option("--text", help="Print the text part.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Write the message bytes as sent.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show exactly what a recipient would receive (links carry test tokens)."""
+    import sys
+
+    from lettr_cli.campaigns.campaigns import find_campaign
+    from lettr_cli.campaigns.rendering import preview as render_preview
+    from lettr_cli.cli.output import emit_line
+    from lettr_cli.errors import ValidationError
+
+    if sum((html, text, raw)) > 1:
+        raise ValidationError.field("format", "choose one of --html, --text and --raw")
+    ws = workspace(ctx)
+    with ws.store.write() as session:
+        result = render_preview(session, find_campaign(session, ref), ws.settings(), as_email)
+    if raw:
+        sys.stdout.buffer.write(result.raw)
+        sys.stdout.buffer.flush()
+    elif as_json:
+        emit_json({"to": result.to, "subject": result.rendered.subject,
+                   "html": result.rendered.html, "text": result.rendered.text})  # fmt: skip
+    elif html:
+        emit_line(result.rendered.html)
+    else:
+        if not text:
+            emit_line(f"To: {result.to}")
+            emit_line(f"Subject: {result.rendered.subject}")
+            emit_line("")
+        emit_line(result.rendered.text.rstrip("\n"))

@@ -12,15 +12,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 
 from lettr_cli.errors import ValidationError
 
 _CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 MAX_LINE = 998
-SMTP_POLICY = policy.SMTP.clone(max_line_length=78)
+# Headers lettr folds itself (List-Unsubscribe) are written as given: the email package would
+# otherwise turn a long URL into RFC 2047 encoded words, which receivers cannot use.
+SMTP_POLICY = policy.SMTP.clone(max_line_length=78, refold_source="none")
 
 
 def check_header_value(field_name: str, value: str) -> str:
@@ -67,6 +69,12 @@ class Headers:
         return self
 
 
+def encode_text_header(name: str, value: str) -> str:
+    """An unstructured header value, RFC 2047-encoded where it is not ASCII, folded at 78."""
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return Header(value, charset, header_name=name).encode(linesep="\n", maxlinelen=78)
+
+
 def message_id(domain: str) -> str:
     """A unique Message-ID on the sender's domain."""
     return f"<{uuid.uuid4().hex}@{domain}>"
@@ -76,16 +84,23 @@ def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
     """A multipart/alternative message (text, then HTML) with every header lettr sets."""
     headers.checked()
     message = EmailMessage(policy=SMTP_POLICY)
-    message["From"] = Address(display_name=headers.from_name or "", addr_spec=headers.from_email)
+    # Subject and From are encoded with the legacy `email.header` encoder: the newer folding
+    # code can drop a space where it splits text into two RFC 2047 encoded words.
+    message.set_raw("From", formataddr((headers.from_name or "", headers.from_email), "utf-8"))
     message["To"] = headers.to_email
     if headers.reply_to:
         message["Reply-To"] = headers.reply_to
-    message["Subject"] = headers.subject
+    message.set_raw("Subject", encode_text_header("Subject", headers.subject))
     message["Date"] = format_datetime(headers.date) if headers.date else format_datetime(_now())
     domain = headers.from_email.rpartition("@")[2]
     message["Message-ID"] = headers.message_id or message_id(domain)
     if headers.list_unsubscribe:
-        message["List-Unsubscribe"] = ", ".join(f"<{url}>" for url in headers.list_unsubscribe)
+        if not all(url.isascii() and len(url) < MAX_LINE - 30 for url in headers.list_unsubscribe):
+            raise ValidationError.field("list_unsubscribe", "unsubscribe URLs must be short ASCII")
+        # One URL a line, in angle brackets (RFC 2369), never encoded.
+        message.set_raw(
+            "List-Unsubscribe", ",\n ".join(f"<{url}>" for url in headers.list_unsubscribe)
+        )
         if headers.one_click and any(
             u.startswith("https:") or u.startswith("http:") for u in headers.list_unsubscribe
         ):

@@ -1,0 +1,94 @@
+"""A campaign's messages as recipients get them: previews now, sends through the same path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from lettr_cli.audience.contacts import find_contact
+from lettr_cli.audience.properties import all_properties
+from lettr_cli.campaigns.campaigns import content_of
+from lettr_cli.content.compose import Composer, Content, Links, Rendered, Sender
+from lettr_cli.errors import ValidationError
+from lettr_cli.settings import Settings
+from lettr_cli.store.tables import Campaign
+from lettr_cli.tracking import keys
+
+SAMPLE_EMAIL = "recipient@example.com"
+
+
+def sender_of(settings: Settings) -> Sender:
+    return Sender(
+        base_url=str(settings["tracking.base_url"]),
+        postal_address=settings.text("sender.postal_address") or "",
+        unsubscribe_mailto=settings.text("sender.unsubscribe_mailto"),
+    )
+
+
+def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Composer:
+    """Compile the campaign's content once; missing parts and unknown merge tags are refused."""
+    html, text, _ = content_of(session, campaign)
+    missing = [
+        field
+        for field, value in (
+            ("subject", campaign.subject),
+            ("from_email", campaign.from_email),
+            ("html_content", html),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValidationError(
+            f"campaign '{campaign.name}' has no {', '.join(missing)} yet",
+            errors={field: [f"{field} is not set"] for field in missing},
+        )
+    assert campaign.subject and campaign.from_email and html
+    content = Content(
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        subject=campaign.subject,
+        html=html,
+        text=text,
+        preview_text=campaign.preview_text,
+        from_email=campaign.from_email,
+        from_name=campaign.from_name,
+        reply_to=campaign.reply_to,
+        track_opens=campaign.track_opens,
+        track_clicks=campaign.track_clicks,
+    )
+    fallbacks = {name: prop.fallback_value for name, prop in all_properties(session).items()}
+    return Composer(content, sender_of(settings), fallbacks)
+
+
+@dataclass(frozen=True)
+class Preview:
+    to: str
+    rendered: Rendered
+    raw: bytes
+
+
+def preview(
+    session: Session, campaign: Campaign, settings: Settings, as_email: str | None
+) -> Preview:
+    """The message as ``as_email`` (a contact) would get it, else with sample data; links carry
+    ``test`` tokens, so nothing a preview leads to is recorded. Call inside a write session
+    the first time (the store's tracking key is made on first use)."""
+    composer = composer_for(session, campaign, settings)
+    if as_email is not None:
+        contact = find_contact(session, as_email)
+        email, values = contact.email, dict(contact.properties)
+    else:
+        email, values = SAMPLE_EMAIL, {}
+    signer = keys.signer(session)
+    token = signer.for_test(campaign.id)
+    links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
+    rendered = composer.render(email, values, links)
+    raw = composer.message_bytes(rendered, _smtp_form(email), links, test=False)
+    return Preview(to=email, rendered=rendered, raw=raw)
+
+
+def _smtp_form(email: str) -> str:
+    from lettr_cli.audience.addresses import smtp_address
+
+    return smtp_address(email)
