@@ -274,3 +274,29 @@ def preview(
             emit_line(f"Subject: {result.rendered.subject}")
             emit_line("")
         emit_line(result.rendered.text.rstrip("\n"))
+
+
+@app.command("check")
+def check(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+    """Look for problems in the content: errors stop a send (exit 1), warnings advise (exit 0)."""
+    from lettr_cli.campaigns.campaigns import find_campaign
+    from lettr_cli.campaigns.check import check_campaign
+    from lettr_cli.errors import ValidationError
+
+    ws = workspace(ctx)
+    with ws.store.write() as session:
+        found = check_campaign(session, find_campaign(session, ref), ws.settings())
+    if as_json:
+        emit_json(found.to_json())
+    else:
+        rows = [["error", f["code"], f["message"]] for f in found.errors]
+        rows += [["warning", f["code"], f["message"]] for f in found.warnings]
+        if rows:
+            show_table(["level", "code", "message"], rows)
+        else:
+            say("No findings.")
+    if found.errors:
+        raise ValidationError(
+            f"the content check found {len(found.errors)} error(s)",
+            errors={"content": [f["message"] for f in found.errors]},
+        )

@@ -18,6 +18,7 @@ from lettr_cli.errors import ValidationError
 from lettr_cli.tracking.tokens import Purpose
 
 BUILTINS = ("email", "unsubscribe_link", "webversion_link")
+MAX_SUBJECT = 998
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,10 @@ class Composer:
         subject = check_header_value(
             "subject", render(self.subject, merged, field="subject").strip()
         )
+        if len(subject) > MAX_SUBJECT:
+            raise ValidationError.field(
+                "subject", f"the subject has {len(subject)} characters; at most {MAX_SUBJECT}"
+            )
         document = render(self.html, merged, field="html_content")
         document = page.add_preheader(document, self.content.preview_text)
         if self.wants_footer:

@@ -160,7 +160,7 @@ def render(
     pieces: list[str] = []
     size = 0
     try:
-        with _Deadline(seconds):
+        with _Deadline(seconds, field):
             for piece in template.generate(values):
                 size += len(piece)
                 if size > limit:
@@ -184,8 +184,9 @@ class _TooSlow(Exception):
 class _Deadline:
     """Stop a render that runs past ``seconds``, by tracing the template's compiled code only."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, field: str) -> None:
         self.seconds = seconds
+        self.field = field
 
     def __enter__(self) -> None:
         self.until = time.monotonic() + self.seconds
@@ -196,7 +197,8 @@ class _Deadline:
     def __exit__(self, kind: object, error: object, tb: object) -> None:
         sys.settrace(self.previous)
         if isinstance(error, _TooSlow):
-            raise _refuse(f"the template took longer than {self.seconds:g} s to render") from None
+            message = f"the {self.field} took longer than {self.seconds:g} s to render"
+            raise _refuse(message, self.field) from None
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
         if frame.f_code.co_filename == "<template>":
