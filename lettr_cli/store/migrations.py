@@ -136,6 +136,26 @@ def m002_audience(op: Operations) -> None:
     )
 
 
+def m003_domains(op: Operations) -> None:
+    op.create_table(
+        "domains",
+        _id_column(),
+        sa.Column("name", sa.String(253), nullable=False),
+        sa.Column("selector", sa.String(63), nullable=True),
+        sa.Column("dkim", sa.Boolean, nullable=False),
+        sa.Column("private_key", sa.Text, nullable=True),
+        sa.Column("public_key", sa.Text, nullable=True),
+        sa.Column("spf_include", sa.String(253), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("last_check", JSON_TYPE, nullable=True),
+        sa.Column("checked_at", UTCDateTime, nullable=True),
+        sa.Column("verified_at", UTCDateTime, nullable=True),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("name", name="uq_domains_name"),
+    )
+
+
 def m005_templates(op: Operations) -> None:
     op.create_table(
         "templates",
@@ -217,7 +237,8 @@ def m006_campaigns(op: Operations) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
-    # 3 (sender domains) and 4 (segments) arrive from their branches.
+    Migration(3, "m003_domains", m003_domains),
+    # 4 (segments) arrives from its branch.
     Migration(5, "m005_templates", m005_templates),
     Migration(6, "m006_campaigns", m006_campaigns),
 )

@@ -199,3 +199,32 @@ class TrackingKey(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class DomainRow(SQLModel, table=True):
+    """A sending domain: its DKIM key (none for ``--no-dkim``) and its last DNS check.
+
+    ``last_check`` holds the records as the last ``verify`` judged them (type, name, value,
+    status, detail); ``status`` is ``pending`` until the first check, then ``verified`` or
+    ``failed``.
+    """
+
+    __tablename__ = "domains"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=253, unique=True)
+    selector: str | None = Field(default=None, max_length=63)
+    dkim: bool
+    private_key: str | None = Field(default=None, repr=False)
+    public_key: str | None = None
+    spf_include: str | None = Field(default=None, max_length=253)
+    status: str = Field(default="pending", max_length=16)
+    last_check: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON_TYPE))
+    checked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
