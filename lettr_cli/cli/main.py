@@ -13,6 +13,7 @@ from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import demo as demo_command
+from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
 from lettr_cli.cli import store as store_commands
@@ -67,6 +68,7 @@ app.add_typer(property_commands.app, name="property")
 app.add_typer(template_commands.app, name="template")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
+app.add_typer(domain_commands.app, name="domain")
 app.command("demo")(demo_command.demo)
 
 
