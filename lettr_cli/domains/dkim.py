@@ -41,8 +41,7 @@ OVERSIGNED: frozenset[bytes] = frozenset(
 FOLD_WIDTH = 78  # the header stays far below SMTP's 998, and readable
 _B64_CHUNK = 60
 
-_WSP_BEFORE_CRLF = re.compile(rb"[ \t]+(?=\r\n)")
-_WSP_RUN = re.compile(rb"[ \t]+")
+_TAB_TO_SPACE = bytes.maketrans(b"\t", b" ")
 _ANY_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
@@ -92,14 +91,15 @@ def canonical_body(body: bytes) -> bytes:
     """The relaxed body canonicalisation (RFC 6376 §3.4.4) of a CRLF body."""
     if body and not body.endswith(b"\r\n"):
         body += b"\r\n"
-    body = _WSP_RUN.sub(b" ", _WSP_BEFORE_CRLF.sub(b"", body)).rstrip(b"\r\n")
+    # After runs of WSP become one SP, trailing WSP is one SP before CRLF.
+    body = _collapse_wsp(body).replace(b" \r\n", b"\r\n").rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
 
 
 def canonical_header(field: bytes) -> bytes:
     """The relaxed canonicalisation (RFC 6376 §3.4.2) of one header field, folded lines and all."""
     name, _, value = field.partition(b":")
-    value = _WSP_RUN.sub(b" ", value.replace(b"\r\n", b"")).strip(b" ")
+    value = _collapse_wsp(value.replace(b"\r\n", b"")).strip(b" ")
     return name.rstrip(b" \t").lower() + b":" + value + b"\r\n"
 
 
@@ -171,6 +171,14 @@ def _fold(pieces: list[tuple[str, str]]) -> str:
             text += separator + piece
             width += len(separator) + len(piece)
     return text
+
+
+def _collapse_wsp(data: bytes) -> bytes:
+    """Every run of spaces and tabs as one space (bytes methods: several times a regex's speed)."""
+    data = data.translate(_TAB_TO_SPACE)
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    return data
 
 
 def _with_crlf(message: bytes) -> bytes:
