@@ -1,17 +1,24 @@
-"""The loopback DNS responder, and TXT lookups against it (nothing here asks public DNS)."""
+"""The loopback DNS responder, TXT lookups against it, and signatures checked against it.
+
+Nothing here asks public DNS.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import dkim
 import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
 import pytest
 
+from lettr_cli.domains.dkim import sign_message
 from lettr_cli.domains.lookup import DnsUnavailable, txt_lookup
 from lettr_cli.domains.responder import DnsResponder
+from lettr_cli.domains.service import signing_key
+from lettr_cli.workspace import Workspace
 
 
 @pytest.fixture
@@ -86,3 +93,35 @@ def test_the_responder_serves_ipv6_loopback_when_there_is_one() -> None:
     with server:
         assert server.nameserver.startswith("[::1]:")
         assert txt_lookup(server.nameserver, timeout=2)("example.com") == ["hello"]
+
+
+@pytest.fixture
+def relay(lettr) -> None:
+    assert lettr("config", "set", "smtp.host", "192.0.2.10").exit_code == 0
+
+
+def test_messages_signed_by_lettr_verify_against_the_served_record(
+    lettr, responder, relay, isolated_home
+) -> None:
+    assert lettr("domain", "add", "example.com").exit_code == 0
+    for record in lettr("domain", "records", "example.com", "--json").json():
+        responder.publish(record["name"], record["value"])
+    lookup = txt_lookup(responder.nameserver, timeout=2)
+
+    def dnsfunc(name: bytes, timeout: float = 5) -> bytes | None:
+        found = lookup(name.decode())
+        return found[0].encode() if found else None
+
+    ws = Workspace.open(isolated_home / "lettr.db", home=isolated_home, environ={})
+    try:
+        key = signing_key(ws, "EXAMPLE.com")
+    finally:
+        ws.close()
+    assert key is not None and (key.domain, key.selector) == ("example.com", "lettr")
+    message = (
+        b"From: News <news@example.com>\r\nTo: ann@example.org\r\nSubject: Hello\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Ann!\r\n"
+    )
+    signed = sign_message(message, key)
+    assert dkim.verify(signed, dnsfunc=dnsfunc)
+    assert not dkim.verify(signed.replace(b"Hi Ann!", b"Hi Bob!"), dnsfunc=dnsfunc)

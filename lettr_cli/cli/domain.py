@@ -12,6 +12,8 @@ from lettr_cli.cli.output import confirm, emit_json, emit_line, say, show
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from lettr_cli.domains.records import DnsRecord
     from lettr_cli.domains.service import Domain
     from lettr_cli.workspace import Workspace
@@ -123,9 +125,10 @@ def list_domains(ctx: typer.Context, limit: LimitOption = 100, as_json: JsonFlag
     table.add_column("domain", overflow="fold")
     for column in ("status", "dkim", "checked"):
         table.add_column(column, no_wrap=True)
+    zone = _zone(ws)
     for item in found:
         dkim = f"selector {item.selector}" if item.dkim else "relay signs"
-        table.add_row(item.domain, item.status, dkim, _when(ws, item.checked_at))
+        table.add_row(item.domain, item.status, dkim, _when(zone, item.checked_at))
     show(table)
 
 
@@ -180,15 +183,20 @@ def _print_domain(ws: Workspace, found: Domain) -> None:
     emit_line(f"  status:   {found.status}")
     emit_line(f"  dkim:     {dkim}")
     emit_line(f"  spf:      {spf}")
-    emit_line(f"  added:    {_when(ws, found.created_at)}")
-    emit_line(f"  checked:  {_when(ws, found.checked_at)}")
-    emit_line(f"  verified: {_when(ws, found.verified_at)}")
+    zone = _zone(ws)
+    emit_line(f"  added:    {_when(zone, found.created_at)}")
+    emit_line(f"  checked:  {_when(zone, found.checked_at)}")
+    emit_line(f"  verified: {_when(zone, found.verified_at)}")
 
 
-def _when(ws: Workspace, moment: datetime | None) -> str:
-    if moment is None:
-        return "never"
+def _zone(ws: Workspace) -> ZoneInfo:
+    """The operator's zone (config ``timezone``), in which times are shown."""
     from zoneinfo import ZoneInfo
 
-    zone = ZoneInfo(str(ws.settings()["timezone"]))
+    return ZoneInfo(str(ws.settings()["timezone"]))
+
+
+def _when(zone: ZoneInfo, moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
