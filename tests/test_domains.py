@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_private_key
 
 from lettr_cli.domains.keys import public_key_text
+from lettr_cli.store.engine import Store
+from lettr_cli.store.migrations import MIGRATIONS, migrate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -210,8 +212,9 @@ def test_list_and_show(lettr) -> None:
     words = lettr("domain", "list").stdout
     assert "example.com" in words and "relay signs" in words and "selector lettr" in words
     show_words = lettr("domain", "show", "example.org").stdout
-    assert show_words.startswith("example.org\n  status:   pending\n")
-    assert "checked:  never" in show_words
+    assert show_words.splitlines()[1].split() == ["example.org", "pending", "selector", "lettr",
+        "smtp.host", "never"]  # fmt: skip
+    assert "DKIM (TXT) lettr._domainkey.example.org" in show_words
 
 
 def test_list_limit(lettr) -> None:
@@ -253,15 +256,54 @@ def test_remove_needs_confirmation_without_a_terminal(lettr, isolated_home: Path
 def test_remove_in_words(lettr) -> None:
     add(lettr, "example.com")
     result = lettr("domain", "remove", "example.com", "--yes")
-    assert result.exit_code == 0 and result.stdout == "Removed example.com\n"
+    assert result.exit_code == 0 and result.stdout == "Deleted sending domain: example.com\n"
+
+
+def fixture_copy(name: str, tmp_path: Path) -> Path:
+    db = tmp_path / name
+    shutil.copyfile(FIXTURES / name, db)
+    db.chmod(0o600)
+    return db
 
 
 def test_a_version_1_store_upgrades_and_takes_domains(lettr, tmp_path: Path) -> None:
-    db = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / "store_v1.db", db)
-    db.chmod(0o600)
+    db = fixture_copy("store_v1.db", tmp_path)
     result = lettr("--db", str(db), "domain", "add", "example.com", "--json")
     assert result.exit_code == 0, result.stderr
     # the fixture's relay is kept and used for SPF
     assert result.json()["records"][1]["value"] == "v=spf1 a:relay.example.com ~all"
     assert lettr("--db", str(db), "config", "get", "sending.concurrency").stdout == "8\n"
+
+
+def test_a_version_2_store_upgrades_keeps_its_audience_and_takes_domains(
+    lettr, tmp_path: Path
+) -> None:
+    db = fixture_copy("store_v2.db", tmp_path)
+    result = lettr("--db", str(db), "domain", "add", "example.com", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["records"][1]["value"] == "v=spf1 a:relay.example.com ~all"
+    contacts = lettr("--db", str(db), "contact", "list", "--json").json()
+    assert [c["email"] for c in contacts] == ["ann@example.com", "Zoë@Example.org"]
+    assert contacts[0]["properties"] == {"first_name": "Ann", "age": 41, "vip": True}
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+    assert versions == [step.version for step in MIGRATIONS]
+
+
+def test_a_store_made_before_domains_were_merged_gets_them(lettr, tmp_path: Path) -> None:
+    # A store created by a lettr that had later steps but not m003 (merged afterwards).
+    db = tmp_path / "without.db"
+    store = Store(db)
+    migrate(store, [step for step in MIGRATIONS if step.name != "m003_domains"])
+    store.close()
+    assert add_to(lettr, db)["domain"] == "example.com"
+    with sqlite3.connect(db) as conn:
+        versions = {row[0] for row in conn.execute("SELECT version FROM lettr_migrations")}
+    assert versions == {step.version for step in MIGRATIONS}
+
+
+def add_to(lettr, db: Path) -> dict[str, Any]:
+    args = ["--spf-include", "_spf.example.net", "--json"]
+    result = lettr("--db", str(db), "domain", "add", "example.com", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.json()

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, LimitOption, YesFlag
-from lettr_cli.cli.output import confirm, emit_json, emit_line, say, show
+from lettr_cli.cli.output import (
+    confirm,
+    emit_deleted,
+    emit_json,
+    emit_line,
+    note_cut,
+    say,
+    show_table,
+)
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from lettr_cli.domains.records import DnsRecord
     from lettr_cli.domains.service import Domain
-    from lettr_cli.workspace import Workspace
 
 app = LettrTyper(help="Sending domains: DKIM keys, the DNS records to publish, verification.")
 
@@ -112,24 +116,12 @@ def list_domains(ctx: typer.Context, limit: LimitOption = 100, as_json: JsonFlag
     """List sending domains with their status."""
     from lettr_cli.domains.service import list_domains as listing
 
-    ws = workspace(ctx)
-    found, total = listing(ws, limit=limit)
-    if len(found) < total:
-        say(f"{len(found)} of {total} shown")
+    found, total = listing(workspace(ctx), limit=limit)
     if as_json:
         emit_json([item.to_json() for item in found])
-        return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    table.add_column("domain", overflow="fold")
-    for column in ("status", "dkim", "checked"):
-        table.add_column(column, no_wrap=True)
-    zone = _zone(ws)
-    for item in found:
-        dkim = f"selector {item.selector}" if item.dkim else "relay signs"
-        table.add_row(item.domain, item.status, dkim, _when(zone, item.checked_at))
-    show(table)
+    else:
+        _print_summary(found)
+    note_cut(len(found), total)
 
 
 @app.command("show")
@@ -137,12 +129,11 @@ def show_domain(ctx: typer.Context, domain: DomainArgument, as_json: JsonFlag = 
     """Show one sending domain, its status and its records."""
     from lettr_cli.domains.service import find_domain
 
-    ws = workspace(ctx)
-    found = find_domain(ws, domain)
+    found = find_domain(workspace(ctx), domain)
     if as_json:
         emit_json(found.to_json())
         return
-    _print_domain(ws, found)
+    _print_summary([found])
     emit_line("")
     _print_records(found.records)
 
@@ -159,10 +150,7 @@ def remove(
     key = " and its DKIM key (it cannot be recovered)" if found.dkim else ""
     confirm(f"Remove the sending domain {found.domain}{key}?", yes=yes)
     removed = remove_domain(ws, found.domain)
-    if as_json:
-        emit_json({"deleted": [removed]})
-    else:
-        emit_line(f"Removed {found.domain}")
+    emit_deleted([removed], [found.domain], as_json=as_json, noun="sending domain")
 
 
 def _print_records(records: list[DnsRecord]) -> None:
@@ -176,27 +164,18 @@ def _print_records(records: list[DnsRecord]) -> None:
         emit_line(f"  status: {record.status}{detail}")
 
 
-def _print_domain(ws: Workspace, found: Domain) -> None:
-    spf = f"include:{found.spf_include}" if found.spf_include else "authorises smtp.host"
-    dkim = f"selector {found.selector}" if found.dkim else "none (the relay signs)"
-    emit_line(found.domain)
-    emit_line(f"  status:   {found.status}")
-    emit_line(f"  dkim:     {dkim}")
-    emit_line(f"  spf:      {spf}")
-    zone = _zone(ws)
-    emit_line(f"  added:    {_when(zone, found.created_at)}")
-    emit_line(f"  checked:  {_when(zone, found.checked_at)}")
-    emit_line(f"  verified: {_when(zone, found.verified_at)}")
-
-
-def _zone(ws: Workspace) -> ZoneInfo:
-    """The operator's zone (config ``timezone``), in which times are shown."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(str(ws.settings()["timezone"]))
-
-
-def _when(zone: ZoneInfo, moment: datetime | None) -> str:
-    if moment is None:
-        return "never"
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+def _print_summary(domains: list[Domain]) -> None:
+    show_table(
+        ["domain", "status", "dkim", "spf", "checked_at", "verified_at"],
+        (
+            [
+                item.domain,
+                item.status,
+                f"selector {item.selector}" if item.dkim else "relay signs",
+                f"include:{item.spf_include}" if item.spf_include else "smtp.host",
+                item.checked_at or "never",
+                item.verified_at,
+            ]
+            for item in domains
+        ),
+    )
