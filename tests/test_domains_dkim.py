@@ -273,3 +273,25 @@ def test_body_canonicalisation_matches_dkimpy(body: bytes) -> None:
     if body and not body.endswith(b"\r\n"):
         body += b"\r\n"  # the signer adds it before canonicalising (see sign_message)
     assert canonical_body(body) == Relaxed.canonicalize_body(body)
+
+
+def test_a_message_from_lettrs_builder_verifies() -> None:
+    from lettr_cli.content.message import Headers, build_message, to_bytes
+
+    headers = Headers(
+        subject="Größere Rabatte – „nur heute“ für alle Leserinnen und Leser unseres Newsletters",
+        from_email="news@example.com",
+        from_name="Zoë’s Shop",
+        to_email="ann@example.org",
+        reply_to="help@example.com",
+        list_unsubscribe=("https://t.example.com/u/" + "a" * 120, "mailto:unsub@example.com"),
+        list_id="Weekly <c1.example.com>",
+        feedback_id="c1:weekly:lettr",
+    )
+    wire = to_bytes(build_message(headers, "<p>Hallo Zoë</p>\n", "Hallo Zoë\n"))
+    signed = sign_message(wire, dkim_key())
+    assert signed.endswith(wire)  # the builder's bytes are sent as they are
+    assert verifies(signed)
+    names = signature_tags(signed)[b"h"].decode().replace(" ", "").split(":")
+    assert names.count("list-unsubscribe") == 2 and names.count("feedback-id") == 1
+    assert not verifies(signed.replace(b"Hallo", b"Hello", 1))
