@@ -83,7 +83,7 @@ def sign_message(message: bytes, key: DkimKey, *, timestamp: int | None = None) 
     signature = load_private_key(key.private_pem).sign(hashed, padding.PKCS1v15(), hashes.SHA256())
     b64 = base64.b64encode(signature).decode("ascii")
     chunks = [("", b64[i : i + _B64_CHUNK]) for i in range(0, len(b64), _B64_CHUNK)]
-    header = _fold([*pieces, *chunks]).encode("ascii") + b"\r\n"
+    header = _fold(chunks, start=unsigned).encode("ascii") + b"\r\n"
     return header + head + separator.removeprefix(b"\r\n") + body
 
 
@@ -124,17 +124,10 @@ def header_fields(head: bytes) -> list[tuple[bytes, bytes]]:
 def _select(fields: list[tuple[bytes, bytes]], signed: list[bytes]) -> list[bytes]:
     # Each name in h= takes the next instance from the bottom up (RFC 6376 §5.4.2); names
     # listed more often than they occur select nothing.
-    used: dict[bytes, int] = {}
-    chosen: list[bytes] = []
-    for name in signed:
-        start = used.get(name, len(fields))
-        index = next((i for i in range(start - 1, -1, -1) if fields[i][0] == name), -1)
-        if index < 0:
-            used[name] = 0
-            continue
-        used[name] = index
-        chosen.append(fields[index][1])
-    return chosen
+    instances: dict[bytes, list[bytes]] = {}
+    for name, raw in fields:
+        instances.setdefault(name, []).append(raw)
+    return [instances[name].pop() for name in signed if instances.get(name)]
 
 
 def _tag_pieces(
@@ -157,12 +150,13 @@ def _tag_pieces(
     ]
 
 
-def _fold(pieces: list[tuple[str, str]]) -> str:
+def _fold(pieces: list[tuple[str, str]], start: str = "DKIM-Signature:") -> str:
     # A fold ("\r\n ") may replace a separating space, or go where FWS is allowed without one
     # (between h= names, inside b=). What is hashed is this text canonicalised, so any folding
-    # is safe as long as the text before b= is the same when hashed and when sent.
-    text = "DKIM-Signature:"
-    width = len(text)
+    # is safe as long as the text before b= is the same when hashed and when sent: the b= value
+    # is folded on after the text that was hashed (``start``).
+    text = start
+    width = len(start) - start.rfind("\n") - 1
     for separator, piece in pieces:
         if width + len(separator) + len(piece) > FOLD_WIDTH:
             text += "\r\n " + piece
