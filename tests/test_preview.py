@@ -131,3 +131,25 @@ def test_a_merge_value_with_a_line_break_cannot_reach_a_header(lettr, campaign: 
 
 def test_only_one_output_format(lettr, campaign: str) -> None:
     assert lettr("campaign", "preview", campaign, "--html", "--raw").exit_code == 1
+
+
+def test_raw_preview_is_dkim_signed_for_a_domain_with_a_key(lettr, campaign: str) -> None:
+    import dkim
+
+    lettr("config", "set", "smtp.host", "relay.example.com")
+    assert lettr("domain", "add", "example.com").exit_code == 0
+    records = lettr("domain", "records", "example.com", "--json").json()
+    dkim_record = next(r for r in records if r["type"] == "DKIM")
+
+    def dnsfunc(name: bytes | str, timeout: float = 5) -> bytes | None:
+        wanted = name.decode() if isinstance(name, bytes) else name
+        return (
+            dkim_record["value"].encode()
+            if wanted.rstrip(".") == dkim_record["name"].rstrip(".")
+            else None
+        )
+
+    raw = lettr("campaign", "preview", campaign, "--raw").stdout.encode()
+    assert raw.startswith(b"DKIM-Signature:")
+    assert dkim.verify(raw, dnsfunc=dnsfunc)
+    assert not dkim.verify(raw.replace(b"spring is here", b"spring is HERE"), dnsfunc=dnsfunc)

@@ -63,6 +63,7 @@ def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Co
 
 @dataclass(frozen=True)
 class Preview:
+    sender: str
     to: str
     rendered: Rendered
     raw: bytes
@@ -85,7 +86,7 @@ def preview(
     links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
     rendered = composer.render(email, values, links)
     raw = composer.message_bytes(rendered, _smtp_form(email), links, test=False)
-    return Preview(to=email, rendered=rendered, raw=raw)
+    return Preview(sender=composer.content.from_email, to=email, rendered=rendered, raw=raw)
 
 
 def _smtp_form(email: str) -> str:

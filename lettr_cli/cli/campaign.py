@@ -261,7 +261,10 @@ def preview(
     with ws.store.write() as session:
         result = render_preview(session, find_campaign(session, ref), ws.settings(), as_email)
     if raw:
-        sys.stdout.buffer.write(result.raw)
+        from lettr_cli.domains.service import sign_as_sender
+
+        signed = sign_as_sender(ws, str(result.sender), result.raw)
+        sys.stdout.buffer.write(signed)
         sys.stdout.buffer.flush()
     elif as_json:
         emit_json({"to": result.to, "subject": result.rendered.subject,

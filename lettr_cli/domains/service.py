@@ -192,7 +192,10 @@ def not_verified(domain: Domain) -> UnconfiguredDomain:
 def signing_key(workspace: Workspace, name: str) -> DkimKey | None:
     """The key to sign mail from ``name`` with; None for ``--no-dkim`` domains (the relay signs)."""
     with workspace.store.read() as session:
-        row = _existing(session, name)
+        return _key(_existing(session, name))
+
+
+def _key(row: DomainRow) -> DkimKey | None:
     if not row.dkim or not row.selector or not row.private_key:
         return None
     return DkimKey(domain=row.name, selector=row.selector, private_pem=row.private_key)
@@ -253,3 +256,14 @@ def _existing(session: Session, name: str) -> DomainRow:
 
 def _exists(domain: str) -> ResourceAlreadyExists:
     return ResourceAlreadyExists(f"the domain {domain} is already added")
+
+
+def sign_as_sender(workspace: Workspace, from_email: str, message: bytes) -> bytes:
+    """``message`` DKIM-signed when the sender's domain is added with a key; else unchanged."""
+    from lettr_cli.domains.dkim import sign_message
+
+    domain = domain_name(from_email.rpartition("@")[2], "from_email")
+    with workspace.store.read() as session:
+        row = _row(session, domain)
+    key = None if row is None else _key(row)
+    return message if key is None else sign_message(message, key)
