@@ -73,3 +73,72 @@ def run_process(
         timeout=timeout,
         check=False,
     )
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what arrives and answers RCPT as a test scripts it."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_replies: dict[str, str] = {}  # address -> reply, e.g. "550 5.1.1 no such user"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        reply = self.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        return "250 2.0.0 Message accepted"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: RecordingHandler
+
+
+@pytest.fixture
+def smtp_server() -> Any:
+    """A real SMTP server (aiosmtpd) on loopback, on an ephemeral port."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def verified_domain(lettr: Any, smtp_server: SmtpServer) -> Any:
+    """Point lettr at the test SMTP server and verify example.com through a loopback DNS."""
+    from lettr_cli.domains.responder import DnsResponder
+
+    def verify(domain: str = "example.com") -> None:
+        lettr("config", "set", "smtp.host", smtp_server.host)
+        lettr("config", "set", "smtp.port", str(smtp_server.port))
+        lettr("config", "set", "smtp.security", "none")
+        assert lettr("domain", "add", domain).exit_code == 0
+        records = lettr("domain", "records", domain, "--json").json()
+        with DnsResponder() as dns:
+            for record in records:
+                dns.publish(record["name"], record["value"])
+            result = lettr("domain", "verify", domain, "--nameserver", dns.nameserver, "--json")
+        assert result.exit_code == 0, result.stderr
+
+    return verify

@@ -303,3 +303,32 @@ def check(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
             f"the content check found {len(found.errors)} error(s)",
             errors={"content": [f["message"] for f in found.errors]},
         )
+
+
+@app.command("test")
+def send_test(
+    ctx: typer.Context,
+    ref: Ref,
+    to: Annotated[
+        list[str], typer.Option("--to", help="Send a test to this address (repeatable).")
+    ],
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Render for this contact (default: sample data).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send real test messages ([Test] subject, never tracked or counted)."""
+    import asyncio
+
+    from lettr_cli.campaigns.test_sends import send_tests
+    from lettr_cli.errors import TransmissionFailed
+
+    result = asyncio.run(send_tests(workspace(ctx), ref, to, as_email))
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for address in result.sent:
+            say(f"sent to {address}")
+    if result.refused:
+        refusals = "; ".join(f"{r['email']}: {r['reply']}" for r in result.refused)
+        raise TransmissionFailed(f"the relay refused {len(result.refused)} test(s): {refusals}")

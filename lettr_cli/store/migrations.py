@@ -234,6 +234,17 @@ def m006_campaigns(op: Operations) -> None:
     )
 
 
+def m007_test_sends(op: Operations) -> None:
+    # Test sends are limited per store (10 addresses a minute), so every process counts here.
+    op.create_table(
+        "test_sends",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+    )
+    op.create_index("ix_test_sends_at", "test_sends", ["at"])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -241,6 +252,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 4 (segments) arrives from its branch.
     Migration(5, "m005_templates", m005_templates),
     Migration(6, "m006_campaigns", m006_campaigns),
+    Migration(7, "m007_test_sends", m007_test_sends),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
