@@ -13,10 +13,11 @@ from sqlmodel import SQLModel
 
 import lettr_cli.store.tables  # noqa: F401  (registers the table models)
 from lettr_cli.store.engine import Store
-from lettr_cli.store.migrations import SCHEMA_VERSION, migrate
+from lettr_cli.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from tests.conftest import REPO, run_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
+VERSIONS = [step.version for step in MIGRATIONS]  # may have gaps where branches merged
 
 
 def copy_fixture(name: str, tmp_path: Path) -> Path:
@@ -44,7 +45,7 @@ def test_a_version_1_store_opens_with_its_configuration(lettr, tmp_path: Path) -
     }
     with sqlite3.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
-    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert versions == VERSIONS
 
 
 def test_table_models_match_what_the_migrations_create(tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ def test_two_processes_upgrading_one_store_apply_each_step_once(tmp_path: Path) 
         assert out.strip() == str(SCHEMA_VERSION + 1)
     with sqlite3.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
-        assert versions == [*range(1, SCHEMA_VERSION + 1), SCHEMA_VERSION + 1]
+        assert versions == [*VERSIONS, SCHEMA_VERSION + 1]
         assert conn.execute("SELECT count(*) FROM extra").fetchone()[0] == 1
         assert conn.execute("SELECT value FROM config WHERE key = 'smtp.host'").fetchone() == (
             "relay.example.com",
@@ -144,3 +145,22 @@ def test_a_version_2_store_keeps_its_audience(lettr, tmp_path: Path) -> None:
     assert [g["name"] for g in contacts[0]["lists"]] == ["Customers"]
     again = lettr("--db", str(db), "contact", "add", "GONE@example.net", "--json").json()
     assert again["status"] == "unsubscribed"  # the suppression entry survived the upgrade
+
+
+def test_a_version_2_store_upgrades_to_segments_keeping_its_data(tmp_path: Path) -> None:
+    db = copy_fixture("store_v2.db", tmp_path)
+    before = _rows(db, ("contacts", "list_members", "lists", "topics", "properties"))
+    store = Store(db)
+    assert migrate(store) == SCHEMA_VERSION
+    store.close()
+    assert _rows(db, tuple(before)) == before
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(segments)")]
+    assert versions == VERSIONS
+    assert columns == ["id", "name", "list_id", "conditions", "created_at", "updated_at"]
+
+
+def _rows(db: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(db) as conn:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}

@@ -136,9 +136,26 @@ def m002_audience(op: Operations) -> None:
     )
 
 
+def m004_segments(op: Operations) -> None:
+    op.create_table(
+        "segments",
+        _id_column(),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        # No cascade: deleting a list that scopes a segment is refused (resource_in_use).
+        sa.Column("list_id", sa.String(36), sa.ForeignKey("lists.id")),
+        # {"groups": [{"conditions": [{field, operator, value}]}]}, lists and topics by id
+        sa.Column("conditions", JSON_TYPE, nullable=False),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_segments_list", "segments", ["list_id"])
+
+
+# Version 3 is the sending-domains step, merged from another branch; a gap is harmless.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
+    Migration(4, "m004_segments", m004_segments),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
