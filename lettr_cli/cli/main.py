@@ -14,6 +14,7 @@ from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
+from lettr_cli.cli import segment as segment_commands
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
@@ -61,6 +62,7 @@ app.add_typer(contact_commands.app, name="contact")
 app.add_typer(group_commands.lists_app, name="list")
 app.add_typer(group_commands.topics_app, name="topic")
 app.add_typer(property_commands.app, name="property")
+app.add_typer(segment_commands.app, name="segment")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.command("demo")(demo_command.demo)
