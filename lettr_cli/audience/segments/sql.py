@@ -84,12 +84,7 @@ def _operands(field: str, kind: str, value: str | None) -> tuple[Any, Any]:
     """The column to compare and the value to compare it with."""
     text = value or ""
     if field in BUILT_IN_FIELDS:
-        built_in: dict[str, tuple[Any, Any]] = {
-            "email": (col(Contact.email_key), text.casefold()),
-            "status": (col(Contact.status), text),
-            "created_at": (col(Contact.created_at), as_moment(text) if text else None),
-        }
-        return built_in[field]
+        return _built_in(field, text)
     values = col(Contact.properties)[field]
     if kind == STRING:
         return col(Contact.properties_folded)[field].as_string(), text.casefold()
@@ -100,6 +95,15 @@ def _operands(field: str, kind: str, value: str | None) -> tuple[Any, Any]:
     assert kind == DATE, kind
     # ISO dates (YYYY-MM-DD) of one width order the same as text on both databases.
     return values.as_string(), text
+
+
+def _built_in(field: str, text: str) -> tuple[Any, Any]:
+    if field == "email":
+        return col(Contact.email_key), text.casefold()
+    if field == "status":
+        return col(Contact.status), text
+    assert field == "created_at", field
+    return col(Contact.created_at), as_moment(text)
 
 
 def _membership(kind: str, group_id: str | None, *, negate: bool) -> Clause:
