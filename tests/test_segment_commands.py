@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
+
+from lettr_cli.audience import groups
+from lettr_cli.audience.contacts import add_contacts
+from lettr_cli.audience.properties import create_property
+from tests.store_templates import build_template, install
 
 SEGMENT_KEYS = ["id", "name", "list_id", "list_name", "condition_groups", "contacts_count"]
 
 
+def build_audience(session: Session) -> None:
+    for name, kind in (
+        ("city", "string"),
+        ("age", "number"),
+        ("vip", "boolean"),
+        ("joined", "date"),
+    ):
+        create_property(session, name, kind, None)
+    for name in ("Customers", "Press"):
+        groups.create(session, groups.LISTS, name)
+    groups.create(session, groups.TOPICS, "News")
+    add = partial(add_contacts, session)
+    add(["ann@example.com"], assignments=["city=Zürich", "age=41", "vip=true"],
+        lists=["Customers"], topics=["News"])  # fmt: skip
+    add(["bob@example.org"], assignments=["city=STRASSE", "age=17"], lists=["Customers"])
+    add(["cy@example.net"], assignments=["city=Paris"], lists=["Press"], status="unsubscribed")
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory, "segment-commands", build_audience)
+
+
 @pytest.fixture
-def audience(lettr) -> dict[str, str]:
+def audience(lettr, template: Path, isolated_home: Path) -> dict[str, str]:
     """A small audience; returns the ids of its lists and topics by name."""
-    for args in (
-        ("property", "create", "city"),
-        ("property", "create", "age", "--type", "number"),
-        ("property", "create", "vip", "--type", "boolean"),
-        ("property", "create", "joined", "--type", "date"),
-        ("list", "create", "Customers"),
-        ("list", "create", "Press"),
-        ("topic", "create", "News"),
-        ("contact", "add", "ann@example.com", "--prop", "city=Zürich", "--prop", "age=41",
-         "--prop", "vip=true", "--list", "Customers", "--topic", "News"),
-        ("contact", "add", "bob@example.org", "--prop", "city=STRASSE", "--prop", "age=17",
-         "--list", "Customers"),
-        ("contact", "add", "cy@example.net", "--prop", "city=Paris", "--list", "Press",
-         "--status", "unsubscribed"),
-    ):  # fmt: skip
-        result = lettr(*args)
-        assert result.exit_code == 0, result.stderr
+    install(template, isolated_home)
     ids = {g["name"]: g["id"] for g in lettr("list", "list", "--json").json()}
     ids |= {g["name"]: g["id"] for g in lettr("topic", "list", "--json").json()}
     return ids

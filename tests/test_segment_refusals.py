@@ -6,20 +6,34 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
+
+from lettr_cli.audience import groups
+from lettr_cli.audience.properties import create_property
+from tests.store_templates import build_template, install
+
+
+def build_audience(session: Session) -> None:
+    for name, kind in (
+        ("city", "string"),
+        ("age", "number"),
+        ("vip", "boolean"),
+        ("joined", "date"),
+        ("extra", "json"),
+    ):
+        create_property(session, name, kind, None)
+    groups.create(session, groups.LISTS, "Customers")
+    groups.create(session, groups.TOPICS, "News")
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory, "segment-refusals", build_audience)
 
 
 @pytest.fixture
-def audience(lettr) -> None:
-    for args in (
-        ("property", "create", "city"),
-        ("property", "create", "age", "--type", "number"),
-        ("property", "create", "vip", "--type", "boolean"),
-        ("property", "create", "joined", "--type", "date"),
-        ("property", "create", "extra", "--type", "json"),
-        ("list", "create", "Customers"),
-        ("topic", "create", "News"),
-    ):
-        assert lettr(*args).exit_code == 0
+def audience(template: Path, isolated_home: Path) -> None:
+    install(template, isolated_home)
 
 
 LONG = "x" * 1001
