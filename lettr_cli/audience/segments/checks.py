@@ -60,7 +60,7 @@ def _check(
 ) -> Condition:
     field = _field(raw, properties, source)
     kind = field_type(field, properties)
-    assert kind is not None
+    assert kind is not None  # _field refused unknown fields
     operator = raw.operator
     if operator not in OPERATORS:
         close = difflib.get_close_matches(operator, list(OPERATORS), n=1)
@@ -68,9 +68,10 @@ def _check(
         raise source.refuse(raw, "operator", f"unknown operator '{operator}'{hint}")
     what = f"{field} (a {kind} {'field' if field in BUILT_IN_FIELDS else 'property'})"
     if kind not in OPERATORS[operator]:
-        fitting = operators_for(kind)
-        hint = f"use one of: {', '.join(fitting)}" if fitting else "no operator applies to it"
-        raise source.refuse(raw, "operator", f"'{operator}' does not apply to {what}; {hint}")
+        fitting = ", ".join(operators_for(kind))
+        raise source.refuse(
+            raw, "operator", f"'{operator}' does not apply to {what}; use one of: {fitting}"
+        )
     if operator in NO_VALUE:
         if raw.value is not None:
             raise source.refuse(raw, "value", f"'{operator}' takes no value")
