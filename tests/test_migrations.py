@@ -165,3 +165,22 @@ def test_a_step_merged_later_with_a_lower_number_is_still_applied(tmp_path: Path
     assert migrate(store, (*MIGRATIONS, gap, later)) == SCHEMA_VERSION + 2
     assert sa.inspect(store.engine).has_table("gap_step")
     store.close()
+
+
+def test_a_version_2_store_upgrades_to_segments_keeping_its_data(tmp_path: Path) -> None:
+    db = copy_fixture("store_v2.db", tmp_path)
+    before = _rows(db, ("contacts", "list_members", "lists", "topics", "properties"))
+    store = Store(db)
+    assert migrate(store) == SCHEMA_VERSION
+    store.close()
+    assert _rows(db, tuple(before)) == before
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(segments)")]
+    assert versions == ALL_VERSIONS
+    assert columns == ["id", "name", "list_id", "conditions", "created_at", "updated_at"]
+
+
+def _rows(db: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(db) as conn:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}

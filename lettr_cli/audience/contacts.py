@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from lettr_cli.audience import activity, groups
 from lettr_cli.audience.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
+from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.tables import (
     Contact,
@@ -155,6 +156,7 @@ class ContactFilter:
     list_name: str | None = None
     topic_name: str | None = None
     search: str | None = None
+    segment: str | None = None  # members of this segment (its list scope included)
 
 
 def filtered(session: Session, chosen: ContactFilter) -> SelectOfScalar[Contact]:
@@ -174,6 +176,8 @@ def filtered(session: Session, chosen: ContactFilter) -> SelectOfScalar[Contact]
                 select(TopicMember.contact_id).where(TopicMember.topic_id == group.id)
             )
         )
+    if chosen.segment:
+        query = query.where(segment_clause(session, find_segment(session, chosen.segment)))
     if chosen.search:
         term = chosen.search.strip().casefold()
         if len(term) > 255:

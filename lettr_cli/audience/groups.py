@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli.audience import activity
+from lettr_cli.audience.segments.usage import refuse_if_used
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.tables import Contact, ContactList, ListMember, Topic, TopicMember
 from lettr_cli.store.types import utcnow
@@ -102,8 +103,15 @@ def rename(session: Session, kind: GroupKind, name: str, new_name: str) -> Group
 
 
 def delete(session: Session, kind: GroupKind, name: str) -> str:
-    """Delete a group and its memberships; the contacts stay."""
+    """Delete a group and its memberships; the contacts stay.
+
+    Refused (``resource_in_use``) while a segment refers to it or, for a list, is scoped to it.
+    """
     group = find(session, kind, name)
+    if kind is LISTS:
+        refuse_if_used(session, kind.noun, name, list_id=group.id)
+    else:
+        refuse_if_used(session, kind.noun, name, topic_id=group.id)
     session.delete(group)
     return group.id
 

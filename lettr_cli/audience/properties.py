@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from lettr_cli.audience.segments.usage import refuse_if_used
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.tables import Contact, Property
 
@@ -151,8 +152,12 @@ def update_fallback(session: Session, name: str, fallback: str | None) -> Proper
 
 
 def delete_property(session: Session, name: str) -> str:
-    """Delete a property and its value on every contact (recreating it must not revive them)."""
+    """Delete a property and its value on every contact (recreating it must not revive them).
+
+    Refused (``resource_in_use``) while a segment's conditions refer to it.
+    """
     prop = get_property(session, name)
+    refuse_if_used(session, "property", name, property_name=name)
     holders = session.exec(select(Contact).where(Contact.properties[name].isnot(None)))
     for contact in holders:
         contact.properties = {k: v for k, v in contact.properties.items() if k != name}

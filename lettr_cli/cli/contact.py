@@ -111,6 +111,9 @@ def list_contacts(
     ] = None,
     topic: Annotated[str | None, typer.Option(help="Only contacts opted in to this topic.")] = None,
     search: Annotated[str | None, typer.Option(help="Address or name contains this text.")] = None,
+    segment: Annotated[
+        str | None, typer.Option(help="Only members of this segment (any status).")
+    ] = None,
     limit: LimitOption = 100,
     as_json: JsonFlag = False,
 ) -> None:
@@ -119,7 +122,9 @@ def list_contacts(
     from lettr_cli.audience.plan import usage
 
     ws = workspace(ctx)
-    chosen = ContactFilter(status=status, list_name=list_name, topic_name=topic, search=search)
+    chosen = ContactFilter(
+        status=status, list_name=list_name, topic_name=topic, search=search, segment=segment
+    )
     with ws.store.read() as session:
         contacts, total = list_contacts(session, chosen, limit or None)
         items = contacts_json(session, contacts)

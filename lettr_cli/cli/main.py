@@ -16,6 +16,7 @@ from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
+from lettr_cli.cli import segment as segment_commands
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
 from lettr_cli.cli.command import LettrTyper
@@ -66,6 +67,7 @@ app.add_typer(group_commands.lists_app, name="list")
 app.add_typer(group_commands.topics_app, name="topic")
 app.add_typer(property_commands.app, name="property")
 app.add_typer(template_commands.app, name="template")
+app.add_typer(segment_commands.app, name="segment")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.add_typer(domain_commands.app, name="domain")

@@ -156,6 +156,21 @@ def m003_domains(op: Operations) -> None:
     )
 
 
+def m004_segments(op: Operations) -> None:
+    op.create_table(
+        "segments",
+        _id_column(),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        # No cascade: deleting a list that scopes a segment is refused (resource_in_use).
+        sa.Column("list_id", sa.String(36), sa.ForeignKey("lists.id")),
+        # {"groups": [{"conditions": [{field, operator, value}]}]}, lists and topics by id
+        sa.Column("conditions", JSON_TYPE, nullable=False),
+        _created_at(),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_segments_list", "segments", ["list_id"])
+
+
 def m005_templates(op: Operations) -> None:
     op.create_table(
         "templates",
@@ -249,7 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
     Migration(3, "m003_domains", m003_domains),
-    # 4 (segments) arrives from its branch.
+    Migration(4, "m004_segments", m004_segments),
     Migration(5, "m005_templates", m005_templates),
     Migration(6, "m006_campaigns", m006_campaigns),
     Migration(7, "m007_test_sends", m007_test_sends),

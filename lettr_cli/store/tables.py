@@ -120,6 +120,23 @@ class Suppression(SQLModel, table=True):
     )
 
 
+class Segment(SQLModel, table=True):
+    """A saved audience: condition groups (OR inside, AND across), optionally within one list."""
+
+    __tablename__ = "segments"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(unique=True)
+    list_id: str | None = Field(default=None, foreign_key="lists.id")
+    conditions: dict[str, Any] = Field(sa_column=Column(JSON_TYPE, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
 class Template(SQLModel, table=True):
     __tablename__ = "templates"
 

@@ -1,0 +1,118 @@
+"""Time a three-group segment count over many contacts, through the real resolution function.
+
+    python bench/segment_count.py [--contacts 100000] [--runs 7] [--db PATH]
+
+The contacts are bulk-inserted with SQLAlchemy Core (fixture data, not what `contact import`
+does); the segment is created and counted through lettr's services, exactly as `segment show`
+and `segment preview` count it. Prints the median and the spread of the runs. Not run by CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from lettr_cli.audience import groups
+from lettr_cli.audience.properties import create_property
+from lettr_cli.audience.segments import resolve
+from lettr_cli.audience.segments.service import Definition, create_segment
+from lettr_cli.store.engine import Store
+from lettr_cli.store.migrations import migrate
+from lettr_cli.store.tables import Contact, ListMember, TopicMember
+from lettr_cli.store.types import new_id
+
+CITIES = ["Paris", "Berlin", "Zürich", "München", "Lyon", "Straße", "New York", "Oslo"]
+STATUSES = ["subscribed"] * 8 + ["unsubscribed", "bounced"]
+WHERE = (
+    "(city equals paris or city starts_with zü or age greater_than 60) "
+    "and (lists equals Customers or topics equals News) "
+    "and (vip is_true or status not_equals subscribed)"
+)
+
+
+def build(store: Store, count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    with store.write() as session:
+        for name, kind in (("city", "string"), ("age", "number"), ("vip", "boolean")):
+            create_property(session, name, kind, None)
+        customers = groups.create(session, groups.LISTS, "Customers").id
+        news = groups.create(session, groups.TOPICS, "News").id
+        for first in range(0, count, 10_000):
+            contacts, lists, topics = [], [], []
+            for i in range(first, min(first + 10_000, count)):
+                city = rng.choice(CITIES)
+                properties = {"city": city, "age": rng.randint(18, 90), "vip": rng.random() < 0.2}
+                contact_id = new_id()
+                created = start + timedelta(seconds=i * 37)
+                contacts.append(
+                    {
+                        "id": contact_id,
+                        "email": f"person{i}@example.com",
+                        "email_key": f"person{i}@example.com",
+                        "status": rng.choice(STATUSES),
+                        "properties": properties,
+                        "properties_folded": {"city": city.casefold()},
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+                if rng.random() < 0.4:
+                    lists.append(
+                        {"list_id": customers, "contact_id": contact_id, "added_at": created}
+                    )
+                if rng.random() < 0.3:
+                    topics.append({"topic_id": news, "contact_id": contact_id, "added_at": created})
+            session.execute(insert(Contact), contacts)
+            if lists:
+                session.execute(insert(ListMember), lists)
+            if topics:
+                session.execute(insert(TopicMember), topics)
+        create_segment(session, "three groups", Definition(where=WHERE))
+
+
+def measure(store: Store, runs: int) -> tuple[int, list[float]]:
+    timings: list[float] = []
+    members = 0
+    for _ in range(runs):
+        with store.read() as session:
+            began = time.perf_counter()
+            segment = resolve.find_segment(session, "three groups")
+            members = resolve.count(session, resolve.segment_clause(session, segment))
+            timings.append(time.perf_counter() - began)
+    return members, timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--db", type=Path, help="build the store here (default: a temporary one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(args.db or Path(folder) / "bench.db")
+        try:
+            migrate(store)
+            began = time.perf_counter()
+            build(store, args.contacts)
+            print(f"built {args.contacts:,} contacts in {time.perf_counter() - began:.1f} s")
+            members, timings = measure(store, args.runs)
+        finally:
+            store.close()
+    print(f"segment: {WHERE}")
+    print(f"members: {members:,} of {args.contacts:,}")
+    print(
+        f"count over {args.runs} runs: median {statistics.median(timings) * 1000:.0f} ms "
+        f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

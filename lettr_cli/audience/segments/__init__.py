@@ -1,0 +1,9 @@
+"""Segments: condition groups over contacts, written as text or JSON and evaluated in SQL.
+
+``model`` holds the vocabulary (fields, operators, types); ``parser`` turns text into conditions
+and back; ``documents`` reads the JSON form; ``checks`` validates conditions against the store;
+``sql`` builds one where-clause; ``resolve`` is what every audience goes through; ``usage`` tells
+which segments use a list, topic or property; ``service`` is what the commands call.
+
+This file imports nothing, so that lists, topics and properties can ask ``usage`` without a cycle.
+"""

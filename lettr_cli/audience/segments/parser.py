@@ -1,0 +1,287 @@
+"""The text form of segment conditions (CONTRACT "Segment expressions"), read and written.
+
+    EXPR  := GROUP ("and" GROUP)*
+    GROUP := COND | "(" COND ("or" COND)* ")"
+    COND  := FIELD OPERATOR [VALUE]
+
+Keywords and operators are case-insensitive. VALUE is a bare word (no white space, no
+parentheses, not starting with a quote) or a quoted string, '…' or "…", in which a backslash keeps
+the next character as it is. Conditions joined by ``or`` alone are one group. Mixing ``and`` and
+``or`` without parentheses is refused, showing both readings. Refusals quote the expression and
+underline the offending part.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import product
+from math import prod
+
+from lettr_cli.audience.segments.model import (
+    KEYWORDS,
+    NO_VALUE,
+    OPERATORS,
+    RawCondition,
+    Span,
+)
+from lettr_cli.errors import ValidationError
+
+WORD, QUOTED, OPEN, CLOSE = "word", "quoted", "(", ")"
+QUOTES = "\"'"
+_MAX_REWRITE = 8  # show the AND-first reading rewritten as groups when it takes this few
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str  # a quoted string's text without its quotes and escapes
+    span: Span
+
+    @property
+    def keyword(self) -> str | None:
+        folded = self.text.casefold()
+        return folded if self.kind == WORD and folded in KEYWORDS else None
+
+    @property
+    def is_value(self) -> bool:
+        return self.kind in (WORD, QUOTED) and self.keyword is None
+
+
+class TextSource:
+    """Refusals about a text expression: the expression, with the offending part underlined."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def at(self, span: Span, message: str) -> ValidationError:
+        shown = "".join(ch if ch.isprintable() else "·" for ch in self.text)
+        start = min(span.start, len(shown))
+        marks = "^" * max(1, span.end - span.start)
+        return ValidationError.field(
+            "where", f"at column {start + 1}: {message}\n    {shown}\n    {' ' * start}{marks}"
+        )
+
+    def refuse(self, raw: RawCondition, part: str, message: str) -> ValidationError:
+        span = raw.spans.get(part) or raw.spans.get("condition") or Span(0, len(self.text))
+        return self.at(span, message)
+
+
+def parse(text: str) -> list[list[RawCondition]]:
+    """The condition groups of ``text``; raises ``ValidationError`` (field ``where``)."""
+    return _Parser(text).parse()
+
+
+def to_text(groups: Sequence[Sequence[tuple[str, str, str | None]]]) -> str:
+    """The text form of groups of ``(field, operator, value)``; :func:`parse` reads it back."""
+    return _join_groups([[condition_text(*c) for c in group] for group in groups])
+
+
+def condition_text(field: str, operator: str, value: str | None) -> str:
+    return f"{field} {operator}" if value is None else f"{field} {operator} {quote(value)}"
+
+
+def quote(value: str) -> str:
+    """``value`` as a bare word when it reads back as itself, else as a quoted string."""
+    if value and value.casefold() not in KEYWORDS and all(_bare(ch) for ch in value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _bare(ch: str) -> bool:
+    return ch.isprintable() and not ch.isspace() and ch not in "()\"'\\"
+
+
+def _join_groups(groups: Sequence[Sequence[str]]) -> str:
+    return " and ".join(g[0] if len(g) == 1 else f"({' or '.join(g)})" for g in groups)
+
+
+def tokenize(text: str, source: TextSource) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()":
+            tokens.append(Token(ch, ch, Span(i, i + 1)))
+            i += 1
+        elif ch in QUOTES:
+            start, chars = i, []
+            i += 1
+            while i < n and text[i] != ch:
+                if text[i] == "\\":
+                    i += 1
+                if i < n:
+                    chars.append(text[i])
+                    i += 1
+            if i >= n:
+                raise source.at(Span(start, n), "this quote is never closed")
+            i += 1
+            tokens.append(Token(QUOTED, "".join(chars), Span(start, i)))
+        else:
+            start = i
+            while i < n and not text[i].isspace() and text[i] not in "()":
+                i += 1
+            tokens.append(Token(WORD, text[start:i], Span(start, i)))
+    return tokens
+
+
+@dataclass
+class _Item:
+    """One operand of the top level: a condition, or a parenthesised group of them."""
+
+    conditions: list[RawCondition]
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.source = TextSource(text)
+        self.tokens = tokenize(text, self.source)
+        self.pos = 0
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> Token | None:
+        token = self.peek()
+        self.pos += token is not None
+        return token
+
+    def fail(self, where: Token | Span | None, message: str) -> ValidationError:
+        if where is None:  # past the end
+            where = Span(len(self.text), len(self.text) + 1)
+        return self.source.at(where.span if isinstance(where, Token) else where, message)
+
+    def parse(self) -> list[list[RawCondition]]:
+        if not self.tokens:
+            raise self.fail(
+                Span(0, max(1, len(self.text))),
+                "the expression is empty; write conditions such as: city equals Paris",
+            )
+        items = [self.item(None)]
+        joins: list[Token] = []
+        while (token := self.take()) is not None:
+            if token.keyword is None:
+                raise self.unexpected(token)
+            joins.append(token)
+            items.append(self.item(token))
+        words = {join.keyword for join in joins}
+        if words == {"and", "or"}:
+            raise self.mixed(items, joins)
+        if words == {"or"}:
+            return [[c for item in items for c in item.conditions]]
+        return [item.conditions for item in items]
+
+    def unexpected(self, token: Token) -> ValidationError:
+        if token.kind == CLOSE:
+            return self.fail(token, "this ')' has no matching '('")
+        return self.fail(token, f"expected 'and', 'or' or the end, found '{token.text}'")
+
+    def item(self, after: Token | None) -> _Item:
+        token = self.peek()
+        if token is None or token.kind == CLOSE or token.keyword:
+            place = f" after '{after.text}'" if after else ""
+            raise self.fail(token, f"expected a condition{place} (FIELD OPERATOR VALUE)")
+        if token.kind != OPEN:
+            return _Item([self.condition()])
+        self.take()
+        conditions = [self.condition()]
+        while True:
+            join = self.take()
+            if join is None:
+                raise self.fail(token, "this '(' is never closed")
+            if join.kind == CLOSE:
+                return _Item(conditions)
+            if join.keyword == "and":
+                raise self.fail(
+                    join,
+                    "inside parentheses only 'or' joins conditions; "
+                    "'and' joins groups, as in (A or B) and (C or D)",
+                )
+            if join.keyword != "or":
+                raise self.fail(join, f"expected 'or' or ')', found '{join.text}'")
+            conditions.append(self.condition())
+
+    def condition(self) -> RawCondition:
+        field = self.take()
+        if field is None or field.kind == CLOSE or field.keyword:
+            raise self.fail(field, "expected a condition (FIELD OPERATOR VALUE)")
+        if field.kind == OPEN:
+            raise self.fail(field, "parentheses do not nest; a group is (A or B or C)")
+        if field.kind == QUOTED:
+            raise self.fail(field, "a field is a bare name, not a quoted string")
+        operator = self.take()
+        if operator is None or not operator.is_value:
+            raise self.fail(operator, f"expected an operator after '{field.text}'")
+        name = operator.text.lower()
+        if operator.kind != WORD or name not in OPERATORS:
+            raise self.fail(operator, _unknown_operator(operator.text))
+        spans = {"field": field.span, "operator": operator.span}
+        value: str | None = None
+        last = operator
+        if name not in NO_VALUE:
+            token = self.take()
+            if token is None or not token.is_value:
+                hint = f"; to compare with the word '{token.text}', quote it" if token else ""
+                raise self.fail(token, f"'{name}' needs a value{hint}")
+            value, spans["value"], last = token.text, token.span, token
+        following = self.peek()
+        if following is not None and following.is_value:
+            if value is None:
+                raise self.fail(following, f"'{name}' takes no value")
+            hint = ""
+            if last.kind == WORD and following.kind == WORD:
+                hint = f"; quote a value that has spaces: {quote(self.slice(last, following))}"
+            raise self.fail(
+                following, f"expected 'and', 'or' or the end, found '{following.text}'{hint}"
+            )
+        spans["condition"] = Span(field.span.start, last.span.end)
+        return RawCondition(field.text, name, value, spans=spans)
+
+    def slice(self, first: Token, last: Token) -> str:
+        return self.text[first.span.start : last.span.end]
+
+    def written(self, condition: RawCondition) -> str:
+        span = condition.spans["condition"]
+        return self.text[span.start : span.end]
+
+    def mixed(self, items: list[_Item], joins: list[Token]) -> ValidationError:
+        """Both readings of ``A and B or C``: OR first (segment groups) and AND first."""
+        clauses = [[self.written(c) for c in item.conditions] for item in items]
+        or_first: list[list[str]] = [list(clauses[0])]
+        and_first: list[list[list[str]]] = [[clauses[0]]]
+        for join, clause in zip(joins, clauses[1:], strict=True):
+            if join.keyword == "and":
+                or_first.append(list(clause))
+                and_first[-1].append(clause)
+            else:
+                or_first[-1].extend(clause)
+                and_first.append([clause])
+        terms = [" and ".join(_join_groups([c]) for c in term) for term in and_first]
+        reading = " or ".join(
+            f"({t})" if len(term) > 1 else t for t, term in zip(terms, and_first, strict=True)
+        )
+        if prod(len(term) for term in and_first) <= _MAX_REWRITE:
+            rewritten = [
+                list(dict.fromkeys(c for clause in pick for c in clause))
+                for pick in product(*and_first)
+            ]
+            reading += f", which is written {_join_groups(rewritten)}"
+        first_other = next(j for j in joins if j.keyword != joins[0].keyword)
+        return self.fail(
+            first_other,
+            "'and' and 'or' are mixed without parentheses. It could mean "
+            f"{_join_groups(or_first)} (OR inside the parentheses, AND between them), "
+            f"or {reading}. Write the one you mean with parentheses",
+        )
+
+
+def _unknown_operator(text: str) -> str:
+    close = difflib.get_close_matches(text.lower(), list(OPERATORS), n=1)
+    if close:
+        return f"unknown operator '{text}'; did you mean '{close[0]}'?"
+    return f"unknown operator '{text}'; operators are: {', '.join(OPERATORS)}"

@@ -1,0 +1,120 @@
+"""Checked conditions as one SQL where-clause on ``contacts``, portable to PostgreSQL.
+
+Only SQLAlchemy constructs that both dialects render are used: JSON element access
+(``json_extract`` on SQLite, ``->>`` on PostgreSQL) with casts, ``LIKE`` with escaping, and
+``IN`` over the membership tables. Case-insensitive comparisons use the casefolded copies kept
+beside the values (``email_key``, ``properties_folded``), because SQLite folds only ASCII.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, not_, or_, true
+from sqlmodel import col, select
+
+from lettr_cli.audience.segments.model import (
+    BOOLEAN,
+    BUILT_IN_FIELDS,
+    DATE,
+    LIST,
+    NEGATIVE,
+    NUMBER,
+    STRING,
+    TOPIC,
+    Condition,
+    Groups,
+    as_moment,
+)
+from lettr_cli.errors import ValidationError
+from lettr_cli.store.tables import Contact, ListMember, TopicMember
+
+Clause = ColumnElement[bool]
+# The positive form of every negative operator: a negation matches what the positive does not,
+# contacts without a value included (see ``model``).
+POSITIVE = {
+    "not_equals": "equals",
+    "not_contains": "contains",
+    "not_starts_with": "starts_with",
+    "not_ends_with": "ends_with",
+    "is_false": "is_true",
+}
+_COMPARE: Mapping[str, Callable[[Any, Any], Clause]] = {
+    "equals": lambda column, value: column == value,
+    "contains": lambda column, value: column.contains(value, autoescape=True),
+    "starts_with": lambda column, value: column.startswith(value, autoescape=True),
+    "ends_with": lambda column, value: column.endswith(value, autoescape=True),
+    "greater_than": lambda column, value: column > value,
+    "greater_than_or_equal": lambda column, value: column >= value,
+    "less_than": lambda column, value: column < value,
+    "less_than_or_equal": lambda column, value: column <= value,
+    "before": lambda column, value: column < value,
+    "after": lambda column, value: column > value,
+    "is_true": lambda column, _value: column == true(),
+}
+
+
+def groups_clause(groups: Groups, property_types: Mapping[str, str]) -> Clause:
+    """Membership in the segment: OR inside each group, AND across groups."""
+    if not groups:
+        return true()
+    return and_(*(or_(*(condition_clause(c, property_types) for c in g)) for g in groups))
+
+
+def condition_clause(condition: Condition, property_types: Mapping[str, str]) -> Clause:
+    field, operator = condition.field, condition.operator
+    kind = BUILT_IN_FIELDS.get(field) or property_types.get(field)
+    if kind is None:
+        raise ValidationError.field(
+            "conditions", f"the segment refers to the property '{field}', which no longer exists"
+        )
+    if kind in (LIST, TOPIC):
+        return _membership(kind, condition.value, negate=operator == "not_equals")
+    column, value = _operands(field, kind, condition.value)
+    if operator not in NEGATIVE:
+        return _COMPARE[operator](column, value)
+    matched = _COMPARE[POSITIVE[operator]](column, value)
+    if field in BUILT_IN_FIELDS:  # never missing
+        return not_(matched)
+    return or_(column.is_(None), not_(matched))
+
+
+def _operands(field: str, kind: str, value: str | None) -> tuple[Any, Any]:
+    """The column to compare and the value to compare it with."""
+    text = value or ""
+    if field in BUILT_IN_FIELDS:
+        return _built_in(field, text)
+    values = col(Contact.properties)[field]
+    if kind == STRING:
+        return col(Contact.properties_folded)[field].as_string(), text.casefold()
+    if kind == NUMBER:
+        return values.as_float(), float(text)
+    if kind == BOOLEAN:
+        return values.as_boolean(), None
+    assert kind == DATE, kind
+    # ISO dates (YYYY-MM-DD) of one width order the same as text on both databases.
+    return values.as_string(), text
+
+
+def _built_in(field: str, text: str) -> tuple[Any, Any]:
+    if field == "email":
+        return col(Contact.email_key), text.casefold()
+    if field == "status":
+        return col(Contact.status), text
+    assert field == "created_at", field
+    return col(Contact.created_at), as_moment(text)
+
+
+def _membership(kind: str, group_id: str | None, *, negate: bool) -> Clause:
+    if kind == LIST:
+        members = select(ListMember.contact_id).where(ListMember.list_id == group_id)
+    else:
+        members = select(TopicMember.contact_id).where(TopicMember.topic_id == group_id)
+    inside = col(Contact.id).in_(members)
+    return not_(inside) if negate else inside
+
+
+def within_list(list_id: str) -> Clause:
+    """The list scope of a segment."""
+    return col(Contact.id).in_(select(ListMember.contact_id).where(ListMember.list_id == list_id))

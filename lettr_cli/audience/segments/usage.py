@@ -1,0 +1,45 @@
+"""Which segments use a list, a topic or a property, so that deleting one can be refused.
+
+Lists, topics and properties import this module; it imports no other audience module, so
+there is no import cycle.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from lettr_cli.audience.segments.model import from_stored
+from lettr_cli.errors import ResourceInUse
+from lettr_cli.store.tables import Segment
+
+
+def segments_using(
+    session: Session,
+    *,
+    list_id: str | None = None,
+    topic_id: str | None = None,
+    property_name: str | None = None,
+) -> list[str]:
+    """Names of the segments whose conditions (or list scope) refer to the thing given."""
+    names: list[str] = []
+    for segment in session.exec(select(Segment).order_by(col(Segment.name))):
+        conditions = [c for group in from_stored(segment.conditions) for c in group]
+        if (
+            (list_id is not None and segment.list_id == list_id)
+            or any(c.field == "lists" and c.value == list_id for c in conditions if list_id)
+            or any(c.field == "topics" and c.value == topic_id for c in conditions if topic_id)
+            or any(c.field == property_name for c in conditions if property_name)
+        ):
+            names.append(segment.name)
+    return names
+
+
+def refuse_if_used(session: Session, noun: str, name: str, **reference: str) -> None:
+    """Raise ``resource_in_use`` naming the segments that use the ``noun`` called ``name``."""
+    users = segments_using(session, **reference)
+    if users:
+        which = ", ".join(f"'{user}'" for user in users)
+        raise ResourceInUse(
+            f"the {noun} '{name}' is used by the segment{'s' if len(users) > 1 else ''} {which}; "
+            "edit or delete them first"
+        )
