@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from lettr_cli.audience.segments.usage import refuse_if_used
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
+from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Contact, Property
 
 PROPERTY_TYPES = ("string", "number", "boolean", "date", "json")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lettr_cli.campaigns import lifecycle
+from lettr_cli.campaigns.audience import audience_json
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import NotFound, ValidationError
@@ -233,19 +234,3 @@ def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False)
         body["text_content"] = text
         body["in_doubt_recipients"] = []
     return body
-
-
-def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:
-    from lettr_cli.store.tables import ContactList
-
-    chosen = campaign.audience
-    list_ids = list(chosen.get("lists", []))
-    names = {
-        row.id: row.name
-        for row in session.exec(select(ContactList).where(col(ContactList.id).in_(list_ids)))
-    }
-    return {
-        "all": bool(chosen.get("all")),
-        "lists": [names.get(i, i) for i in list_ids],
-        "segments": list(chosen.get("segments", [])),
-    }

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.content.sandbox import compile_template
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
+from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Template, TemplateVersion
 from lettr_cli.store.types import utcnow
 
@@ -90,6 +91,7 @@ def activate(session: Session, name: str, version: int) -> Template:
 
 def delete_template(session: Session, name: str) -> str:
     template = find_template(session, name)
+    refuse_if_used(session, "template", name, template_id=template.id)
     session.delete(template)
     return template.id
 

@@ -8,7 +8,7 @@ import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, say, show_table
+from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
@@ -252,7 +252,6 @@ def preview(
 
     from lettr_cli.campaigns.campaigns import find_campaign
     from lettr_cli.campaigns.rendering import preview as render_preview
-    from lettr_cli.cli.output import emit_line
     from lettr_cli.errors import ValidationError
 
     if sum((html, text, raw)) > 1:
@@ -332,3 +331,39 @@ def send_test(
     if result.refused:
         refusals = "; ".join(f"{r['email']}: {r['reply']}" for r in result.refused)
         raise TransmissionFailed(f"the relay refused {len(result.refused)} test(s): {refusals}")
+
+
+@app.command("audience")
+def audience(
+    ctx: typer.Context,
+    ref: Ref,
+    everyone: Annotated[bool, typer.Option("--all", help="Every subscribed contact.")] = False,
+    lists: Annotated[list[str] | None, typer.Option("--list", help="Members of this list.")] = None,
+    segments: Annotated[
+        list[str] | None, typer.Option("--segment", help="Members of this segment.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Choose who gets a draft: replaces its audience and prints the estimate."""
+    from lettr_cli.campaigns.audience import audience_json, estimate, set_audience
+    from lettr_cli.campaigns.campaigns import find_campaign
+
+    with workspace(ctx).store.write() as session:
+        campaign = set_audience(
+            session,
+            find_campaign(session, ref),
+            everyone=everyone,
+            lists=lists or (),
+            segments=segments or (),
+        )
+        body = {
+            **audience_json(session, campaign),
+            "estimated_recipients": estimate(session, campaign),
+        }
+    if as_json:
+        emit_json(body)
+    else:
+        emit_line(f"Audience: {_audience_text(body)}")
+        emit_line(
+            f"Estimated recipients (subscribed, de-duplicated): {body['estimated_recipients']}"
+        )

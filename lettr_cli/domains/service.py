@@ -21,6 +21,7 @@ from lettr_cli.domains.names import domain_name, selector_name, spf_host
 from lettr_cli.domains.records import DnsRecord, expected_records
 from lettr_cli.domains.verify import check_records
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, UnconfiguredDomain, ValidationError
+from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import DomainRow
 from lettr_cli.store.types import new_id, utcnow
 from lettr_cli.workspace import Workspace
@@ -139,6 +140,7 @@ def remove_domain(workspace: Workspace, name: str) -> str:
     """Remove the domain and its DKIM key for good; returns its id."""
     with workspace.store.write() as session:
         row = _existing(session, name)
+        refuse_if_used(session, "domain", row.name, domain=row.name)
         session.delete(row)
         return row.id
 

@@ -21,6 +21,7 @@ from lettr_cli.audience.segments.documents import DocumentSource, parse_document
 from lettr_cli.audience.segments.model import Groups, from_stored, groups_json, stored
 from lettr_cli.audience.segments.parser import TextSource, parse, to_text
 from lettr_cli.errors import ResourceAlreadyExists, ValidationError
+from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import ContactList, Segment
 from lettr_cli.store.types import utcnow
 
@@ -136,6 +137,7 @@ def edit_segment(
 def delete_segment(session: Session, name: str) -> str:
     """Delete a segment; contacts, lists and topics are untouched."""
     segment = resolve.find_segment(session, name)
+    refuse_if_used(session, "segment", name, segment_id=segment.id)
     session.delete(segment)
     return segment.id
 

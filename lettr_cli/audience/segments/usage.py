@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from lettr_cli.audience.segments.model import from_stored
-from lettr_cli.errors import ResourceInUse
 from lettr_cli.store.tables import Segment
 
 
@@ -32,14 +31,3 @@ def segments_using(
         ):
             names.append(segment.name)
     return names
-
-
-def refuse_if_used(session: Session, noun: str, name: str, **reference: str) -> None:
-    """Raise ``resource_in_use`` naming the segments that use the ``noun`` called ``name``."""
-    users = segments_using(session, **reference)
-    if users:
-        which = ", ".join(f"'{user}'" for user in users)
-        raise ResourceInUse(
-            f"the {noun} '{name}' is used by the segment{'s' if len(users) > 1 else ''} {which}; "
-            "edit or delete them first"
-        )

@@ -1,0 +1,85 @@
+"""Who a campaign goes to: every subscribed contact, or the union of lists and segments,
+de-duplicated, subscribed only (reference §7). Resolved by the same SQL as segments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import false, func, or_, true
+from sqlmodel import Session, col, select
+
+from lettr_cli.audience import groups
+from lettr_cli.audience.segments.resolve import find_segment, segment_clause
+from lettr_cli.audience.segments.sql import Clause, within_list
+from lettr_cli.campaigns import lifecycle
+from lettr_cli.errors import ValidationError
+from lettr_cli.store.tables import Campaign, Contact, ContactList, Segment
+from lettr_cli.store.types import utcnow
+
+
+def set_audience(
+    session: Session,
+    campaign: Campaign,
+    *,
+    everyone: bool,
+    lists: Sequence[str] = (),
+    segments: Sequence[str] = (),
+) -> Campaign:
+    """Replace the audience of a draft."""
+    lifecycle.require_editable(campaign, "audience")
+    if everyone and (lists or segments):
+        raise ValidationError.field("audience", "choose --all, or lists and segments, not both")
+    if not everyone and not lists and not segments:
+        raise ValidationError.field("audience", "choose --all, or at least one --list or --segment")
+    list_ids = [g.id for g in groups.find_all(session, groups.LISTS, lists)]
+    segment_ids = list(dict.fromkeys(find_segment(session, name).id for name in segments))
+    campaign.audience = {"all": everyone, "lists": list_ids, "segments": segment_ids}
+    campaign.updated_at = utcnow()
+    session.add(campaign)
+    return campaign
+
+
+def chosen(campaign: Campaign) -> bool:
+    audience = campaign.audience
+    return bool(audience.get("all") or audience.get("lists") or audience.get("segments"))
+
+
+def recipients_clause(session: Session, campaign: Campaign) -> Clause:
+    """Subscribed contacts in the campaign's audience, as a where-clause on ``contacts``."""
+    audience = campaign.audience
+    if audience.get("all"):
+        reach: Clause = true()
+    else:
+        parts = [within_list(list_id) for list_id in audience.get("lists", [])]
+        for segment_id in audience.get("segments", []):
+            segment = session.get(Segment, segment_id)
+            if segment is not None:
+                parts.append(segment_clause(session, segment))
+        reach = or_(*parts) if parts else false()
+    return (col(Contact.status) == "subscribed") & reach
+
+
+def estimate(session: Session, campaign: Campaign) -> int:
+    """How many would receive it if it were prepared now."""
+    query = select(func.count()).select_from(Contact).where(recipients_clause(session, campaign))
+    return int(session.exec(query).one())
+
+
+def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:
+    audience = campaign.audience
+    list_ids = list(audience.get("lists", []))
+    segment_ids = list(audience.get("segments", []))
+    list_names = dict(
+        session.exec(
+            select(ContactList.id, ContactList.name).where(col(ContactList.id).in_(list_ids))
+        ).all()
+    )
+    segment_names = dict(
+        session.exec(select(Segment.id, Segment.name).where(col(Segment.id).in_(segment_ids))).all()
+    )
+    return {
+        "all": bool(audience.get("all")),
+        "lists": [list_names.get(i, i) for i in list_ids],
+        "segments": [segment_names.get(i, i) for i in segment_ids],
+    }
