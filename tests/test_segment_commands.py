@@ -195,10 +195,10 @@ def test_renaming_lists_and_topics_never_breaks_a_segment(lettr, audience) -> No
 @pytest.mark.parametrize(
     ("command", "name", "segments"),
     [
-        (("list", "delete"), "Customers", "'By condition', 'By scope'"),
-        (("list", "delete"), "Press", "'By scope'"),
-        (("topic", "delete"), "News", "'By condition'"),
-        (("property", "delete"), "age", "'By condition'"),
+        (("list", "delete"), "Customers", "segment 'By condition', segment 'By scope'"),
+        (("list", "delete"), "Press", "segment 'By scope'"),
+        (("topic", "delete"), "News", "segment 'By condition'"),
+        (("property", "delete"), "age", "segment 'By condition'"),
     ],
 )
 def test_deleting_what_a_segment_uses_is_refused(lettr, audience, command, name, segments) -> None:
