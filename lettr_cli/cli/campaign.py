@@ -367,3 +367,51 @@ def audience(
         emit_line(
             f"Estimated recipients (subscribed, de-duplicated): {body['estimated_recipients']}"
         )
+
+
+@app.command("review")
+def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+    """The Review step: what would go out, to how many, and anything that would stop it."""
+    import asyncio
+
+    from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
+    from lettr_cli.campaigns.readiness import assess, check_relay
+
+    ws = workspace(ctx)
+    with ws.store.write() as session:
+        campaign = find_campaign(session, ref)
+        readiness = assess(ws, session, campaign)
+        body = campaign_json(session, campaign)
+    relay = asyncio.run(check_relay(ws))
+    if relay is not None:
+        readiness.refusals.append(relay)
+    summary = {
+        "errors": readiness.errors(),
+        "warnings": readiness.findings.warnings,
+        "subject": body["subject"],
+        "from_email": body["from_email"],
+        "from_name": body["from_name"],
+        "reply_to": body["reply_to"],
+        "status": body["status"],
+        "audience": body["audience"],
+        "estimated_recipients": readiness.estimated_recipients,
+        "scheduled_at": body["scheduled_at"],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        sender = f"{body['from_name'] or ''} <{body['from_email'] or '?'}>".strip()
+        show_table(["", ""], [
+            ["Subject", body["subject"]], ["From", sender], ["Reply-To", body["reply_to"]],
+            ["Audience", _audience_text(body["audience"])],
+            ["Recipients", f"about {readiness.estimated_recipients} (subscribed, de-duplicated)"],
+            ["Schedule", body["scheduled_at"] or "not scheduled (send now)"],
+        ])  # fmt: skip
+        for item in readiness.errors():
+            say(f"✗ [{item['code']}] {item['message']}")
+        for item in readiness.findings.warnings:
+            say(f"! [{item['code']}] {item['message']}")
+        if readiness.sendable:
+            say("Ready to send.")
+    if readiness.refusals:
+        raise readiness.refusals[0]
