@@ -121,6 +121,22 @@ def test_lookup_by_id_name_and_prefix(lettr) -> None:
     assert lettr("campaign", "show", "nothing-like-it").stderr.startswith("Error [not_found]")
 
 
+def test_an_ambiguous_id_prefix_lists_the_candidates(lettr, isolated_home: Path) -> None:
+    from lettr_cli.store.tables import Campaign
+
+    ws = Workspace.open(isolated_home / "lettr.db", home=isolated_home, environ={})
+    with ws.store.write() as session:
+        for suffix in ("1111", "2222"):
+            session.add(Campaign(id=f"abcdef12-0000-4000-8000-00000000{suffix}", name=suffix))
+    ws.close()
+    result = lettr("campaign", "show", "abcdef12", "--json")
+    assert result.exit_code == 1
+    message = result.error()["message"]
+    assert "abcdef12-0000-4000-8000-000000001111" in message
+    assert "abcdef12-0000-4000-8000-000000002222" in message
+    assert lettr("campaign", "show", "abcdef12-0000-4000-8000-00000000222", "--json").exit_code == 0
+
+
 def test_list_duplicate_delete(lettr, isolated_home: Path, tmp_path: Path) -> None:
     original = lettr("campaign", "create", "Launch", "--subject", "Hello", "--html",
                      html_file(tmp_path), "--json").json()  # fmt: skip

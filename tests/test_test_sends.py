@@ -74,6 +74,50 @@ def test_test_messages_arrive_signed_and_marked(
     assert set(stats.values()) == {0}
 
 
+def test_a_test_message_has_every_part(lettr, smtp_server, verified_domain, tmp_path) -> None:
+    verified_domain()
+    lettr("config", "set", "sender.postal_address", "1 Example Street")
+    lettr("property", "create", "city", "--fallback", "your town")
+    page = tmp_path / "full.html"
+    page.write_text(
+        "<html><body><p>Hello from {{ city }}</p>"
+        "<a href='https://example.com/offer'>Offer</a></body></html>",
+        encoding="utf-8",
+    )
+    ref = lettr(
+        "campaign",
+        "create",
+        "Full",
+        "--subject",
+        "Ünïcode “news” for {{ city }}",
+        "--from-email",
+        "news@example.com",
+        "--from-name",
+        "Zoë’s shop",
+        "--preview-text",
+        "Inside: an offer",
+        "--html",
+        str(page),
+        "--json",
+    ).json()["id"]
+    assert lettr("campaign", "test", ref, "--to", "ann@example.com").exit_code == 0
+    (message,) = received(smtp_server)
+    assert message["Subject"] == "[Test] Ünïcode “news” for your town"
+    assert b"=?utf-8?" in smtp_server.handler.messages[0][2].split(b"\r\n\r\n")[0]
+    assert message["From"].addresses[0].display_name == "Zoë’s shop"
+    token_url = message["List-Unsubscribe"].strip("<>")
+    assert token_url.startswith("http://127.0.0.1:8025/u/t1.")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "Hello from your town" in html and "Hello from your town" in text
+    assert "Inside: an offer" in html
+    assert f'href="{token_url}"' in html and "1 Example Street" in html  # the footer
+    assert "/c/t1." in html and '/1"' in html and "/o/t1." in html  # link 1 and the pixel
+    assert "https://example.com/offer" not in html
+    assert "/c/t1." in text and token_url in text
+
+
 def test_a_refused_recipient_is_reported(lettr, smtp_server, verified_domain, campaign) -> None:
     verified_domain()
     smtp_server.handler.rcpt_replies["bad@example.com"] = "550 5.1.1 no such user"
