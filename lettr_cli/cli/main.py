@@ -11,6 +11,7 @@ import typer
 from lettr_cli import __version__
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
+from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
 from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands

@@ -111,6 +111,15 @@ class Store:
         with self.engine.connect() as conn:
             yield conn.execution_options(**{_BEGIN_OPTION: begin})
 
+    @staticmethod
+    def begin_as(conn: Connection, begin: BeginMode) -> Connection:
+        """Make the later transactions of ``conn`` begin in ``begin`` mode.
+
+        A staged import fills a temporary table in deferred transactions, then writes the store
+        in one ``IMMEDIATE`` transaction on the same connection (temporary tables live in it).
+        """
+        return conn.execution_options(**{_BEGIN_OPTION: begin})
+
     # -- maintenance -------------------------------------------------------------------------
     def backup(self, destination: Path) -> int:
         """Write a consistent copy of the store to ``destination`` (0600); returns its size.
