@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from lettr_cli.audience.formulas import TRIGGERS, guard, unguard
+from lettr_cli.cli.main import app
+from tests.conftest import Result
 from tests.import_helpers import contacts_by_email, json_error, write_csv
 
 HEADER = ["email", "status", "born", "first_name", "meta", "score", "vip"]
@@ -29,7 +33,17 @@ def everyone(lettr) -> dict[str, dict]:
     return contacts_by_email(result.json())
 
 
-def build_audience(lettr) -> None:
+@pytest.fixture(scope="module")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One audience for the whole module, built through the CLI; each test gets a copy."""
+    home = tmp_path_factory.mktemp("audience")
+
+    def lettr(*args: str, input: str | None = None) -> Result:
+        result = CliRunner().invoke(
+            app, list(args), env={"LETTR_HOME": str(home)}, input=input, catch_exceptions=False
+        )
+        return Result(result.exit_code, result.stdout, result.stderr)
+
     for name, kind in (
         ("first_name", "string"),
         ("score", "number"),
@@ -104,10 +118,19 @@ def build_audience(lettr) -> None:
         assert lettr("contact", "add", *args).exit_code == 0, args
     rows = [["email"], *([f"bulk{i}@example.net"] for i in range(120))]
     assert lettr("contact", "import", "-", input="\n".join(r[0] for r in rows)).exit_code == 0
+    return home / "lettr.db"
 
 
+@pytest.fixture
+def audience(built_store: Path, isolated_home: Path) -> None:
+    isolated_home.mkdir(mode=0o700)
+    for suffix in ("", "-wal"):
+        if Path(f"{built_store}{suffix}").exists():
+            shutil.copy(f"{built_store}{suffix}", f"{isolated_home / 'lettr.db'}{suffix}")
+
+
+@pytest.mark.usefixtures("audience")
 def test_export_writes_every_contact_and_every_column(lettr, tmp_path: Path) -> None:
-    build_audience(lettr)
     target = tmp_path / "out" / "audience.csv"
     result = lettr("contact", "export", str(target), "--json")
     assert result.exit_code == 0, result.stderr
@@ -135,8 +158,8 @@ def test_export_writes_every_contact_and_every_column(lettr, tmp_path: Path) -> 
     assert rows["Ömer@Bücher.example.org"]["vip"] == "false"
 
 
+@pytest.mark.usefixtures("audience")
 def test_an_export_imports_back_to_the_same_contacts(lettr, tmp_path: Path) -> None:
-    build_audience(lettr)
     before = everyone(lettr)
     target = tmp_path / "audience.csv"
     assert lettr("contact", "export", str(target)).exit_code == 0
@@ -156,8 +179,8 @@ def test_an_export_imports_back_to_the_same_contacts(lettr, tmp_path: Path) -> N
         assert after[email]["properties"] == contact["properties"], email
 
 
+@pytest.mark.usefixtures("audience")
 def test_export_to_stdout(lettr) -> None:
-    build_audience(lettr)
     result = lettr("contact", "export", "-")
     assert result.exit_code == 0, result.stderr
     rows = read_csv(result.stdout)
@@ -175,16 +198,16 @@ def test_export_to_stdout(lettr) -> None:
         ["--search", "bulk1", "--status", "subscribed"],
     ],
 )
+@pytest.mark.usefixtures("audience")
 def test_export_honours_the_filters_of_contact_list(lettr, filters: list[str]) -> None:
-    build_audience(lettr)
     listed = lettr("contact", "list", "--limit", "0", "--json", *filters).json()
     exported = read_csv(lettr("contact", "export", "-", *filters).stdout)
     assert [unguard(row["email"]) for row in exported] == [c["email"] for c in listed]
     assert listed
 
 
+@pytest.mark.usefixtures("audience")
 def test_export_never_overwrites_a_file_without_yes(lettr, tmp_path: Path) -> None:
-    build_audience(lettr)
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "keep.csv"
     target.write_text("precious")

@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lettr_cli.audience.addresses import MAX_LENGTH, Address, InvalidAddress, check_address
+from lettr_cli.audience.addresses import (
+    MAX_LENGTH,
+    Address,
+    InvalidAddress,
+    check_address,
+    email_key,
+)
 
 # RFC 5321 via email-validator: at most 254 octets, in each form of the address it checks.
 _MAX_OCTETS = 254
@@ -31,6 +37,11 @@ class AddressChecker:
 
     def __init__(self) -> None:
         self._domains: dict[str, _Domain] = {}
+
+    @property
+    def remembered(self) -> frozenset[str]:
+        """The domains (as written) that later plain addresses are accepted on without a call."""
+        return frozenset(self._domains)
 
     def check(self, raw: str) -> Address:
         """Validate one address; raises ``InvalidAddress`` with the reason."""
@@ -57,4 +68,4 @@ class AddressChecker:
                     len(part.encode()) for part in (domain, valid.domain, valid.ascii_domain)
                 ),
             )
-        return Address(email=email, key=valid.normalized.casefold())
+        return Address(email=email, key=email_key(valid.normalized))
