@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import BinaryIO
+from typing import IO
 
 from lettr_cli.errors import ValidationError
 
@@ -39,7 +39,7 @@ def resolve_encoding(name: str | None) -> str:
     return DEFAULT_ENCODING if codec.name == "utf-8" else codec.name
 
 
-def decoded_lines(binary: BinaryIO, encoding: str, name: str) -> Iterator[str]:
+def decoded_lines(binary: IO[bytes], encoding: str, name: str) -> Iterator[str]:
     """The lines of ``binary``, decoded, each with its line break (``\\n``, ``\\r\\n`` or ``\\r``).
 
     Undecodable bytes refuse the file, naming the line they are on.
@@ -111,7 +111,7 @@ def _records(lines: Iterator[str], delimiter: str, name: str, offset: int) -> It
             yield start, cells
 
 
-def open_csv(binary: BinaryIO, *, encoding: str, name: str) -> CsvFile:
+def open_csv(binary: IO[bytes], *, encoding: str, name: str) -> CsvFile:
     """Read a CSV file up to its header: sniff the delimiter, find the first non-blank record.
 
     A file with no header at all is refused.

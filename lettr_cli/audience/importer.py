@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -86,7 +86,7 @@ class ImportSummary:
 
 
 def import_contacts(
-    store: Store, source: BinaryIO, request: ImportRequest, progress: Progress | None = None
+    store: Store, source: IO[bytes], request: ImportRequest, progress: Progress | None = None
 ) -> ImportSummary:
     """Import the CSV in ``source``; returns the summary. Refusals raise and change nothing."""
     if request.on_duplicate not in ON_DUPLICATE:
@@ -247,7 +247,7 @@ def _targets(conn: Connection, request: ImportRequest, new_properties: dict[str,
         )
 
 
-def _count_lines(source: BinaryIO) -> int:
+def _count_lines(source: IO[bytes]) -> int:
     """Lines in the rest of ``source`` (for progress), leaving its position where it was."""
     start = source.tell()
     count, last = 0, b"\n"
