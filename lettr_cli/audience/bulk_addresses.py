@@ -28,8 +28,8 @@ _COMMON = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9.-]+)"
 
 @dataclass(frozen=True)
 class _Domain:
-    normalized: str  # as email-validator normalises it (lower case, Unicode for IDNA)
-    octets: int  # the longest of its forms (as given, normalised, IDNA ASCII), in UTF-8
+    at_normalized: str  # "@" and the domain as email-validator normalises it (lower case, Unicode)
+    tail: int  # 1 (the "@") + the longest of its forms (given, normalised, IDNA ASCII) in UTF-8
 
 
 class AddressChecker:
@@ -45,15 +45,21 @@ class AddressChecker:
 
     def check(self, raw: str) -> Address:
         """Validate one address; raises ``InvalidAddress`` with the reason."""
+        email, key = self.email_and_key(raw)
+        return Address(email=email, key=key)
+
+    def email_and_key(self, raw: str) -> tuple[str, str]:
+        """``check`` as a plain pair (the address as given, trimmed; its identity)."""
         email = raw.strip()
         common = _COMMON.fullmatch(email)
         if common is not None:
             local, domain = common.groups()
             known = self._domains.get(domain)
-            if known is not None and len(local) + 1 + known.octets <= _MAX_OCTETS:
-                return Address(email=email, key=(local + "@" + known.normalized).casefold())
+            if known is not None and len(local) + known.tail <= _MAX_OCTETS:
+                return email, (local + known.at_normalized).casefold()
         if not email or len(email) > MAX_LENGTH:
-            return check_address(raw)  # raises, with its own message
+            address = check_address(raw)  # refuses these, with its own message
+            return address.email, address.key
         from email_validator import EmailNotValidError, validate_email
 
         try:
@@ -62,10 +68,6 @@ class AddressChecker:
             raise InvalidAddress(str(exc)) from None
         if common is not None:
             domain = common.group(2)
-            self._domains[domain] = _Domain(
-                normalized=valid.domain,
-                octets=max(
-                    len(part.encode()) for part in (domain, valid.domain, valid.ascii_domain)
-                ),
-            )
-        return Address(email=email, key=email_key(valid.normalized))
+            octets = max(len(part.encode()) for part in (domain, valid.domain, valid.ascii_domain))
+            self._domains[domain] = _Domain(at_normalized="@" + valid.domain, tail=1 + octets)
+        return email, email_key(valid.normalized)

@@ -6,15 +6,16 @@ cannot hold; every other row goes on. Empty cells mean "no value": nothing set, 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lettr_cli.audience.addresses import InvalidAddress
 from lettr_cli.audience.bulk_addresses import AddressChecker
-from lettr_cli.audience.contacts import STATUSES
+from lettr_cli.audience.contacts import STATUSES, folded_values
 from lettr_cli.audience.formulas import unguard
 from lettr_cli.audience.import_columns import ColumnPlan
-from lettr_cli.audience.properties import InvalidValue, coerce
+from lettr_cli.audience.properties import MAX_VALUE, InvalidValue, coerce
 
 MISSING_EMAIL = "missing_email"
 INVALID_EMAIL = "invalid_email"
@@ -32,13 +33,26 @@ class RowError:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ContactRow:
+class ContactRow(NamedTuple):
     line: int
     email: str  # as given (trimmed)
     key: str  # identity: casefold of the normalised address
     status: str | None  # None: the file gives none
-    properties: dict[str, Any]  # typed values of the non-empty cells
+    properties: str  # JSON: the typed values of the non-empty cells
+    properties_folded: str  # JSON: casefolded copies of the string values
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def documents(properties: dict[str, Any]) -> tuple[str, str]:
+    """The JSON texts of ``properties`` and of ``folded_values(properties)``."""
+    text = _dumps(properties)
+    if all(type(value) is str for value in properties.values()):
+        # Casefolding changes neither property names nor JSON's own characters and escapes,
+        # so this is the JSON of the casefolded values, for one encoding instead of two.
+        return text, text.casefold()
+    return text, _dumps(folded_values(properties))
 
 
 class RowBuilder:
@@ -48,41 +62,46 @@ class RowBuilder:
         assert not plan.to_infer, "types are inferred before rows are built"
         self.plan = plan
         self.addresses = AddressChecker()
+        self.columns = [(c.index, c.name, c.type, c.header) for c in plan.properties]
 
     def build(self, line: int, cells: list[str]) -> ContactRow | RowError:
         plan = self.plan
-        raw_email = unguard(_cell(cells, plan.email)).strip()
+        given = len(cells)
+        if given < plan.width:
+            cells = cells + [""] * (plan.width - given)
+        raw_email = unguard(cells[plan.email]).strip()
         if not raw_email:
             return RowError(line, "", MISSING_EMAIL, "the row has no email address")
         try:
-            address = self.addresses.check(raw_email)
+            email, key = self.addresses.email_and_key(raw_email)
         except InvalidAddress as exc:
             return RowError(line, raw_email, INVALID_EMAIL, f"invalid email address: {exc}")
         problems: list[str] = []
-        if len(cells) > plan.width and any(c.strip() for c in cells[plan.width :]):
+        if given > plan.width and any(c.strip() for c in cells[plan.width :]):
             problems.append(
-                f"the row has {len(cells)} cells but the header {plan.width} "
+                f"the row has {given} cells but the header {plan.width} "
                 "(a value with an unquoted delimiter?)"
             )
         status = None
         if plan.status is not None:
-            given = _cell(cells, plan.status).strip()
-            status = given.lower() or None
+            written = cells[plan.status].strip()
+            status = written.lower() or None
             if status is not None and status not in STATUSES:
-                problems.append(f"status '{given}' is not one of {', '.join(STATUSES)}")
+                problems.append(f"status '{written}' is not one of {', '.join(STATUSES)}")
         properties: dict[str, Any] = {}
-        for column in plan.properties:
-            raw = unguard(_cell(cells, column.index))
-            if not raw.strip():
+        for index, name, kind, header in self.columns:
+            raw = cells[index]
+            if raw[:1] == "'":
+                raw = unguard(raw)
+            if not raw or raw.isspace():
+                continue
+            if kind == "string" and len(raw) <= MAX_VALUE:
+                properties[name] = raw  # what coerce gives a string, without the call
                 continue
             try:
-                properties[column.name] = coerce(column.type, raw)
+                properties[name] = coerce(kind, raw)
             except InvalidValue as exc:
-                problems.append(f"column '{column.header}' ({column.type}): {exc}")
+                problems.append(f"column '{header}' ({kind}): {exc}")
         if problems:
-            return RowError(line, address.email, INVALID_VALUE, "; ".join(problems))
-        return ContactRow(line, address.email, address.key, status, properties)
-
-
-def _cell(cells: list[str], index: int) -> str:
-    return cells[index] if index < len(cells) else ""
+            return RowError(line, email, INVALID_VALUE, "; ".join(problems))
+        return ContactRow(line, email, key, status, *documents(properties))

@@ -9,7 +9,6 @@ any moment leaves the store as it was.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lettr_cli.audience import groups
-from lettr_cli.audience.contacts import folded_values
 from lettr_cli.audience.csv_reading import CsvFile, open_csv, resolve_encoding
 from lettr_cli.audience.import_columns import ColumnPlan, infer_types, plan_columns
 from lettr_cli.audience.import_rows import ContactRow, RowBuilder, RowError
@@ -28,7 +26,7 @@ from lettr_cli.audience.import_writing import Targets, staging_table, write_stag
 from lettr_cli.audience.properties import all_properties
 from lettr_cli.errors import ValidationError
 from lettr_cli.store.engine import Store
-from lettr_cli.store.types import new_id, utcnow
+from lettr_cli.store.types import new_ids, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 STAGE_BATCH = 2000
@@ -141,7 +139,7 @@ def _import(
     summary = ImportSummary(warnings=list(plan.warnings))
     summary.new_properties = {c.name: c.type for c in plan.properties if c.new}
     staging = staging_table()
-    with store.connect() as conn:
+    with store.bulk() as conn:
         with conn.begin():
             staging.drop(conn, checkfirst=True)  # left by an import this connection ran
         try:
@@ -187,11 +185,11 @@ def _stage(
     total: int | None,
 ) -> None:
     """Check every record; stage the good rows, first row first for each address."""
-    builder = RowBuilder(plan)
     seen: set[str] = set()
     batch: list[ContactRow] = []
     done = 0
     progress(0, total)
+    builder = RowBuilder(plan)
     for line, cells in csv_file.records():
         row = builder.build(line, cells)
         if isinstance(row, RowError):
@@ -212,23 +210,38 @@ def _stage(
     progress(done, done)
 
 
+STAGED = ("line", "id", "email", "email_key", "status", "properties", "properties_folded")
+
+
 def _insert(conn: Connection, staging: sa.Table, rows: list[ContactRow]) -> None:
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    conn.execute(
-        staging.insert(),
-        [
-            {
-                "line": row.line,
-                "id": new_id(),
-                "email": row.email,
-                "email_key": row.key,
-                "status": row.status,
-                "properties": dumps(row.properties),
-                "properties_folded": dumps(folded_values(row.properties)),
-            }
-            for row in rows
-        ],
+    # The values are plain text and integers, so the statement SQLAlchemy compiles for this
+    # database goes to the driver's executemany as is: no per-row parameter processing.
+    statement = (
+        staging.insert()
+        .values({name: sa.bindparam(name) for name in STAGED})
+        .compile(dialect=conn.dialect)
     )
+    ids = new_ids(len(rows))
+    values = [
+        (
+            row.line,
+            contact_id,
+            row.email,
+            row.key,
+            row.status,
+            row.properties,
+            row.properties_folded,
+        )
+        for row, contact_id in zip(rows, ids, strict=True)
+    ]
+    params: list[Any] = values
+    if statement.positional:
+        order = [STAGED.index(name) for name in statement.positiontup or ()]
+        if order != list(range(len(STAGED))):
+            params = [tuple(value[i] for i in order) for value in values]
+    else:
+        params = [dict(zip(STAGED, value, strict=True)) for value in values]
+    conn.exec_driver_sql(str(statement), params)
 
 
 def _targets(conn: Connection, request: ImportRequest, new_properties: dict[str, str]) -> Targets:

@@ -111,13 +111,27 @@ class Store:
         with self.engine.connect() as conn:
             yield conn.execution_options(**{_BEGIN_OPTION: begin})
 
+    @contextmanager
+    def bulk(self, cache_kib: int = 32 * 1024) -> Iterator[Connection]:
+        """A Core connection for a bulk load (an import), with a large page cache while it lasts.
+
+        Its transactions begin deferred; :meth:`begin_as` switches them to ``IMMEDIATE`` for the
+        final write. Temporary tables live as long as the connection.
+        """
+        with self.connect() as conn:
+            with conn.begin():
+                usual = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            try:
+                yield conn
+            finally:
+                self.begin_as(conn, "DEFERRED")
+                with conn.begin():
+                    conn.exec_driver_sql(f"PRAGMA cache_size = {usual}")
+
     @staticmethod
     def begin_as(conn: Connection, begin: BeginMode) -> Connection:
-        """Make the later transactions of ``conn`` begin in ``begin`` mode.
-
-        A staged import fills a temporary table in deferred transactions, then writes the store
-        in one ``IMMEDIATE`` transaction on the same connection (temporary tables live in it).
-        """
+        """Make the later transactions of ``conn`` begin in ``begin`` mode."""
         return conn.execution_options(**{_BEGIN_OPTION: begin})
 
     # -- maintenance -------------------------------------------------------------------------
