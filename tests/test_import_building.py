@@ -51,7 +51,7 @@ def test_documents_of_string_values_fold_like_folded_values(properties: dict[str
     assert json.loads(folded) == {k: v.casefold() for k, v in properties.items()}
 
 
-def test_a_bulk_connection_gives_back_the_usual_page_cache(tmp_path: Path) -> None:
+def test_a_bulk_connection_takes_its_cache_and_temporary_tables_with_it(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     try:
         with store.connect() as conn, conn.begin():
@@ -59,8 +59,13 @@ def test_a_bulk_connection_gives_back_the_usual_page_cache(tmp_path: Path) -> No
         with store.bulk(cache_kib=8192) as conn:
             with conn.begin():
                 assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -8192
+                conn.exec_driver_sql("CREATE TEMPORARY TABLE scratch (x INTEGER)")
             Store.begin_as(conn, "IMMEDIATE")
+            with conn.begin():
+                conn.exec_driver_sql("INSERT INTO scratch VALUES (1)")
         with store.connect() as conn, conn.begin():
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == usual
+            temporary = conn.exec_driver_sql("SELECT name FROM sqlite_temp_master").all()
+            assert temporary == []
     finally:
         store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ CHUNK_BYTES = 1 << 16
 SAMPLE_BYTES = 1 << 16  # what the delimiter is sniffed from
 DELIMITERS = ",;\t|"
 DEFAULT_ENCODING = "utf-8-sig"  # UTF-8 with or without a byte-order mark
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Record = tuple[int, list[str]]  # (line number where the record starts, its cells)
@@ -40,39 +40,52 @@ def resolve_encoding(name: str | None) -> str:
 
 
 def decoded_lines(binary: IO[bytes], encoding: str, name: str) -> Iterator[str]:
-    """The lines of ``binary``, decoded, each with its line break (``\\n``, ``\\r\\n`` or ``\\r``).
+    """The lines of ``binary``, decoded, each with its line break (``\n``, ``\r\n`` or ``\r``).
 
     Undecodable bytes refuse the file, naming the line they are on.
     """
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    pending = ""
-    done = 0  # lines yielded so far
-    while True:
-        chunk = binary.read(CHUNK_BYTES)
-        try:
-            text = decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as exc:
-            before = pending + bytes(exc.object[: exc.start]).decode(encoding, errors="replace")
-            line = done + 1 + len(_LINE_BREAK.findall(before))
-            bad = exc.object[exc.start]
-            raise ValidationError.field(
-                "encoding",
-                f"{name}, line {line}: byte 0x{bad:02x} is not valid {_label(encoding)}; "
-                "name the file's encoding with --encoding (for example --encoding cp1252)",
-            ) from None
-        pending += text
-        # A final "\r" may be the first half of "\r\n": keep it until more text comes.
-        end = len(pending) - 1 if chunk and pending.endswith("\r") else len(pending)
-        cut = 0
-        for match in _LINE.finditer(pending, 0, end):
-            yield match.group()
-            cut = match.end()
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="strict", newline="")
+    done = 0  # lines given out, all of them before the one being decoded
+    try:
+        for line in text:
             done += 1
-        pending = pending[cut:]
-        if not chunk:
-            if pending:
-                yield pending
-            return
+            yield line
+    except UnicodeDecodeError as exc:
+        if binary.seekable():
+            line_number = _bad_line(binary, encoding)
+        else:  # exact unless a lone CR ended the text decoded just before
+            before = bytes(exc.object[: exc.start]).decode(encoding, errors="replace")
+            line_number = done + 1 + _breaks(before, after_cr=False)
+        raise ValidationError.field(
+            "encoding",
+            f"{name}, line {line_number}: byte 0x{exc.object[exc.start]:02x} is not valid "
+            f"{_label(encoding)}; name the file's encoding with --encoding "
+            "(for example --encoding cp1252)",
+        ) from None
+    finally:
+        text.detach()  # the caller's stream stays open
+
+
+def _bad_line(binary: IO[bytes], encoding: str) -> int:
+    """The line of the first undecodable byte, read again from the start."""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    breaks, after_cr = 0, False
+    while chunk := binary.read(CHUNK_BYTES):
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            text = bytes(exc.object[: exc.start]).decode(encoding, errors="replace")
+            return 1 + breaks + _breaks(text, after_cr=after_cr)
+        breaks += _breaks(text, after_cr=after_cr)
+        after_cr = text.endswith("\r") or (after_cr and not text)
+    return 1 + breaks
+
+
+def _breaks(text: str, *, after_cr: bool) -> int:
+    """Line breaks in ``text`` (``\r\n`` is one), which follows a ``\r`` if ``after_cr``."""
+    count = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return count - (after_cr and text.startswith("\n"))
 
 
 def _label(encoding: str) -> str:
@@ -107,7 +120,7 @@ def _records(lines: Iterator[str], delimiter: str, name: str, offset: int) -> It
         except csv.Error as exc:
             raise _malformed(name, previous + 1, exc) from None
         start, previous = previous + 1, offset + reader.line_num
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():
             yield start, cells
 
 

@@ -42,13 +42,19 @@ class ContactRow(NamedTuple):
     properties_folded: str  # JSON: casefolded copies of the string values
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_STATUSES = frozenset(STATUSES)
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
 
 
-def documents(properties: dict[str, Any]) -> tuple[str, str]:
-    """The JSON texts of ``properties`` and of ``folded_values(properties)``."""
+def documents(properties: dict[str, Any], *, only_strings: bool | None = None) -> tuple[str, str]:
+    """The JSON texts of ``properties`` and of ``folded_values(properties)``.
+
+    ``only_strings`` says, when the caller knows, whether every value is a ``str``.
+    """
     text = _dumps(properties)
-    if all(type(value) is str for value in properties.values()):
+    if only_strings is None:
+        only_strings = all(type(value) is str for value in properties.values())
+    if only_strings:
         # Casefolding changes neither property names nor JSON's own characters and escapes,
         # so this is the JSON of the casefolded values, for one encoding instead of two.
         return text, text.casefold()
@@ -62,6 +68,7 @@ class RowBuilder:
         assert not plan.to_infer, "types are inferred before rows are built"
         self.plan = plan
         self.addresses = AddressChecker()
+        self._email_and_key = self.addresses.email_and_key
         self.columns = [(c.index, c.name, c.type, c.header) for c in plan.properties]
 
     def build(self, line: int, cells: list[str]) -> ContactRow | RowError:
@@ -69,11 +76,14 @@ class RowBuilder:
         given = len(cells)
         if given < plan.width:
             cells = cells + [""] * (plan.width - given)
-        raw_email = unguard(cells[plan.email]).strip()
+        raw_email = cells[plan.email]
+        if raw_email[:1] == "'":
+            raw_email = unguard(raw_email)
+        raw_email = raw_email.strip()
         if not raw_email:
             return RowError(line, "", MISSING_EMAIL, "the row has no email address")
         try:
-            email, key = self.addresses.email_and_key(raw_email)
+            email, key = self._email_and_key(raw_email)
         except InvalidAddress as exc:
             return RowError(line, raw_email, INVALID_EMAIL, f"invalid email address: {exc}")
         problems: list[str] = []
@@ -86,9 +96,18 @@ class RowBuilder:
         if plan.status is not None:
             written = cells[plan.status].strip()
             status = written.lower() or None
-            if status is not None and status not in STATUSES:
+            if status is not None and status not in _STATUSES:
                 problems.append(f"status '{written}' is not one of {', '.join(STATUSES)}")
+        properties, only_strings = self._values(cells, problems)
+        if problems:
+            return RowError(line, email, INVALID_VALUE, "; ".join(problems))
+        text, folded = documents(properties, only_strings=only_strings)
+        return ContactRow(line, email, key, status, text, folded)
+
+    def _values(self, cells: list[str], problems: list[str]) -> tuple[dict[str, Any], bool]:
+        """The typed values of the non-empty cells, and whether all are strings."""
         properties: dict[str, Any] = {}
+        only_strings = True
         for index, name, kind, header in self.columns:
             raw = cells[index]
             if raw[:1] == "'":
@@ -99,9 +118,9 @@ class RowBuilder:
                 properties[name] = raw  # what coerce gives a string, without the call
                 continue
             try:
-                properties[name] = coerce(kind, raw)
+                value = properties[name] = coerce(kind, raw)
             except InvalidValue as exc:
                 problems.append(f"column '{header}' ({kind}): {exc}")
-        if problems:
-            return RowError(line, email, INVALID_VALUE, "; ".join(problems))
-        return ContactRow(line, email, key, status, *documents(properties))
+                continue
+            only_strings = only_strings and type(value) is str
+        return properties, only_strings

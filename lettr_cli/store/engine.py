@@ -113,21 +113,20 @@ class Store:
 
     @contextmanager
     def bulk(self, cache_kib: int = 32 * 1024) -> Iterator[Connection]:
-        """A Core connection for a bulk load (an import), with a large page cache while it lasts.
+        """A Core connection of its own for a bulk load (an import), with a large page cache.
 
         Its transactions begin deferred; :meth:`begin_as` switches them to ``IMMEDIATE`` for the
-        final write. Temporary tables live as long as the connection.
+        final write. Afterwards the connection is closed rather than pooled: its temporary
+        tables and its cache go with it.
         """
-        with self.connect() as conn:
+        conn = self.engine.connect()
+        try:
             with conn.begin():
-                usual = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-            try:
-                yield conn
-            finally:
-                self.begin_as(conn, "DEFERRED")
-                with conn.begin():
-                    conn.exec_driver_sql(f"PRAGMA cache_size = {usual}")
+            yield conn
+        finally:
+            conn.invalidate()
+            conn.close()
 
     @staticmethod
     def begin_as(conn: Connection, begin: BeginMode) -> Connection:
