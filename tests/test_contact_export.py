@@ -7,6 +7,8 @@ import io
 import re
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,20 @@ def test_every_value_survives_guard_and_csv(value: str) -> None:
     assert unguard(cell) == value
     if cell.startswith(TRIGGERS):  # only plain numbers go unguarded
         assert re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", cell), cell
+
+
+def test_export_to_a_closed_stdout_ends_quietly(lettr, tmp_path: Path) -> None:
+    rows = "\n".join(["email", *(f"p{i}@example.org" for i in range(3000))])
+    assert lettr("contact", "import", "-", input=rows).exit_code == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lettr_cli", "contact", "export", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"email,status")
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert err == ""

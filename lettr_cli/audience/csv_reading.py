@@ -9,6 +9,7 @@ with a ``validation_error`` naming the line (deliverability checklist R-SEC-CSV-
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -63,7 +64,10 @@ def decoded_lines(binary: IO[bytes], encoding: str, name: str) -> Iterator[str]:
             "(for example --encoding cp1252)",
         ) from None
     finally:
-        text.detach()  # the caller's stream stays open
+        # The caller's stream stays open (unless it was closed already, when this generator
+        # is collected after a refusal).
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _bad_line(binary: IO[bytes], encoding: str) -> int:

@@ -84,6 +84,7 @@ def plan_columns(
     plan = ColumnPlan(len(header), email, None, [])
     taken: dict[str, int] = {EMAIL: email}
     unmatched: list[str] = []
+    exported: list[str] = []
     for index, given in targets.items():
         if index == email or given == IGNORE:
             continue
@@ -102,25 +103,32 @@ def plan_columns(
                 PropertyColumn(index, header[index], target, definitions[target])
             )
         elif target in EXPORT_ONLY and index not in mapped:
-            plan.warnings.append(
-                f"column {shown} is not imported: lists and topics come from --list and "
-                "--topic, and lettr keeps its own timestamps"
-            )
+            exported.append(shown)
         elif create_properties and (problem := _name_problem(target)) is None:
             plan.properties.append(PropertyColumn(index, header[index], target, "", new=True))
         elif create_properties:
             plan.warnings.append(f"column {shown} is ignored: {problem}")
         else:
             unmatched.append(shown)
+    if exported:
+        plan.warnings.append(
+            f"{_columns(exported)} {'is' if len(exported) == 1 else 'are'} not imported: lists "
+            "and topics come from --list and "
+            "--topic, and lettr keeps its own timestamps"
+        )
     if unmatched:
         plan.warnings.append(
-            f"{'columns' if len(unmatched) > 1 else 'column'} {', '.join(unmatched)} "
-            f"{'match' if len(unmatched) > 1 else 'matches'} no property and "
-            f"{'are' if len(unmatched) > 1 else 'is'} ignored; create the properties first "
+            f"{_columns(unmatched)} {'match' if len(unmatched) > 1 else 'matches'} no property "
+            f"and {'are' if len(unmatched) > 1 else 'is'} ignored; create the properties first "
             "(`lettr property create NAME`), map columns with --map COLUMN=FIELD, or pass "
             "--create-properties"
         )
     return plan
+
+
+def _columns(shown: list[str]) -> str:
+    """``column 'a'`` or ``columns 'a', 'b'``."""
+    return f"column {shown[0]}" if len(shown) == 1 else f"columns {', '.join(shown)}"
 
 
 def _mapped_targets(

@@ -101,7 +101,8 @@ def import_contacts(
         encoding=encoding,
     )
     ws = workspace(ctx)
-    with _open_input(file) as source, progress(f"Importing {name}") as report:
+    label = f"Importing {'stdin' if file == '-' else Path(file).name}"
+    with _open_input(file) as source, progress(label) as report:
         summary = run_import(ws.store, source, request, report)
     for message in summary.warnings:
         warn(message)
