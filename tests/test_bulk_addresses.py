@@ -122,3 +122,11 @@ def test_the_checker_remembers_domains_email_validator_accepted() -> None:
     assert checker.check("Carl.Jones@example.com") == Address(
         "Carl.Jones@example.com", "carl.jones@example.com"
     )
+
+
+def test_the_memory_of_domains_is_bounded() -> None:
+    checker = AddressChecker(remember=3)
+    for n in range(7):
+        checker.check(f"a@d{n}.example.com")
+    assert len(checker.remembered) <= 3
+    assert checker.check("B@d6.example.com") == check_address("B@d6.example.com")

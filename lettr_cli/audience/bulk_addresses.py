@@ -23,6 +23,7 @@ from lettr_cli.audience.addresses import (
 
 # RFC 5321 via email-validator: at most 254 octets, in each form of the address it checks.
 _MAX_OCTETS = 254
+MAX_REMEMBERED = 100_000  # domains; then the memory starts again (a few MB at most)
 _COMMON = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9.-]+)")
 
 
@@ -35,8 +36,9 @@ class _Domain:
 class AddressChecker:
     """``check`` is ``check_address`` with a memory of the domains email-validator accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int = MAX_REMEMBERED) -> None:
         self._domains: dict[str, _Domain] = {}
+        self._remember = remember
 
     @property
     def remembered(self) -> frozenset[str]:
@@ -67,6 +69,8 @@ class AddressChecker:
         except EmailNotValidError as exc:
             raise InvalidAddress(str(exc)) from None
         if common is not None:
+            if len(self._domains) >= self._remember:
+                self._domains.clear()  # the domains that matter come back at once
             domain = common.group(2)
             octets = max(len(part.encode()) for part in (domain, valid.domain, valid.ascii_domain))
             self._domains[domain] = _Domain(at_normalized="@" + valid.domain, tail=1 + octets)

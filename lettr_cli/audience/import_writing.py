@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 
 from lettr_cli.audience import activity
 from lettr_cli.audience.import_updates import update_existing
+from lettr_cli.errors import ResourceAlreadyExists
 from lettr_cli.store import tables as _tables  # noqa: F401 (registers the tables)
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id
 
@@ -146,15 +147,14 @@ def write_staged(
                     sa.select(sa.literal(group_id), staging.c.id, at).where(new),
                 )
             )
-    existing = conn.execute(
-        sa.select(sa.func.count()).select_from(staging).where(staging.c.contact_id.is_not(None))
-    ).scalar_one()
     if update:
         counts = update_existing(conn, staging, targets.list_ids, targets.topic_ids, now)
         outcome.updated, outcome.existing = counts.updated, counts.unchanged
         outcome.opt_out_kept_skipped = counts.opt_out_kept
     else:
-        outcome.existing = existing
+        outcome.existing = conn.execute(
+            sa.select(sa.func.count()).select_from(staging).where(staging.c.contact_id.is_not(None))
+        ).scalar_one()
     return outcome
 
 
@@ -169,12 +169,10 @@ def _create_properties(conn: Connection, new: dict[str, str], now: datetime) -> 
     properties = table("properties")
     clash = conn.execute(
         sa.select(properties.c.name).where(properties.c.name.in_(list(new)))
-    ).scalars()
-    for name in clash:
-        from lettr_cli.errors import ResourceAlreadyExists
-
+    ).scalar()
+    if clash is not None:  # its type may not fit the values read: better to start again
         raise ResourceAlreadyExists(
-            f"the property '{name}' was created while this import ran; import the file again"
+            f"the property '{clash}' was created while this import ran; import the file again"
         )
     conn.execute(
         properties.insert(),

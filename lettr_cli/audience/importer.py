@@ -13,7 +13,7 @@ import gc
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -98,8 +98,9 @@ def import_contacts(
         definitions = {p.name: p.type for p in all_properties(session).values()}
         groups.find_all(session, groups.LISTS, request.lists)
         groups.find_all(session, groups.TOPICS, request.topics)
-    with tempfile.TemporaryFile() as spool:
+    with ExitStack() as stack:
         if request.create_properties and not source.seekable():
+            spool = stack.enter_context(tempfile.TemporaryFile())
             shutil.copyfileobj(source, spool)  # read twice: types first, then rows
             spool.seek(0)
             source = spool

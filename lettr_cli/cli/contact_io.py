@@ -168,7 +168,7 @@ def export_contacts(
     With a FILE, prints how many contacts were written ({"path", "contacts"} with --json);
     with -, stdout carries the CSV itself.
     """
-    from lettr_cli.audience.contacts import ContactFilter
+    from lettr_cli.audience.contacts import ContactFilter, filtered
     from lettr_cli.audience.csv_export import export_to_file, write_contacts
 
     chosen = ContactFilter(status=status, list_name=list_name, topic_name=topic, search=search)
@@ -185,6 +185,8 @@ def export_contacts(
             out.detach()
         return
     path = Path(file).expanduser().absolute()
+    with ws.store.read() as session:
+        filtered(session, chosen)  # an unknown list or topic is refused before anything is asked
     if path.exists():
         confirm(f"{file} exists. Overwrite it with the export?", yes=yes)
     with ws.store.read() as session:
