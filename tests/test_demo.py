@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lettr_cli.demo import sample_audience_text
+from lettr_cli.audience.contacts import ContactFilter, list_contacts
+from lettr_cli.audience.properties import all_properties
+from lettr_cli.demo import build_demo, sample_audience_text
+from lettr_cli.store.engine import Store
 from tests.conftest import REPO, run_process
 
 
@@ -42,9 +45,36 @@ def test_demo_runs_in_a_temporary_store_and_says_what_is_missing(
 ) -> None:
     result = run_process(["demo"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "Sample audience: 320 contacts" in result.stdout
+    assert "Import: 320 created, 0 updated, 0 skipped, 0 invalid" in result.stdout
+    assert "Sample audience: 320 contacts (9 bounced, 302 subscribed, 9 unsubscribed)" in (
+        result.stdout
+    )
+    assert "signup_date (date)" in result.stderr
     assert "Not in this version of lettr yet" in result.stdout
+    assert "importing" not in result.stdout.split("Not in this version")[1]
     # The user's own store is not touched, and the temporary one is gone.
     assert not (isolated_home / "lettr.db").exists()
     demo_db = Path(result.stdout.split("Demo store: ")[1].split(" ")[0])
     assert not demo_db.exists()
+
+
+def test_the_demo_imports_through_the_importer_into_its_own_store(tmp_path: Path) -> None:
+    outcome = build_demo(tmp_path)
+    assert outcome.imported == {
+        "created": 320,
+        "updated": 0,
+        "skipped": 0,
+        "invalid": 0,
+        "skipped_by_reason": {"existing": 0, "duplicate_in_file": 0, "opt_out_kept": 0},
+        "errors": [],
+    }
+    store = Store(outcome.db)
+    try:
+        with store.read() as session:
+            contacts, _ = list_contacts(session, ContactFilter(list_name="Sample audience"), None)
+            kinds = {name: p.type for name, p in all_properties(session).items()}
+    finally:
+        store.close()
+    assert len(contacts) == 320
+    assert kinds["signup_date"] == "date" and kinds["first_name"] == "string"
+    assert {c.status for c in contacts} == {"subscribed", "unsubscribed", "bounced"}

@@ -28,15 +28,22 @@ def record(session: Session, contact_id: str, kind: str, detail: str) -> None:
 
 
 def record_status(session: Session, contact_id: str, old: str, new: str) -> None:
+    event = status_event(old, new)
+    if event is not None:
+        record(session, contact_id, *event)
+
+
+def status_event(old: str, new: str) -> tuple[str, str] | None:
+    """The (kind, detail) logged when a contact's status goes from ``old`` to ``new``."""
     if old == new:
-        return
+        return None
     if new == "subscribed":
         kind = SUBSCRIBED
     elif old == "subscribed":
         kind = UNSUBSCRIBED
     else:
         kind = STATUS_CHANGED
-    record(session, contact_id, kind, f"status {old} → {new}")
+    return kind, f"status {old} → {new}"
 
 
 def history(session: Session, contact_id: str) -> list[dict[str, Any]]:

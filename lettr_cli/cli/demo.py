@@ -8,7 +8,6 @@ from pathlib import Path
 from lettr_cli.cli.output import emit_line, say
 
 NOT_YET = (
-    "importing the audience into contacts, lists and segments",
     "verifying a sender domain through the loopback DNS responder",
     "writing a campaign from the bundled template",
     "sending it to the built-in SMTP server with live progress",
@@ -26,6 +25,11 @@ def demo() -> None:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(outcome.statuses.items()))
         emit_line(
             f"Demo store: {outcome.db} (schema version {outcome.schema_version}, removed on exit)"
+        )
+        summary = outcome.imported
+        emit_line(
+            f"Import: {summary['created']} created, {summary['updated']} updated, "
+            f"{summary['skipped']} skipped, {summary['invalid']} invalid"
         )
         emit_line(f"Sample audience: {outcome.contacts} contacts ({statuses})")
         emit_line(f"Columns: {', '.join(outcome.columns)}")

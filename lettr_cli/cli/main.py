@@ -12,6 +12,7 @@ from lettr_cli import __version__
 from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
+from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
 from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import groups as group_commands

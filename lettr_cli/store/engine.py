@@ -111,6 +111,28 @@ class Store:
         with self.engine.connect() as conn:
             yield conn.execution_options(**{_BEGIN_OPTION: begin})
 
+    @contextmanager
+    def bulk(self, cache_kib: int = 32 * 1024) -> Iterator[Connection]:
+        """A Core connection of its own for a bulk load (an import), with a large page cache.
+
+        Its transactions begin deferred; :meth:`begin_as` switches them to ``IMMEDIATE`` for the
+        final write. Afterwards the connection is closed rather than pooled: its temporary
+        tables and its cache go with it.
+        """
+        conn = self.engine.connect()
+        try:
+            with conn.begin():
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            yield conn
+        finally:
+            conn.invalidate()
+            conn.close()
+
+    @staticmethod
+    def begin_as(conn: Connection, begin: BeginMode) -> Connection:
+        """Make the later transactions of ``conn`` begin in ``begin`` mode."""
+        return conn.execution_options(**{_BEGIN_OPTION: begin})
+
     # -- maintenance -------------------------------------------------------------------------
     def backup(self, destination: Path) -> int:
         """Write a consistent copy of the store to ``destination`` (0600); returns its size.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -45,3 +46,16 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """Ids are uuid4 strings (CONTRACT "Streams and formats")."""
     return str(uuid.uuid4())
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` ids like :func:`new_id` (random uuid4 strings), made faster for bulk imports."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # the RFC 4122 variant
+    text = raw.hex()
+    return [
+        f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-"
+        f"{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]

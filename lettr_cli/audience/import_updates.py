@@ -1,0 +1,170 @@
+"""Update mode of an import: staged rows merged into the contacts they name, every change logged.
+
+Runs inside the import's write transaction (``import_writing``). An existing contact may leave
+``subscribed`` but never return to it: such a row is skipped whole (``opt_out_kept``, DESIGN
+"Decisions"). Empty cells were dropped when the row was built, so they change nothing. Changes
+are logged as `contact edit` logs them (status, property set or changed, list added, topic
+opted in); a row that changes nothing leaves the contact untouched and counts as existing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from lettr_cli.audience import activity
+from lettr_cli.audience.contacts import folded_values
+from lettr_cli.store import tables as _tables  # noqa: F401 (registers the tables)
+from lettr_cli.store.types import JSON_TYPE
+
+UPDATE_BATCH = 1000
+
+
+@dataclass
+class UpdateCounts:
+    updated: int = 0
+    unchanged: int = 0
+    opt_out_kept: int = 0
+
+
+@dataclass(frozen=True)
+class _Group:
+    kind: str  # "list" or "topic"
+    id: str
+    name: str
+    event: str  # what joining it logs
+    members: set[str]  # contact ids, kept current as the import adds some
+
+
+def update_existing(
+    conn: Connection,
+    staging: sa.Table,
+    list_ids: Sequence[tuple[str, str]],
+    topic_ids: Sequence[tuple[str, str]],
+    now: datetime,
+) -> UpdateCounts:
+    """Merge each staged row that names an existing contact into it."""
+    contacts = _table("contacts")
+    counts = UpdateCounts()
+    chosen = [
+        ("list", list_ids, activity.LIST_ADDED),
+        ("topic", topic_ids, activity.TOPIC_OPTED_IN),
+    ]
+    groups = [
+        _Group(kind, gid, name, event, _member_ids(conn, kind, gid))
+        for kind, ids, event in chosen
+        for gid, name in ids
+    ]
+    after = 0
+    while True:
+        rows = conn.execute(
+            sa.select(
+                staging.c.line,
+                staging.c.status,
+                staging.c.properties,
+                contacts.c.id,
+                contacts.c.status,
+                contacts.c.properties,
+            )
+            .join(contacts, contacts.c.id == staging.c.contact_id)
+            .where(staging.c.line > after)
+            .order_by(staging.c.line)
+            .limit(UPDATE_BATCH)
+        ).all()
+        if not rows:
+            return counts
+        after = rows[-1][0]
+        changes: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        joins: dict[str, list[dict[str, Any]]] = {"list": [], "topic": []}
+        for _line, wanted, staged, contact_id, status, properties in rows:
+            if wanted == "subscribed" and status != "subscribed":
+                counts.opt_out_kept += 1  # an import never re-subscribes
+                continue
+            new_status = wanted or status
+            merged, logged = _merge(status, new_status, properties, json.loads(staged))
+            for group in groups:
+                if contact_id not in group.members:
+                    group.members.add(contact_id)
+                    joins[group.kind].append(
+                        {f"{group.kind}_id": group.id, "contact_id": contact_id, "added_at": now}
+                    )
+                    logged.append((group.event, group.name))
+            if not logged:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            changes.append(
+                {
+                    "b_id": contact_id,
+                    "b_status": new_status,
+                    "b_properties": merged,
+                    "b_folded": folded_values(merged),
+                }
+            )
+            events += [
+                {"contact_id": contact_id, "at": now, "kind": kind, "detail": detail}
+                for kind, detail in logged
+            ]
+        _apply_updates(conn, changes, joins, events, now)
+
+
+def _table(name: str) -> sa.Table:
+    return SQLModel.metadata.tables[name]
+
+
+def _member_ids(conn: Connection, kind: str, group_id: str) -> set[str]:
+    members = _table(f"{kind}_members")
+    query = sa.select(members.c.contact_id).where(members.c[f"{kind}_id"] == group_id)
+    return set(conn.execute(query).scalars())
+
+
+def _merge(
+    old_status: str, new_status: str, properties: dict[str, Any], given: dict[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The merged properties and the (kind, detail) events, as `contact edit` would log them."""
+    logged: list[tuple[str, str]] = []
+    if (event := activity.status_event(old_status, new_status)) is not None:
+        logged.append(event)
+    merged = dict(properties)
+    for name, value in given.items():
+        if name not in merged:
+            logged.append((activity.PROPERTY_SET, f"{name} = {value!r}"))
+        elif merged[name] != value:
+            logged.append((activity.PROPERTY_CHANGED, f"{name}: {merged[name]!r} → {value!r}"))
+        merged[name] = value
+    return merged, logged
+
+
+def _apply_updates(
+    conn: Connection,
+    changes: list[dict[str, Any]],
+    joins: dict[str, list[dict[str, Any]]],
+    events: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    if changes:
+        contacts = _table("contacts")
+        conn.execute(
+            contacts.update()
+            .where(contacts.c.id == sa.bindparam("b_id"))
+            .values(
+                status=sa.bindparam("b_status"),
+                properties=sa.bindparam("b_properties", type_=JSON_TYPE),
+                properties_folded=sa.bindparam("b_folded", type_=JSON_TYPE),
+                updated_at=now,
+            ),
+            changes,
+        )
+    for kind, rows in joins.items():
+        if rows:
+            conn.execute(_table(f"{kind}_members").insert(), rows)
+    if events:
+        conn.execute(_table("activity").insert(), events)
