@@ -287,3 +287,12 @@ def test_export_to_a_closed_stdout_ends_quietly(lettr, tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert err == ""
+
+
+def test_export_follows_a_segment(lettr) -> None:
+    lettr("property", "create", "city")
+    lettr("contact", "add", "a@example.com", "--prop", "city=Oslo")
+    lettr("contact", "add", "b@example.com")
+    lettr("segment", "create", "Oslo", "--where", "city equals oslo")
+    out = lettr("contact", "export", "-", "--segment", "Oslo").stdout
+    assert "a@example.com" in out and "b@example.com" not in out

@@ -160,6 +160,7 @@ def export_contacts(
     ] = None,
     topic: Annotated[str | None, typer.Option(help="Only contacts opted in to this topic.")] = None,
     search: Annotated[str | None, typer.Option(help="Address or name contains this text.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Only members of this segment.")] = None,
     yes: YesFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -171,7 +172,9 @@ def export_contacts(
     from lettr_cli.audience.contacts import ContactFilter, filtered
     from lettr_cli.audience.csv_export import export_to_file, write_contacts
 
-    chosen = ContactFilter(status=status, list_name=list_name, topic_name=topic, search=search)
+    chosen = ContactFilter(
+        status=status, list_name=list_name, topic_name=topic, search=search, segment=segment
+    )
     ws = workspace(ctx)
     if file == "-":
         sys.stdout.flush()
