@@ -20,7 +20,8 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_NAME = 255
 MAX_VALUE = 1000
 RESERVED_NAMES = frozenset(
-    {"email", "status", "created_at", "lists", "topics", "unsubscribe_link", "webversion_link"}
+    {"email", "status", "created_at", "updated_at", "id", "lists", "topics"}
+    | {"unsubscribe_link", "webversion_link"}
     | {word.lower() for word in keyword.kwlist}
     # Jinja's default globals, and the names Jinja gives meaning to inside templates
     | {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
