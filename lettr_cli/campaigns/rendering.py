@@ -76,17 +76,23 @@ def preview(
     ``test`` tokens, so nothing a preview leads to is recorded. Call inside a write session
     the first time (the store's tracking key is made on first use)."""
     composer = composer_for(session, campaign, settings)
+    email, rendered, links = render_as_test(session, composer, campaign, as_email)
+    raw = composer.message_bytes(rendered, _smtp_form(email), links, test=False)
+    return Preview(sender=composer.content.from_email, to=email, rendered=rendered, raw=raw)
+
+
+def render_as_test(
+    session: Session, composer: Composer, campaign: Campaign, as_email: str | None
+) -> tuple[str, Rendered, Links]:
+    """Render for the contact ``as_email``, else for sample data, with ``test`` tokens only."""
     if as_email is not None:
         contact = find_contact(session, as_email)
         email, values = contact.email, dict(contact.properties)
     else:
         email, values = SAMPLE_EMAIL, {}
-    signer = keys.signer(session)
-    token = signer.for_test(campaign.id)
+    token = keys.signer(session).for_test(campaign.id)
     links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
-    rendered = composer.render(email, values, links)
-    raw = composer.message_bytes(rendered, _smtp_form(email), links, test=False)
-    return Preview(sender=composer.content.from_email, to=email, rendered=rendered, raw=raw)
+    return email, composer.render(email, values, links), links
 
 
 def _smtp_form(email: str) -> str:

@@ -16,10 +16,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from lettr_cli.audience.addresses import parse_address, smtp_address
-from lettr_cli.audience.contacts import find_contact
 from lettr_cli.campaigns.campaigns import find_campaign
-from lettr_cli.campaigns.rendering import composer_for
-from lettr_cli.content.compose import Links
+from lettr_cli.campaigns.rendering import composer_for, render_as_test
 from lettr_cli.delivery.smtp import Relay, RelayFailure, RelaySettings
 from lettr_cli.errors import (
     NotFound,
@@ -30,7 +28,6 @@ from lettr_cli.errors import (
 )
 from lettr_cli.store.tables import SentTestEmail
 from lettr_cli.store.types import utcnow
-from lettr_cli.tracking import keys
 from lettr_cli.workspace import Workspace
 
 PER_MINUTE = 10
@@ -77,14 +74,7 @@ def _prepare(workspace: Workspace, ref: str, to: Sequence[str], as_email: str | 
             ) from None
         if domain.status != "verified":
             raise not_verified(domain)
-        if as_email is not None:
-            contact = find_contact(session, as_email)
-            email, values = contact.email, dict(contact.properties)
-        else:
-            email, values = "recipient@example.com", {}
-        token = keys.signer(session).for_test(campaign.id)
-        links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
-        rendered = composer.render(email, values, links)
+        _, rendered, links = render_as_test(session, composer, campaign, as_email)
         _reserve(session, addresses)
     messages = [
         (
