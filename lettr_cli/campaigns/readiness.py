@@ -13,6 +13,7 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.audience import chosen, estimate
 from lettr_cli.campaigns.campaigns import content_of
 from lettr_cli.campaigns.check import Findings, check_campaign
+from lettr_cli.campaigns.rendering import PART_WORDS, missing_parts
 from lettr_cli.errors import (
     CampaignHasPendingSchedule,
     CampaignNotSendable,
@@ -55,16 +56,9 @@ def _state(campaign: Campaign) -> LettrError | None:
 
 def _parts(session: Session, campaign: Campaign) -> LettrError | None:
     html, _, _ = content_of(session, campaign)
-    missing = [
-        name
-        for name, value in (
-            ("a subject", campaign.subject),
-            ("a sender (--from-email)", campaign.from_email),
-            ("content", html),
-            ("an audience", chosen(campaign)),
-        )
-        if not value
-    ]
+    missing = [PART_WORDS[field] for field in missing_parts(campaign, html)]
+    if not chosen(campaign):
+        missing.append("an audience")
     if missing:
         return CampaignNotSendable(f"campaign '{campaign.name}' has no {', '.join(missing)} yet")
     return None

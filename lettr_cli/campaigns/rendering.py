@@ -26,18 +26,23 @@ def sender_of(settings: Settings) -> Sender:
     )
 
 
+PART_WORDS = {
+    "subject": "a subject",
+    "from_email": "a sender (--from-email)",
+    "html_content": "content",
+}
+
+
+def missing_parts(campaign: Campaign, html: str | None) -> list[str]:
+    """The fields a message cannot be built without that the campaign does not have yet."""
+    present = {"subject": campaign.subject, "from_email": campaign.from_email, "html_content": html}
+    return [field for field, value in present.items() if not value]
+
+
 def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Composer:
     """Compile the campaign's content once; missing parts and unknown merge tags are refused."""
     html, text, _ = content_of(session, campaign)
-    missing = [
-        field
-        for field, value in (
-            ("subject", campaign.subject),
-            ("from_email", campaign.from_email),
-            ("html_content", html),
-        )
-        if not value
-    ]
+    missing = missing_parts(campaign, html)
     if missing:
         raise ValidationError(
             f"campaign '{campaign.name}' has no {', '.join(missing)} yet",

@@ -32,10 +32,6 @@ def sample_audience_text() -> str:
     return resources.files(__package__).joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
 
 
-def sample_audience_rows() -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(sample_audience_text())))
-
-
 @dataclass
 class DemoOutcome:
     db: Path
