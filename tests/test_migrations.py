@@ -184,3 +184,23 @@ def test_a_version_2_store_upgrades_to_segments_keeping_its_data(tmp_path: Path)
 def _rows(db: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[object, ...]]]:
     with sqlite3.connect(db) as conn:
         return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+
+
+def test_a_version_7_store_upgrades_to_the_outbox_keeping_its_campaign(
+    lettr, tmp_path: Path
+) -> None:
+    db = copy_fixture("store_v7.db", tmp_path)
+    before = _rows(db, ("contacts", "list_members", "campaigns", "properties", "config"))
+    result = lettr("--db", str(db), "campaign", "show", "Winter sale", "--json")
+    assert result.exit_code == 0, result.stderr
+    shown = result.json()
+    assert shown["status"] == "draft"
+    assert shown["outbox"] == dict.fromkeys(
+        ("queued", "claimed", "sending", "sent", "failed", "bounced", "skipped", "in_doubt"), 0
+    )
+    assert _rows(db, tuple(before)) == before
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert versions == ALL_VERSIONS
+    assert {"outbox", "leases", "events", "soft_failures"} <= tables

@@ -20,7 +20,6 @@ STAT_KEYS = (
     "injections", "deliveries", "bounces", "spam_complaints", "opens", "unique_opens",
     "clicks", "unique_clicks", "unsubscribes", "machine_opens", "unique_machine_opens",
 )  # fmt: skip
-OUTBOX_STATES = ("queued", "claimed", "sending", "sent", "failed", "bounced", "skipped", "in_doubt")
 
 
 @dataclass
@@ -200,7 +199,10 @@ def content_of(
 
 
 def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False) -> dict[str, Any]:
+    from lettr_cli.delivery import outbox
+
     html, text, template = content_of(session, campaign)
+    conn = session.connection()
     body: dict[str, Any] = {
         "id": campaign.id,
         "name": campaign.name,
@@ -226,11 +228,10 @@ def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False)
             "version": campaign.template_version or template.active_version,
         },
         "failure_reason": campaign.failure_reason,
-        # The outbox arrives with the sending engine; until then nothing is queued.
-        "outbox": dict.fromkeys(OUTBOX_STATES, 0),
+        "outbox": outbox.counts(conn, campaign.id),
     }
     if detail:
         body["html_content"] = html
         body["text_content"] = text
-        body["in_doubt_recipients"] = []
+        body["in_doubt_recipients"] = outbox.in_doubt_emails(conn, campaign.id)
     return body

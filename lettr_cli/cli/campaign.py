@@ -415,3 +415,11 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
             say("Ready to send.")
     if readiness.refusals:
         raise readiness.refusals[0]
+
+
+from lettr_cli.cli import sending as sending_commands  # noqa: E402 (the commands register here)
+
+app.command("send")(sending_commands.send)
+app.command("approve")(sending_commands.approve)
+app.command("reject")(sending_commands.reject)
+app.command("retry")(sending_commands.retry)

@@ -7,7 +7,7 @@ sender, throttling) raise ``RelayFailure``: they say nothing about the recipient
 
 from __future__ import annotations
 
-import contextlib
+import re
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -59,6 +59,7 @@ class Outcome:
     recipient: str
     reply_class: ReplyClass
     reply: str
+    connection_lost: bool = False  # before the server's 354: retried on a new connection
 
     @property
     def delivered(self) -> bool:
@@ -78,6 +79,7 @@ class Relay:
             # starttls: required, never a silent fallback to plain text; none: never tried.
             start_tls=settings.security == "starttls",
         )
+        self.broken = False  # the connection was lost; open a new Relay
 
     async def __aenter__(self) -> Relay:
         where = f"{self.settings.host}:{self.settings.port}"
@@ -111,13 +113,27 @@ class Relay:
         await self._close()
 
     async def _close(self) -> None:
+        if self.broken:
+            return
         try:
             await self.client.quit()
         except (aiosmtplib.SMTPException, OSError):
             self.client.close()
 
     async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
-        """Send one message; recipient-level replies become an ``Outcome``."""
+        """Send one message; recipient-level replies become an ``Outcome``.
+
+        A connection lost (or a timeout) before the server's 354 is a soft failure that says
+        nothing about the recipient (``connection_lost``); after the 354 the message may have
+        arrived, so the outcome is ``unknown``. Either way the connection is closed.
+        """
+        if self.broken:
+            raise RelayFailure("the connection to the relay was lost")
+        refused = await self._envelope(sender, recipient)
+        return refused if refused is not None else await self._content(recipient, message)
+
+    async def _envelope(self, sender: str, recipient: str) -> Outcome | None:
+        """MAIL, RCPT and DATA up to the server's 354; an ``Outcome`` if it goes no further."""
         try:
             await self.client.mail(sender)
         except aiosmtplib.SMTPResponseException as exc:
@@ -125,19 +141,62 @@ class Relay:
             raise RelayFailure(
                 f"the relay refused the sender {sender}: {exc.code} {exc.message}"
             ) from None
+        except _LOST as exc:
+            return self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
         try:
             await self.client.rcpt(recipient)
-            response = await self.client.data(message, timeout=self.settings.data_timeout)
+            start = await self.client.execute_command(b"DATA")
         except aiosmtplib.SMTPResponseException as exc:
-            reply = Reply(exc.code, exc.message)
-            stage = "data" if isinstance(exc, aiosmtplib.SMTPDataError) else "rcpt"
-            kind = classify(reply, stage=stage)
-            if kind is ReplyClass.RELAY:
-                raise RelayFailure(f"the relay is throttling: {reply}") from None
-            await self._reset()
-            return Outcome(recipient, kind, str(reply))
+            return await self._refused(recipient, Reply(exc.code, exc.message), "rcpt")
+        except _LOST as exc:
+            return self._lost(recipient, f"connection lost before DATA was accepted: {exc}")
+        if start.code != 354:
+            return await self._refused(recipient, Reply(start.code, start.message), "data")
+        return None
+
+    async def _content(self, recipient: str, message: bytes) -> Outcome:
+        # From here on the server may keep the message even if its answer never reaches us.
+        protocol = self.client.protocol
+        try:
+            assert protocol is not None
+            protocol.write(_DOT_LINE.sub(b"..", message) + _end_of_data(message))
+            response = await protocol.read_response(timeout=self.settings.data_timeout)
+        except (*_LOST, AssertionError) as exc:
+            self.broken = True
+            self.client.close()
+            return Outcome(
+                recipient, ReplyClass.UNKNOWN, f"connection lost after DATA was accepted: {exc}"
+            )
+        if response.code != 250:
+            return await self._refused(recipient, Reply(response.code, response.message), "data")
         return Outcome(recipient, ReplyClass.DELIVERED, f"{response.code} {response.message}")
 
+    async def _refused(self, recipient: str, reply: Reply, stage: str) -> Outcome:
+        kind = classify(reply, stage=stage)
+        if kind is ReplyClass.RELAY:
+            await self._reset()
+            raise RelayFailure(f"the relay is throttling: {reply}")
+        await self._reset()
+        return Outcome(recipient, kind, str(reply))
+
+    def _lost(self, recipient: str, reply: str) -> Outcome:
+        self.broken = True
+        self.client.close()
+        return Outcome(recipient, ReplyClass.SOFT, reply, connection_lost=True)
+
     async def _reset(self) -> None:
-        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+        if self.broken:
+            return
+        try:
             await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self.broken = True
+            self.client.close()
+
+
+_LOST = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
+_DOT_LINE = re.compile(rb"(?m)^\.")
+
+
+def _end_of_data(message: bytes) -> bytes:
+    return b".\r\n" if message.endswith(b"\r\n") else b"\r\n.\r\n"

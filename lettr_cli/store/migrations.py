@@ -260,6 +260,87 @@ def m007_test_sends(op: Operations) -> None:
     op.create_index("ix_test_sends_at", "test_sends", ["at"])
 
 
+def m008_outbox(op: Operations) -> None:
+    # One row per recipient of a prepared campaign (DESIGN "Sending engine"): the address and
+    # merge values snapshotted, its state, and the claim token that fences every update.
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "campaign_id",
+            sa.String(36),
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        # no foreign key: a contact deleted after preparing leaves its row, which is skipped
+        sa.Column("contact_id", sa.String(36), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("merge_values", JSON_TYPE, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("claim_token", sa.String(32)),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime),
+        sa.Column("injected_at", UTCDateTime),
+        sa.Column("accepted_at", UTCDateTime),
+        sa.Column("reply_class", sa.String(16)),
+        sa.Column("reply", sa.String(1000)),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("campaign_id", "contact_id", name="uq_outbox_campaign_contact"),
+    )
+    op.create_index("ix_outbox_campaign_status", "outbox", ["campaign_id", "status", "id"])
+    # Who drives a campaign: one holder at a time; the epoch moves on every takeover.
+    op.create_table(
+        "leases",
+        sa.Column(
+            "campaign_id",
+            sa.String(36),
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("holder", sa.String(32)),
+        sa.Column("pid", sa.Integer),
+        sa.Column("host", sa.String(255)),
+        sa.Column("epoch", sa.Integer, nullable=False),
+        sa.Column("heartbeat_at", UTCDateTime),
+    )
+    # What happened to each message, for analytics (CONTRACT "Objects": Event).
+    op.create_table(
+        "events",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column(
+            "campaign_id",
+            sa.String(36),
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("outbox_id", sa.Integer),
+        sa.Column("contact_id", sa.String(36)),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("event_type", sa.String(24), nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("bounce_class", sa.String(4)),
+        sa.Column("reason", sa.String(1000)),
+        sa.Column("target_link_url", sa.Text),
+        sa.Column("user_agent", sa.String(1000)),
+        sa.Column("machine", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_events_campaign_at", "events", ["campaign_id", "at"])
+    op.create_index("ix_events_contact", "events", ["contact_id"])
+    # Soft failures in a row across campaigns (at most one per campaign); three bounce a contact.
+    op.create_table(
+        "soft_failures",
+        sa.Column(
+            "contact_id",
+            sa.String(36),
+            sa.ForeignKey("contacts.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("last_campaign_id", sa.String(36), nullable=False),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -268,6 +349,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "m005_templates", m005_templates),
     Migration(6, "m006_campaigns", m006_campaigns),
     Migration(7, "m007_test_sends", m007_test_sends),
+    Migration(8, "m008_outbox", m008_outbox),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id, utcnow
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for set-based SQL (the sending engine, bulk imports)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 class ConfigEntry(SQLModel, table=True):
@@ -253,3 +261,68 @@ class SentTestEmail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     email: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """One recipient of a prepared campaign (DESIGN "Sending engine")."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_outbox_campaign_contact"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaigns.id", ondelete="CASCADE")
+    contact_id: str
+    email: str
+    merge_values: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON_TYPE, nullable=False)
+    )
+    status: str = "queued"
+    claim_token: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    injected_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    reply_class: str | None = None
+    reply: str | None = None
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class Lease(SQLModel, table=True):
+    __tablename__ = "leases"
+
+    campaign_id: str = Field(foreign_key="campaigns.id", primary_key=True, ondelete="CASCADE")
+    holder: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    epoch: int = 0
+    heartbeat_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(default_factory=new_id, unique=True)
+    campaign_id: str = Field(foreign_key="campaigns.id", ondelete="CASCADE")
+    outbox_id: int | None = None
+    contact_id: str | None = None
+    email: str
+    event_type: str
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    bounce_class: str | None = None
+    reason: str | None = None
+    target_link_url: str | None = None
+    user_agent: str | None = None
+    machine: bool = False
+
+
+class SoftFailure(SQLModel, table=True):
+    __tablename__ = "soft_failures"
+
+    contact_id: str = Field(foreign_key="contacts.id", primary_key=True, ondelete="CASCADE")
+    failures: int
+    last_campaign_id: str

@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "u"
     VIEW = "v"
     TEST = "t"  # previews and test sends: names a campaign, records nothing
+    BOUNCE = "b"  # the envelope sender: a bounce finds its outbox row
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,164 @@
+"""The transitions that start, continue or stop a send (DESIGN "Lifecycle"): send now, approve,
+reject and retry. The sending engine then drives the campaign while holding its lease."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from lettr_cli.campaigns import lifecycle
+from lettr_cli.campaigns.campaigns import find_campaign
+from lettr_cli.campaigns.readiness import Readiness, assess, check_relay
+from lettr_cli.delivery import leases, outbox
+from lettr_cli.errors import CampaignNotSendable, ValidationError
+from lettr_cli.store.tables import Campaign
+from lettr_cli.store.types import utcnow
+from lettr_cli.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Started:
+    campaign: Campaign
+    handle: leases.LeaseHandle | None  # None with --detach: the daemon takes it
+
+
+def refuse(readiness: Readiness) -> None:
+    """Raise the first refusal, naming the others too."""
+    if not readiness.refusals:
+        return
+    first = readiness.refusals[0]
+    if len(readiness.refusals) > 1:
+        others = "; ".join(f"[{r.code}] {r.message}" for r in readiness.refusals[1:])
+        first.message = f"{first.message} (also: {others})"
+        first.args = (first.message,)
+    raise first
+
+
+def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
+    """Check everything that needs no recipients, then move the draft to ``preparing``; without
+    ``detach`` the lease is taken in the same transaction (CONTRACT "Sending")."""
+    with workspace.store.read() as session:
+        readiness = assess(workspace, session, find_campaign(session, ref))
+    refuse(readiness)
+    relay = asyncio.run(check_relay(workspace))
+    if relay is not None:
+        raise relay
+    with workspace.store.write() as session:
+        campaign = find_campaign(session, ref)
+        refuse(assess(workspace, session, campaign))  # it may have changed meanwhile
+        lifecycle.freeze_content(session, campaign)
+        campaign.status = lifecycle.PREPARING
+        campaign.scheduled_at = None
+        campaign.failure_reason = None
+        campaign.updated_at = utcnow()
+        session.add(campaign)
+        handle = None
+        if not detach:
+            taken = leases.acquire(
+                session.connection(),
+                campaign.id,
+                timeout=leases.timeout_seconds(workspace.environ),
+            )
+            assert isinstance(taken, leases.LeaseHandle)  # a draft has no live holder
+            handle = taken
+    return Started(campaign, handle)
+
+
+def _in_review(session: Session, ref: str, action: str) -> Campaign:
+    campaign = find_campaign(session, ref)
+    if campaign.status != lifecycle.IN_REVIEW:
+        raise CampaignNotSendable(
+            f"campaign '{campaign.name}' is {campaign.status}; only a campaign in review can "
+            f"be {action}"
+        )
+    return campaign
+
+
+def approve(workspace: Workspace, ref: str) -> Campaign:
+    """An operator lets a campaign in review go on sending."""
+    with workspace.store.write() as session:
+        campaign = _in_review(session, ref, "approved")
+        campaign.status = lifecycle.SENDING
+        campaign.updated_at = utcnow()
+        session.add(campaign)
+    return campaign
+
+
+def reject(workspace: Workspace, ref: str, reason: str) -> Campaign:
+    """An operator stops a campaign in review: it fails, and nothing is sent."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError.field("reason", "say why with --reason")
+    with workspace.store.write() as session:
+        campaign = _in_review(session, ref, "rejected")
+        campaign.status = lifecycle.FAILED
+        campaign.failure_reason = f"rejected in review: {reason}"
+        campaign.updated_at = utcnow()
+        session.add(campaign)
+    return campaign
+
+
+def retry(
+    workspace: Workspace, ref: str, *, in_doubt: bool, failed_rows: bool
+) -> tuple[Campaign, int]:
+    """Requeue a sent campaign's in-doubt rows, or the rows that failed after soft replies or
+    lost connections (never 5xx ones); the campaign goes back to ``sending``."""
+    if in_doubt == failed_rows:
+        raise ValidationError.field("retry", "choose one of --in-doubt or --failed-rows")
+    with workspace.store.write() as session:
+        campaign = find_campaign(session, ref)
+        if campaign.status != lifecycle.SENT:
+            raise CampaignNotSendable(
+                f"campaign '{campaign.name}' is {campaign.status}; only a sent campaign can be "
+                "retried (a failed one is duplicated: lettr campaign duplicate)"
+            )
+        t = outbox.outbox
+        which = (
+            t.c.status == outbox.IN_DOUBT
+            if in_doubt
+            else (t.c.status == outbox.FAILED) & (t.c.reply_class == "soft")
+        )
+        requeued = session.connection().execute(
+            t.update()
+            .where(t.c.campaign_id == campaign.id, which)
+            .values(
+                status=outbox.QUEUED,
+                claim_token=None,
+                attempts=0,
+                next_attempt_at=None,
+                updated_at=utcnow(),
+            )
+        )
+        count = requeued.rowcount
+        if count == 0:
+            kind = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
+            raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {kind}")
+        campaign.status = lifecycle.SENDING
+        campaign.updated_at = utcnow()
+        session.add(campaign)
+    return campaign, count
+
+
+def take_lease(workspace: Workspace, campaign_id: str) -> leases.LeaseHandle | leases.Holder:
+    """Take a campaign's lease and recover what a previous holder left: claimed rows go back to
+    the queue, rows it was sending become ``in_doubt``."""
+    with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
+        taken = leases.acquire(conn, campaign_id, timeout=leases.timeout_seconds(workspace.environ))
+        if isinstance(taken, leases.LeaseHandle):
+            outbox.recover(conn, campaign_id)
+        return taken
+
+
+def drivable(workspace: Workspace) -> list[tuple[str, str]]:
+    """Campaigns a daemon should drive now (preparing or sending), oldest change first."""
+    c = outbox.campaigns
+    with workspace.store.connect() as conn, conn.begin():
+        rows = conn.execute(
+            sa.select(c.c.id, c.c.name)
+            .where(c.c.status.in_((lifecycle.PREPARING, lifecycle.SENDING)))
+            .order_by(c.c.updated_at, c.c.id)
+        ).all()
+    return [(str(row.id), str(row.name)) for row in rows]

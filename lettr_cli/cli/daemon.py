@@ -1,0 +1,99 @@
+"""`lettr daemon tick|run`: the cron-driven pass, and a loop of them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lettr_cli.cli.command import JsonFlag, LettrTyper
+from lettr_cli.cli.output import emit_json, say
+from lettr_cli.cli.runtime import workspace
+
+if TYPE_CHECKING:
+    from lettr_cli.delivery.daemon import TickResult
+    from lettr_cli.workspace import Workspace
+
+app = LettrTyper(help="Send what is due: scheduled campaigns, queued sends and retries.")
+
+
+def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
+    body = result.to_json(ws)
+    if as_json:
+        emit_json(body)
+    if result.paused:
+        say("paused: sending.paused or the PAUSE file is set; nothing was claimed")
+    for item in body["campaigns"]:
+        retry = f", next retry at {item['retry_at'].isoformat()}" if item["retry_at"] else ""
+        say(
+            f"{item['name']}: {item['status']}; {item['sent']} sent, {item['failed']} failed, "
+            f"{item['bounced']} bounced, {item['in_doubt']} in doubt{retry}"
+        )
+    for skipped in result.skipped:
+        say(f"{skipped.name}: skipped, leased by {skipped.holder.describe()}")
+
+
+def _exit_code(result: TickResult, signalled: int | None) -> int:
+    if signalled is not None:
+        return signalled
+    if result.relay_failure is not None:
+        say(f"Error [transmission_failed]: {result.relay_failure}")
+        return 1
+    return 0
+
+
+@app.command("tick")
+def tick(
+    ctx: typer.Context,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option("--max-seconds", min=1, help="Stop claiming after this many seconds."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """One pass for cron: start due campaigns and send until nothing is due."""
+    from lettr_cli.cli.live import display, run_until_signal
+    from lettr_cli.delivery.daemon import tick as run_tick
+
+    ws = workspace(ctx)
+    with display() as shown:
+        result, signalled = run_until_signal(
+            lambda stop: run_tick(ws, observer=shown, stop=stop, max_seconds=max_seconds)
+        )
+    _report(ws, result, as_json)
+    code = _exit_code(result, signalled)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    interval: Annotated[
+        float | None,
+        typer.Option("--interval", min=1, help="Seconds between passes (config daemon.interval)."),
+    ] = None,
+) -> None:
+    """Pass after pass until SIGINT or SIGTERM, which drain the send in progress."""
+    import asyncio
+
+    from lettr_cli.cli.live import display, run_until_signal
+    from lettr_cli.delivery.daemon import tick as run_tick
+
+    ws = workspace(ctx)
+    pause = interval or float(ws.settings().integer("daemon.interval"))
+
+    async def loop(stop: asyncio.Event) -> None:
+        with display() as shown:
+            while not stop.is_set():
+                result = await run_tick(ws, observer=shown, stop=stop)
+                if result.relay_failure is not None:
+                    say(f"the relay failed: {result.relay_failure}; trying again in {pause:.0f}s")
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
+                except TimeoutError:
+                    continue
+
+    _, signalled = run_until_signal(loop)
+    if signalled is not None:
+        raise typer.Exit(signalled)

@@ -1,0 +1,102 @@
+"""`lettr daemon tick`: one pass for cron. Promote the scheduled campaigns that are due, then
+drive every campaign that is preparing or sending and not leased by a live process, until
+nothing it holds is due or the deadline passes (CONTRACT "Sending, from the command line")."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lettr_cli.campaigns.sending import drivable, take_lease
+from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery.engine import CampaignRun, Observer, Quiet, RunResult, paused
+from lettr_cli.workspace import Workspace
+
+
+@dataclass
+class Skipped:
+    campaign_id: str
+    name: str
+    holder: leases.Holder
+
+
+@dataclass
+class TickResult:
+    runs: list[RunResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    paused: bool = False
+    relay_failure: str | None = None
+    interrupted: bool = False
+
+    def to_json(self, workspace: Workspace) -> dict[str, Any]:
+        campaigns = []
+        with workspace.store.connect() as conn, conn.begin():
+            for run in self.runs:
+                counts = outbox.counts(conn, run.campaign_id)
+                retry_at = outbox.next_retry_at(conn, run.campaign_id)
+                campaigns.append(
+                    {
+                        "id": run.campaign_id,
+                        "name": run.name,
+                        "status": run.status,
+                        "sent": counts[outbox.SENT],
+                        "failed": counts[outbox.FAILED],
+                        "bounced": counts[outbox.BOUNCED],
+                        "skipped": counts[outbox.SKIPPED],
+                        "in_doubt": counts[outbox.IN_DOUBT],
+                        "retry_at": retry_at,
+                        "failure_reason": run.failure_reason,
+                    }
+                )
+        return {
+            "campaigns": campaigns,
+            "skipped": [{"id": s.campaign_id, "holder": s.holder.to_json()} for s in self.skipped],
+        }
+
+
+async def tick(
+    workspace: Workspace,
+    *,
+    observer: Observer | None = None,
+    stop: asyncio.Event | None = None,
+    max_seconds: float | None = None,
+) -> TickResult:
+    observer = observer or Quiet()
+    stop = stop or asyncio.Event()
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    result = TickResult()
+    await asyncio.to_thread(promote, workspace, observer)
+    if await asyncio.to_thread(paused, workspace):
+        result.paused = True
+        return result
+    for campaign_id, name in await asyncio.to_thread(drivable, workspace):
+        if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            break
+        taken = await asyncio.to_thread(take_lease, workspace, campaign_id)
+        if isinstance(taken, leases.Holder):
+            result.skipped.append(Skipped(campaign_id, name, taken))
+            observer.state(campaign_id, name, "skipped", f"leased by {taken.describe()}")
+            continue
+        run = CampaignRun(workspace, taken, observer=observer, stop=stop, deadline=deadline)
+        outcome = await run.drive()
+        result.runs.append(outcome)
+        if outcome.relay_failure is not None:
+            result.relay_failure = outcome.relay_failure
+            break
+        if outcome.paused:
+            result.paused = True
+            break
+    result.interrupted = stop.is_set()
+    return result
+
+
+def promote(workspace: Workspace, observer: Observer) -> None:
+    """Scheduled campaigns that are due start preparing, or fail with their reason."""
+    from lettr_cli.campaigns import scheduling
+
+    for promotion in scheduling.promote_due(workspace):
+        observer.state(
+            promotion.campaign_id, promotion.name, promotion.status, promotion.reason or ""
+        )

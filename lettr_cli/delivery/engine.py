@@ -1,0 +1,374 @@
+"""Driving one campaign while holding its lease: prepare it, then send until nothing is due.
+
+One event loop: a producer claims rows and builds their messages (on a thread of its own), and
+``sending.concurrency`` connections send them; the single writer commits marks and results in
+groups (DESIGN "Sending engine"). The run stops claiming when the brake is set, the relay
+fails, the lease is lost, the deadline passes or the caller asks it to stop, lets in-flight
+messages finish (for at most ``sending.drain_seconds`` after a stop request), puts claimed rows
+back, and releases the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from lettr_cli.campaigns import lifecycle
+from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery.build import Built, MessageFactory
+from lettr_cli.delivery.outcomes import RetryPolicy
+from lettr_cli.delivery.preparing import factory_for, prepare_campaign
+from lettr_cli.delivery.ratelimit import TokenBucket
+from lettr_cli.delivery.replies import ReplyClass
+from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
+from lettr_cli.delivery.writer import Claimed, Tally, Writer
+from lettr_cli.errors import LettrError
+from lettr_cli.store.types import utcnow
+from lettr_cli.workspace import Workspace
+
+CLAIM_BATCH = 64
+BRAKE_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """How far a run has come, for the live display and the log lines."""
+
+    campaign_id: str
+    name: str
+    total: int
+    tally: Tally
+    elapsed: float
+
+    @property
+    def done(self) -> int:
+        t = self.tally
+        return t.sent + t.failed + t.bounced + t.skipped + t.in_doubt
+
+    @property
+    def rate(self) -> float:
+        return self.tally.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Observer(Protocol):
+    def progress(self, snapshot: Snapshot) -> None: ...
+
+    def state(self, campaign_id: str, name: str, status: str, detail: str) -> None: ...
+
+
+class Quiet:
+    """An observer that shows nothing."""
+
+    def progress(self, snapshot: Snapshot) -> None:
+        return None
+
+    def state(self, campaign_id: str, name: str, status: str, detail: str) -> None:
+        return None
+
+
+@dataclass
+class RunResult:
+    campaign_id: str
+    name: str
+    status: str
+    tally: Tally = field(default_factory=Tally)
+    in_doubt: int = 0
+    retry_at: datetime | None = None
+    relay_failure: str | None = None
+    paused: bool = False
+    lease_lost: bool = False
+    interrupted: bool = False
+    failure_reason: str | None = None
+
+
+def paused(workspace: Workspace) -> bool:
+    """The emergency brake: ``sending.paused``, or the file ``$LETTR_HOME/PAUSE``."""
+    return (workspace.home / "PAUSE").exists() or workspace.settings().flag("sending.paused")
+
+
+class CampaignRun:
+    def __init__(
+        self,
+        workspace: Workspace,
+        handle: leases.LeaseHandle,
+        *,
+        observer: Observer | None = None,
+        stop: asyncio.Event | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.workspace = workspace
+        self.settings = workspace.settings()
+        self.handle = handle
+        self.observer = observer or Quiet()
+        self.stop = stop or asyncio.Event()
+        self.deadline = deadline
+        self.clock = clock
+        self.writer = Writer(workspace.store, handle, RetryPolicy.from_settings(self.settings))
+        self.name = ""
+        self.total = 0
+        self.relay_failure: str | None = None
+        self.braked = False
+        self._started = clock()
+
+    # -- the whole run -----------------------------------------------------------------------
+    async def drive(self) -> RunResult:
+        try:
+            return await self._drive()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.writer.call(self._wind_up)
+            self.writer.close()
+
+    async def _drive(self) -> RunResult:
+        campaign_id = self.handle.campaign_id
+        status, self.name = await self.writer.call(self._status, write=False)
+        if status == lifecycle.PREPARING:
+            if paused(self.workspace):
+                return self._result(status, paused=True)
+            status, reason = await self.writer.call(
+                lambda conn: prepare_campaign(self.workspace, conn, self.handle)
+            )
+            self.observer.state(campaign_id, self.name, status, reason or "")
+            if status != lifecycle.SENDING:
+                return self._result(status, failure_reason=reason)
+        if status != lifecycle.SENDING:
+            return self._result(status)
+        self.total = await self.writer.call(
+            lambda conn: outbox.total(conn, campaign_id), write=False
+        )
+        try:
+            factory = await self.writer.call(
+                lambda conn: factory_for(self.workspace, conn, campaign_id)
+            )
+        except LettrError as exc:
+            reason = exc.message
+            status = await self.writer.call(lambda conn: self._fail(conn, reason))
+            self.observer.state(campaign_id, self.name, status, reason)
+            return self._result(status, failure_reason=reason)
+        self.braked = await asyncio.to_thread(paused, self.workspace)
+        if self.braked:
+            self.observer.state(campaign_id, self.name, "paused", "")
+        else:
+            await self._send(factory)
+        status = await self.writer.call(self._finish)
+        if status == lifecycle.SENT:
+            self.observer.state(campaign_id, self.name, status, "")
+        retry_at, in_doubt = await self.writer.call(
+            lambda conn: (
+                outbox.next_retry_at(conn, campaign_id),
+                outbox.counts(conn, campaign_id)[outbox.IN_DOUBT],
+            ),
+            write=False,
+        )
+        return self._result(
+            status,
+            retry_at=retry_at,
+            in_doubt=in_doubt,
+            relay_failure=self.relay_failure,
+            paused=self.braked,
+            lease_lost=self.writer.lease_lost,
+            interrupted=self.stop.is_set(),
+        )
+
+    def _result(self, status: str, **extra: object) -> RunResult:
+        result = RunResult(self.handle.campaign_id, self.name, status, self.writer.tally)
+        for key, value in extra.items():
+            setattr(result, key, value)
+        return result
+
+    def _status(self, conn: Connection) -> tuple[str, str]:
+        c = outbox.campaigns
+        row = conn.execute(
+            sa.select(c.c.status, c.c.name).where(c.c.id == self.handle.campaign_id)
+        ).one()
+        return str(row.status), str(row.name)
+
+    def _fail(self, conn: Connection, reason: str) -> str:
+        if not leases.holds(conn, self.handle):
+            return self._status(conn)[0]
+        c = outbox.campaigns
+        conn.execute(
+            c.update()
+            .where(c.c.id == self.handle.campaign_id)
+            .values(status=lifecycle.FAILED, failure_reason=reason, updated_at=utcnow())
+        )
+        return lifecycle.FAILED
+
+    def _finish(self, conn: Connection) -> str:
+        """Put back what was claimed and not sent; the campaign is sent when no row is left."""
+        campaign_id = self.handle.campaign_id
+        if not leases.holds(conn, self.handle):
+            return self._status(conn)[0]
+        outbox.recover(conn, campaign_id)
+        status = self._status(conn)[0]
+        if status == lifecycle.SENDING and outbox.unfinished(conn, campaign_id) == 0:
+            c = outbox.campaigns
+            now = utcnow()
+            conn.execute(
+                c.update()
+                .where(c.c.id == campaign_id)
+                .values(status=lifecycle.SENT, sent_at=now, updated_at=now)
+            )
+            return lifecycle.SENT
+        return status
+
+    def _wind_up(self, conn: Connection) -> None:
+        if leases.holds(conn, self.handle):
+            outbox.recover(conn, self.handle.campaign_id)
+            leases.release(conn, self.handle)
+
+    # -- sending -----------------------------------------------------------------------------
+    def halted(self) -> bool:
+        return bool(
+            self.stop.is_set()
+            or self.braked
+            or self.relay_failure is not None
+            or self.writer.lease_lost
+            or (self.deadline is not None and self.clock() >= self.deadline)
+        )
+
+    async def _send(self, factory: MessageFactory) -> None:
+        concurrency = self.settings.integer("sending.concurrency")
+        queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(concurrency * 2)
+        self.writer.on_commit = self._report
+        bucket = TokenBucket(self.settings.number("sending.rate"), clock=self.clock)
+        watchers = [
+            asyncio.create_task(self._heartbeat()),
+            asyncio.create_task(self._watch_brake()),
+        ]
+        connections = [
+            asyncio.create_task(self._connection(queue, bucket)) for _ in range(concurrency)
+        ]
+        try:
+            await self._produce(queue, factory)
+            for _ in connections:
+                await queue.put(None)
+            await self._wait_for(connections)
+        finally:
+            for task in (*watchers, *connections):
+                task.cancel()
+            await asyncio.gather(*watchers, *connections, return_exceptions=True)
+            leftovers = []
+            while not queue.empty():
+                entry = queue.get_nowait()
+                if entry is not None:
+                    leftovers.append(entry[0])
+            if leftovers:
+                self.writer.release(leftovers)
+            await self.writer.flush()
+
+    async def _wait_for(self, connections: list[asyncio.Task[None]]) -> None:
+        """Let in-flight messages finish; after a stop request, for ``drain_seconds`` at most
+        (rows still unanswered then stay ``sending`` and become ``in_doubt``)."""
+        drain = float(self.settings.integer("sending.drain_seconds"))
+        stopping = asyncio.create_task(self.stop.wait())
+        try:
+            everything = asyncio.gather(*connections, return_exceptions=True)
+            first: set[asyncio.Future[Any]] = {everything, stopping}
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if not everything.done():
+                await asyncio.wait(connections, timeout=drain)
+        finally:
+            stopping.cancel()
+
+    async def _produce(
+        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], factory: MessageFactory
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-render") as render:
+            while not self.halted():
+                batch = await self.writer.claim(CLAIM_BATCH)
+                if not batch:
+                    return
+                for index, item in enumerate(batch):
+                    if self.halted():
+                        self.writer.release(batch[index:])
+                        return
+                    try:
+                        built = await loop.run_in_executor(
+                            render, factory.build, item.row_id, item.email, item.merge_values
+                        )
+                    except LettrError as exc:
+                        self.writer.fail(item, f"the message cannot be built: {exc.message}")
+                        continue
+                    await queue.put((item, built))
+
+    async def _connection(
+        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], bucket: TokenBucket
+    ) -> None:
+        relay: Relay | None = None
+        used = 0
+        per_connection = self.settings.integer("sending.max_per_connection")
+        try:
+            while (entry := await queue.get()) is not None:
+                item, built = entry
+                if self.halted():
+                    self.writer.release([item])
+                    continue
+                if relay is not None and (relay.broken or used >= per_connection):
+                    await relay.__aexit__(None, None, None)
+                    relay = None
+                if relay is None:
+                    try:
+                        relay = await Relay(RelaySettings.from_settings(self.settings)).__aenter__()
+                    except RelayFailure as exc:
+                        self._relay_failed(exc.reply)
+                        self.writer.release([item])
+                        continue
+                    used = 0
+                await bucket.take()
+                if not await self.writer.mark(item):
+                    continue
+                try:
+                    outcome = await relay.send(built.envelope_from, built.recipient, built.message)
+                except RelayFailure as exc:
+                    self._relay_failed(exc.reply)
+                    outcome = Outcome(built.recipient, ReplyClass.RELAY, exc.reply)
+                self.writer.record(item, outcome)
+                used += 1
+        finally:
+            if relay is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(relay.__aexit__(None, None, None))
+
+    def _relay_failed(self, reply: str) -> None:
+        if self.relay_failure is None:
+            self.relay_failure = reply
+            self.observer.state(self.handle.campaign_id, self.name, "relay_failed", reply)
+
+    async def _heartbeat(self) -> None:
+        interval = min(5.0, leases.timeout_seconds(self.workspace.environ) / 3)
+        while True:
+            await asyncio.sleep(interval)
+            if not await self.writer.call(lambda conn: leases.heartbeat(conn, self.handle)):
+                self.writer.lease_lost = True
+                return
+
+    async def _watch_brake(self) -> None:
+        while True:
+            await asyncio.sleep(BRAKE_CHECK_SECONDS)
+            if await asyncio.to_thread(paused, self.workspace):
+                self.braked = True
+                self.observer.state(self.handle.campaign_id, self.name, "paused", "")
+                return
+
+    def _report(self) -> None:
+        self.observer.progress(
+            Snapshot(
+                self.handle.campaign_id,
+                self.name,
+                self.total,
+                self.writer.tally,
+                self.clock() - self._started,
+            )
+        )

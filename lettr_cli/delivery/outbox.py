@@ -1,0 +1,185 @@
+"""The outbox: one row per recipient of a prepared campaign, and the states it moves through.
+
+``queued → claimed → sending → sent | failed | bounced | skipped | in_doubt`` (DESIGN "Sending
+engine"). Preparing is one ``INSERT … SELECT`` that skips rows that exist, so it streams (no
+recipient list is held in memory) and can be repeated after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from lettr_cli.campaigns.audience import recipients_clause
+from lettr_cli.store.tables import Campaign, Contact, Event, OutboxRow, table_of
+from lettr_cli.store.types import UTCDateTime, new_id, utcnow
+
+QUEUED = "queued"
+CLAIMED = "claimed"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+BOUNCED = "bounced"
+SKIPPED = "skipped"
+IN_DOUBT = "in_doubt"
+STATES = (QUEUED, CLAIMED, SENDING, SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT)
+FINAL = frozenset({SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT})
+
+outbox = table_of(OutboxRow)
+events = table_of(Event)
+contacts = table_of(Contact)
+campaigns = table_of(Campaign)
+
+
+def prepare(session: Session, campaign: Campaign) -> int:
+    """Add a queued row for every recipient not yet in the outbox; returns the row count."""
+    now = utcnow()
+    exists = (
+        sa.select(outbox.c.id)
+        .where(outbox.c.campaign_id == campaign.id, outbox.c.contact_id == contacts.c.id)
+        .exists()
+    )
+    source = (
+        sa.select(
+            sa.literal(campaign.id, sa.String),
+            contacts.c.id,
+            contacts.c.email,
+            contacts.c.properties,
+            sa.literal(QUEUED, sa.String),
+            sa.literal(0, sa.Integer),
+            sa.literal(now, UTCDateTime),
+        )
+        .where(recipients_clause(session, campaign), ~exists)
+        .order_by(contacts.c.created_at, contacts.c.id)
+    )
+    columns = [
+        "campaign_id",
+        "contact_id",
+        "email",
+        "merge_values",
+        "status",
+        "attempts",
+        "updated_at",
+    ]
+    session.connection().execute(outbox.insert().from_select(columns, source))
+    return total(session.connection(), campaign.id)
+
+
+def total(conn: Connection, campaign_id: str) -> int:
+    query = sa.select(sa.func.count()).where(outbox.c.campaign_id == campaign_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def counts(conn: Connection, campaign_id: str) -> dict[str, int]:
+    """Rows per state, every state present (CONTRACT "Objects": the campaign's ``outbox``)."""
+    query = (
+        sa.select(outbox.c.status, sa.func.count())
+        .where(outbox.c.campaign_id == campaign_id)
+        .group_by(outbox.c.status)
+    )
+    found: dict[str, int] = {str(status): int(n) for status, n in conn.execute(query)}
+    return {state: found.get(state, 0) for state in STATES}
+
+
+def in_doubt_emails(conn: Connection, campaign_id: str) -> list[str]:
+    query = (
+        sa.select(outbox.c.email)
+        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == IN_DOUBT)
+        .order_by(outbox.c.id)
+    )
+    return [str(email) for email in conn.execute(query).scalars()]
+
+
+def next_retry_at(conn: Connection, campaign_id: str) -> datetime | None:
+    """When the earliest queued row falls due (None: nothing is queued)."""
+    now = utcnow()
+    query = sa.select(
+        sa.func.min(sa.func.coalesce(outbox.c.next_attempt_at, sa.literal(now, UTCDateTime)))
+    ).where(outbox.c.campaign_id == campaign_id, outbox.c.status == QUEUED)
+    return cast(datetime | None, conn.execute(query).scalar_one())
+
+
+def unfinished(conn: Connection, campaign_id: str) -> int:
+    """Rows that are not final yet."""
+    query = sa.select(sa.func.count()).where(
+        outbox.c.campaign_id == campaign_id, outbox.c.status.in_((QUEUED, CLAIMED, SENDING))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def recover(conn: Connection, campaign_id: str) -> int:
+    """After a crash or a takeover: claimed rows were never attempted and go back to the queue;
+    rows marked sending were attempted with an unknown outcome and become in_doubt (final).
+    Returns how many became in_doubt."""
+    now = utcnow()
+    conn.execute(
+        outbox.update()
+        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == CLAIMED)
+        .values(status=QUEUED, claim_token=None, updated_at=now)
+    )
+    doubtful = conn.execute(
+        sa.select(outbox.c.id, outbox.c.contact_id, outbox.c.email, outbox.c.injected_at).where(
+            outbox.c.campaign_id == campaign_id, outbox.c.status == SENDING
+        )
+    ).all()
+    if not doubtful:
+        return 0
+    conn.execute(
+        outbox.update()
+        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == SENDING)
+        .values(status=IN_DOUBT, reply="the outcome is unknown: lettr stopped mid-send")
+    )
+    fresh = [row for row in doubtful if row.injected_at is None]
+    if fresh:
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_([row.id for row in fresh]))
+            .values(injected_at=now)
+        )
+        record_events(
+            conn,
+            campaign_id,
+            ({"outbox_id": r.id, "contact_id": r.contact_id, "email": r.email} for r in fresh),
+            "injection",
+            now,
+        )
+        add_counters(conn, campaign_id, {"injections": len(fresh)})
+    return len(doubtful)
+
+
+def record_events(
+    conn: Connection,
+    campaign_id: str,
+    rows: Iterable[dict[str, Any]],
+    event_type: str,
+    at: datetime,
+) -> None:
+    values = [
+        {
+            "event_id": new_id(),
+            "campaign_id": campaign_id,
+            "event_type": event_type,
+            "at": at,
+            "machine": False,
+            "outbox_id": row["outbox_id"],
+            "contact_id": row.get("contact_id"),
+            "email": row["email"],
+            "bounce_class": row.get("bounce_class"),
+            "reason": row.get("reason"),
+        }
+        for row in rows
+    ]
+    if values:
+        conn.execute(events.insert(), values)
+
+
+def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> None:
+    changes: dict[str, Any] = {name: campaigns.c[name] + n for name, n in deltas.items() if n}
+    if changes:
+        changes["updated_at"] = utcnow()
+        conn.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**changes))

@@ -1,0 +1,89 @@
+"""Preparing a campaign (its recipients resolved once into the outbox) and the message factory
+its run sends with. Both run inside the run's own transactions, fenced by its lease."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, func, select
+
+from lettr_cli.campaigns import lifecycle
+from lettr_cli.campaigns.rendering import composer_for
+from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery.build import MessageFactory
+from lettr_cli.store.tables import Campaign
+from lettr_cli.store.types import utcnow
+from lettr_cli.tracking import keys
+from lettr_cli.workspace import Workspace
+
+# DESIGN "Lifecycle": the store's first campaign to more than this many recipients waits for
+# an operator's approval.
+REVIEW_THRESHOLD = 5000
+
+
+def prepare_campaign(
+    workspace: Workspace, conn: Connection, handle: leases.LeaseHandle
+) -> tuple[str, str | None]:
+    """Resolve the recipients into the outbox and move the campaign on: ``sending``, or
+    ``in_review`` (the risk check), or ``failed`` (an empty audience). Returns the new status
+    and why, when it is not ``sending``. Idempotent: rows that exist are kept."""
+    session = Session(bind=conn)
+    campaign = session.get(Campaign, handle.campaign_id)
+    if campaign is None:
+        return lifecycle.FAILED, "the campaign was deleted"
+    if not leases.holds(conn, handle) or campaign.status != lifecycle.PREPARING:
+        return campaign.status, None
+    total = outbox.prepare(session, campaign)
+    campaign.total_recipients = total
+    campaign.updated_at = utcnow()
+    reason: str | None = None
+    if total == 0:
+        campaign.status = lifecycle.FAILED
+        reason = "the audience is empty: no subscribed contact is in it"
+        campaign.failure_reason = reason
+    elif total > REVIEW_THRESHOLD and _first_campaign(session, campaign):
+        campaign.status = lifecycle.IN_REVIEW
+        reason = (
+            f"the store's first campaign goes to {total:,} recipients (more than "
+            f"{REVIEW_THRESHOLD:,}); an operator approves it with `lettr campaign approve "
+            f"{campaign.id[:8]}` or rejects it"
+        )
+    else:
+        campaign.status = lifecycle.SENDING
+    session.add(campaign)
+    session.flush()
+    return campaign.status, reason
+
+
+def _first_campaign(session: Session, campaign: Campaign) -> bool:
+    others = session.exec(
+        select(func.count())
+        .select_from(Campaign)
+        .where(
+            col(Campaign.id) != campaign.id,
+            sa.or_(
+                col(Campaign.sent_at).is_not(None),
+                col(Campaign.status).in_((lifecycle.SENDING, lifecycle.SENT, lifecycle.IN_REVIEW)),
+            ),
+        )
+    ).one()
+    return int(others) == 0
+
+
+def factory_for(workspace: Workspace, conn: Connection, campaign_id: str) -> MessageFactory:
+    """Compile the campaign's frozen content once, with the store's signer and DKIM key."""
+    from lettr_cli.domains.service import signing_key
+
+    settings = workspace.settings()
+    session = Session(bind=conn)
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    composer = composer_for(session, campaign, settings)
+    domain = composer.content.from_email.rpartition("@")[2]
+    bounce_domain = settings.text("sender.bounce_domain") or domain
+    return MessageFactory(
+        composer,
+        keys.signer(session),
+        signing_key(workspace, domain),
+        bounce_domain,
+    )
