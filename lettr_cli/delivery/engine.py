@@ -118,6 +118,8 @@ class CampaignRun:
         self.total = 0
         self.relay_failure: str | None = None
         self.braked = False
+        self.in_flight = 0  # rows claimed and not yet answered, released or failed
+        self.committed = asyncio.Event()
         self._started = clock()
 
     # -- the whole run -----------------------------------------------------------------------
@@ -133,8 +135,7 @@ class CampaignRun:
         campaign_id = self.handle.campaign_id
         status, self.name = await self.writer.call(self._status, write=False)
         if status == lifecycle.PREPARING:
-            if paused(self.workspace):
-                return self._result(status, paused=True)
+            # Preparing claims nothing, so the brake does not hold it up.
             status, reason = await self.writer.call(
                 lambda conn: prepare_campaign(self.workspace, conn, self.handle)
             )
@@ -284,15 +285,24 @@ class CampaignRun:
     async def _produce(
         self, queue: asyncio.Queue[tuple[Claimed, Built] | None], factory: MessageFactory
     ) -> None:
+        """Claim and build until nothing is due; rows whose reply sends them back to the queue
+        (soft failures due now, lost connections) are claimed again once they are committed."""
         loop = asyncio.get_running_loop()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-render") as render:
             while not self.halted():
                 batch = await self.writer.claim(CLAIM_BATCH)
                 if not batch:
-                    return
+                    if self.in_flight:
+                        await self._settled()
+                        continue
+                    await self.writer.flush()
+                    batch = await self.writer.claim(CLAIM_BATCH)
+                    if not batch:
+                        return
+                self.in_flight += len(batch)
                 for index, item in enumerate(batch):
                     if self.halted():
-                        self.writer.release(batch[index:])
+                        self._done_with(batch[index:], release=True)
                         return
                     try:
                         built = await loop.run_in_executor(
@@ -300,8 +310,20 @@ class CampaignRun:
                         )
                     except LettrError as exc:
                         self.writer.fail(item, f"the message cannot be built: {exc.message}")
+                        self._done_with([item])
                         continue
                     await queue.put((item, built))
+
+    def _done_with(self, items: list[Claimed], *, release: bool = False) -> None:
+        if release:
+            self.writer.release(items)
+        self.in_flight -= len(items)
+
+    async def _settled(self) -> None:
+        """Wait for the next commit (or a short while)."""
+        self.committed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.committed.wait(), timeout=0.25)
 
     async def _connection(
         self, queue: asyncio.Queue[tuple[Claimed, Built] | None], bucket: TokenBucket
@@ -313,7 +335,7 @@ class CampaignRun:
             while (entry := await queue.get()) is not None:
                 item, built = entry
                 if self.halted():
-                    self.writer.release([item])
+                    self._done_with([item], release=True)
                     continue
                 if relay is not None and (relay.broken or used >= per_connection):
                     await relay.__aexit__(None, None, None)
@@ -323,11 +345,12 @@ class CampaignRun:
                         relay = await Relay(RelaySettings.from_settings(self.settings)).__aenter__()
                     except RelayFailure as exc:
                         self._relay_failed(exc.reply)
-                        self.writer.release([item])
+                        self._done_with([item], release=True)
                         continue
                     used = 0
                 await bucket.take()
                 if not await self.writer.mark(item):
+                    self._done_with([item])
                     continue
                 try:
                     outcome = await relay.send(built.envelope_from, built.recipient, built.message)
@@ -335,6 +358,7 @@ class CampaignRun:
                     self._relay_failed(exc.reply)
                     outcome = Outcome(built.recipient, ReplyClass.RELAY, exc.reply)
                 self.writer.record(item, outcome)
+                self._done_with([item])
                 used += 1
         finally:
             if relay is not None:
@@ -363,6 +387,7 @@ class CampaignRun:
                 return
 
     def _report(self) -> None:
+        self.committed.set()
         self.observer.progress(
             Snapshot(
                 self.handle.campaign_id,
