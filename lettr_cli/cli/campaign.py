@@ -86,6 +86,10 @@ def _print(body: dict[str, Any], as_json: bool) -> None:
                              f"clicks {'on' if body['track_clicks'] else 'off'}"])  # fmt: skip
     if body["failure_reason"]:
         rows.append(["failure_reason", body["failure_reason"]])
+    rows.append(["outbox", ", ".join(f"{n} {state}" for state, n in body["outbox"].items() if n)])
+    rows.append(["stats", ", ".join(f"{key} {n}" for key, n in body["stats"].items())])
+    if body.get("in_doubt_recipients"):
+        rows.append(["in_doubt", ", ".join(body["in_doubt_recipients"])])
     show_table(["field", "value"], rows)
 
 
@@ -179,11 +183,25 @@ def edit(
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow a send from another terminal until it ends.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Show a campaign with its content and counters."""
     from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
 
-    with workspace(ctx).store.read() as session:
+    ws = workspace(ctx)
+    if watch:
+        from lettr_cli.cli.live import watch_campaign
+
+        with ws.store.read() as session:
+            campaign_id = find_campaign(session, ref).id
+        watch_campaign(ws, campaign_id)
+    with ws.store.read() as session:
         body = campaign_json(session, find_campaign(session, ref), detail=True)
     _print(body, as_json)
 
