@@ -14,6 +14,7 @@ from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
 from lettr_cli.cli import demo as demo_command
+from lettr_cli.cli import doctor as doctor_command
 from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
@@ -73,6 +74,7 @@ app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.add_typer(domain_commands.app, name="domain")
 app.command("demo")(demo_command.demo)
+app.command("doctor")(doctor_command.doctor)
 
 
 def _terminated(signum: int, _frame: object) -> None:
