@@ -299,23 +299,56 @@ class Setting:
         return {"key": self.key, "value": self.value, "source": self.source}
 
 
-class Settings:
-    """Effective configuration: each key's typed value and where it came from."""
+@dataclass(frozen=True)
+class Problem:
+    """A configured value that does not fit its key (see ``Settings(strict=False)``)."""
 
-    def __init__(self, stored: Mapping[str, str], environ: Mapping[str, str]) -> None:
+    key: str
+    source: Source
+    raw: str
+    message: str  # names the key and where the value came from
+
+
+class Settings:
+    """Effective configuration: each key's typed value and where it came from.
+
+    A value that does not fit its key is refused with ``validation_error`` (``strict``, what
+    every command wants). With ``strict=False`` (``lettr doctor``, which must report rather than
+    stop), such a value is listed in ``problems`` and its key takes its default instead.
+    """
+
+    def __init__(
+        self, stored: Mapping[str, str], environ: Mapping[str, str], *, strict: bool = True
+    ) -> None:
         self._items: dict[str, Setting] = {}
+        self.problems: list[Problem] = []
         for name, spec in KEYS.items():
+            source: Source
             if spec.env_var in environ:
-                value = spec.check(
-                    environ[spec.env_var], f"environment variable {spec.env_var} for"
-                )
-                self._items[name] = Setting(name, value, "env")
+                raw, source = environ[spec.env_var], "env"
+                origin = f"environment variable {spec.env_var} for"
             elif name in stored:
-                value = spec.check(stored[name], "stored value of")
-                self._items[name] = Setting(name, value, "store")
+                raw, source, origin = stored[name], "store", "stored value of"
             else:
                 self._items[name] = Setting(name, spec.default_value(), "default")
-        check_consistent(self.values())
+                continue
+            try:
+                self._items[name] = Setting(name, spec.check(raw, origin), source)
+            except ValidationError as exc:
+                if strict:
+                    raise
+                self.problems.append(Problem(name, source, raw, exc.message))
+                self._items[name] = Setting(name, spec.default_value(), "default")
+        try:
+            check_consistent(self.values())
+        except ValidationError as exc:
+            if strict:
+                raise
+            for name in exc.errors or {}:
+                setting = self._items[name]
+                self.problems.append(
+                    Problem(name, setting.source, to_text(setting.value), exc.message)
+                )
         self.smtp_password: str | None = environ.get(PASSWORD_ENV) or None
 
     def __getitem__(self, name: str) -> Value:
