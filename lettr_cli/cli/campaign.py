@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
 from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
@@ -415,3 +416,7 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
             say("Ready to send.")
     if readiness.refusals:
         raise readiness.refusals[0]
+
+
+app.command("schedule")(schedule_commands.schedule)
+app.command("unschedule")(schedule_commands.unschedule)
