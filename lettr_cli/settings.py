@@ -12,10 +12,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from lettr_cli.errors import ValidationError
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 Value = str | int | float | bool | None
 Source = Literal["default", "store", "env"]
@@ -175,14 +178,21 @@ def _address(raw: str) -> Value:
         raise Invalid(str(exc)) from None
 
 
-def _timezone(raw: str) -> Value:
+def find_zone(name: str) -> ZoneInfo | None:
+    """The IANA zone called ``name``; None when there is none (a folder such as ``Europe``,
+    a path or an empty name is none)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    name = raw.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"'{raw}' is not an IANA time zone (such as Europe/Paris)") from None
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _timezone(raw: str) -> Value:
+    name = raw.strip()
+    if find_zone(name) is None:
+        raise Invalid(f"'{raw}' is not an IANA time zone (such as Europe/Paris)")
     return name
 
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lettr_cli.cli import schedule as schedule_commands
+from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
 from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
@@ -435,9 +437,9 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
         raise readiness.refusals[0]
 
 
-from lettr_cli.cli import sending as sending_commands  # noqa: E402 (the commands register here)
-
 app.command("send")(sending_commands.send)
+app.command("schedule")(schedule_commands.schedule)
+app.command("unschedule")(schedule_commands.unschedule)
 app.command("approve")(sending_commands.approve)
 app.command("reject")(sending_commands.reject)
 app.command("retry")(sending_commands.retry)
