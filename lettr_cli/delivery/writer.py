@@ -27,7 +27,7 @@ from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, RetryPolicy, Ve
 from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import Activity, SoftFailure, table_of
-from lettr_cli.store.types import utcnow
+from lettr_cli.store.types import UTCDateTime, utcnow
 
 T = TypeVar("T")
 soft_failures = table_of(SoftFailure)
@@ -153,9 +153,11 @@ class Writer:
 
     @staticmethod
     def _subscribed(conn: Connection, contact_ids: Sequence[str]) -> set[str]:
+        # Looked up by key and filtered here: with `status = ?` in SQL, SQLite would rather
+        # scan every subscribed contact through the status index.
         c = outbox.contacts
-        query = sa.select(c.c.id).where(c.c.id.in_(set(contact_ids)), c.c.status == "subscribed")
-        return {str(contact_id) for contact_id in conn.execute(query).scalars()}
+        query = sa.select(c.c.id, c.c.status).where(c.c.id.in_(set(contact_ids)))
+        return {str(row.id) for row in conn.execute(query) if row.status == "subscribed"}
 
     def _skip(self, conn: Connection, row_ids: Sequence[int], now: datetime) -> None:
         t = outbox.outbox
@@ -228,12 +230,12 @@ class Writer:
     def _apply(self, conn: Connection, batch: _Batch) -> list[bool]:
         now = utcnow()
         effects = _Effects()
-        for item, result in batch.results:
-            self._result(conn, item, result, now, effects)
+        if batch.results:
+            self._results(conn, batch.results, now, effects)
         if batch.releases:
             self._release(conn, batch.releases, now)
-        for item, reason in batch.failures:
-            self._failure(conn, item, reason, now)
+        if batch.failures:
+            self._failures(conn, batch.failures, now)
         granted = self._marks(conn, [item for item, _ in batch.marks], now)
         effects.write(conn, self.campaign_id, now)
         return granted
@@ -244,90 +246,76 @@ class Writer:
         if not leases.holds(conn, self.handle):
             self.lease_lost = True
             return [False] * len(items)
-        live = self._subscribed(conn, [item.contact_id for item in items])
-        gone = [item.row_id for item in items if item.contact_id not in live]
+        held = _held(conn, items, (outbox.CLAIMED,), with_contact=True)
+        gone = [item.row_id for item in items if held.get(item.row_id) not in (None, "subscribed")]
         if gone:
             self._skip(conn, gone, now)
-        t = outbox.outbox
-        granted = []
-        for item in items:
-            if item.contact_id not in live:
-                granted.append(False)
-                continue
-            done = conn.execute(
-                t.update()
-                .where(
-                    t.c.id == item.row_id,
-                    t.c.claim_token == item.token,
-                    t.c.status == outbox.CLAIMED,
-                )
-                .values(status=outbox.SENDING, attempts=item.attempts + 1, updated_at=now)
+        marked = [item for item in items if held.get(item.row_id) == "subscribed"]
+        if marked:
+            conn.execute(
+                _MARK,
+                [{"row_id": i.row_id, "new_attempts": i.attempts + 1, "now": now} for i in marked],
             )
-            granted.append(done.rowcount == 1)
-        return granted
+        ids = {item.row_id for item in marked}
+        return [item.row_id in ids for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
-        t = outbox.outbox
-        for item in items:
-            conn.execute(
-                t.update()
-                .where(
-                    t.c.id == item.row_id,
-                    t.c.claim_token == item.token,
-                    t.c.status == outbox.CLAIMED,
-                )
-                .values(status=outbox.QUEUED, claim_token=None, updated_at=now)
-            )
+        held = _held(conn, items, (outbox.CLAIMED,))
+        rows = [{"row_id": item.row_id, "now": now} for item in items if item.row_id in held]
+        if rows:
+            conn.execute(_RELEASE, rows)
 
-    def _failure(self, conn: Connection, item: Claimed, reason: str, now: datetime) -> None:
-        t = outbox.outbox
-        done = conn.execute(
-            t.update()
-            .where(
-                t.c.id == item.row_id,
-                t.c.claim_token == item.token,
-                t.c.status == outbox.CLAIMED,
-            )
-            .values(status=outbox.FAILED, reply=reason[:1000], updated_at=now)
-        )
-        self.tally.failed += done.rowcount
-
-    def _result(
-        self, conn: Connection, item: Claimed, result: Outcome, now: datetime, effects: _Effects
+    def _failures(
+        self, conn: Connection, failures: Sequence[tuple[Claimed, str]], now: datetime
     ) -> None:
-        attempts = item.attempts + 1
-        verdict = judge(result, attempts, self.policy, now)
-        t = outbox.outbox
-        values: dict[str, Any] = {
-            "status": verdict.status,
-            "reply": result.reply[:1000],
-            "reply_class": result.reply_class.value,
-            "updated_at": now,
-        }
-        if verdict.status == outbox.QUEUED:
-            values["claim_token"] = None
-            values["next_attempt_at"] = verdict.next_attempt_at
-            if not verdict.attempted:
-                values["attempts"] = item.attempts
-                values["reply_class"] = None
-        if verdict.delivered:
-            values["accepted_at"] = now
-        injects = verdict.attempted and not item.injected
-        if injects:
-            values["injected_at"] = now
+        held = _held(conn, [item for item, _ in failures], (outbox.CLAIMED,))
+        rows = [
+            {"row_id": item.row_id, "new_reply": reason[:1000], "now": now}
+            for item, reason in failures
+            if item.row_id in held
+        ]
+        if rows:
+            conn.execute(_FAIL, rows)
+        self.tally.failed += len(rows)
+
+    def _results(
+        self,
+        conn: Connection,
+        results: Sequence[tuple[Claimed, Outcome]],
+        now: datetime,
+        effects: _Effects,
+    ) -> None:
         # The row may have become in_doubt meanwhile (a takeover while this holder slept): the
         # reply still tells what happened to it.
-        done = conn.execute(
-            t.update()
-            .where(
-                t.c.id == item.row_id,
-                t.c.claim_token == item.token,
-                t.c.status.in_((outbox.SENDING, outbox.IN_DOUBT)),
+        held = _held(conn, [item for item, _ in results], (outbox.SENDING, outbox.IN_DOUBT))
+        rows = []
+        for item, result in results:
+            if item.row_id not in held:
+                continue
+            verdict = judge(result, item.attempts + 1, self.policy, now)
+            requeued = verdict.status == outbox.QUEUED
+            injects = verdict.attempted and not item.injected
+            rows.append(
+                {
+                    "row_id": item.row_id,
+                    "new_status": verdict.status,
+                    "new_reply": result.reply[:1000],
+                    "new_class": result.reply_class.value if verdict.attempted else None,
+                    "new_token": None if requeued else item.token,
+                    "next_at": verdict.next_attempt_at if requeued else None,
+                    "new_attempts": item.attempts + (1 if verdict.attempted else 0),
+                    "accepted": now if verdict.delivered else None,
+                    "injected": now if injects else None,
+                    "now": now,
+                }
             )
-            .values(**values)
-        )
-        if done.rowcount != 1:
-            return
+            self._count(item, verdict, result, injects, effects)
+        if rows:
+            conn.execute(_RESULT, rows)
+
+    def _count(
+        self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool, effects: _Effects
+    ) -> None:
         effects.add(item, verdict, result, injects)
         tally = self.tally
         if verdict.status == outbox.SENT:
@@ -340,6 +328,64 @@ class Writer:
             tally.in_doubt += 1
         elif verdict.attempted:
             tally.retrying += 1
+
+
+_T = outbox.outbox
+_NOW = sa.bindparam("now", type_=UTCDateTime)
+_MARK = (
+    _T.update()
+    .where(_T.c.id == sa.bindparam("row_id"))
+    .values(status=outbox.SENDING, attempts=sa.bindparam("new_attempts"), updated_at=_NOW)
+)
+_RELEASE = (
+    _T.update()
+    .where(_T.c.id == sa.bindparam("row_id"))
+    .values(status=outbox.QUEUED, claim_token=None, updated_at=_NOW)
+)
+_FAIL = (
+    _T.update()
+    .where(_T.c.id == sa.bindparam("row_id"))
+    .values(status=outbox.FAILED, reply=sa.bindparam("new_reply"), updated_at=_NOW)
+)
+_RESULT = (
+    _T.update()
+    .where(_T.c.id == sa.bindparam("row_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        reply=sa.bindparam("new_reply"),
+        reply_class=sa.bindparam("new_class"),
+        claim_token=sa.bindparam("new_token"),
+        next_attempt_at=sa.bindparam("next_at", type_=UTCDateTime),
+        attempts=sa.bindparam("new_attempts"),
+        accepted_at=sa.func.coalesce(sa.bindparam("accepted", type_=UTCDateTime), _T.c.accepted_at),
+        injected_at=sa.func.coalesce(_T.c.injected_at, sa.bindparam("injected", type_=UTCDateTime)),
+        updated_at=_NOW,
+    )
+)
+
+
+def _held(
+    conn: Connection,
+    items: Sequence[Claimed],
+    states: tuple[str, ...],
+    *,
+    with_contact: bool = False,
+) -> dict[int, str | None]:
+    """The rows among ``items`` that this holder still holds (its claim token, one of
+    ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
+    tokens = {item.row_id: item.token for item in items}
+    columns: list[Any] = [_T.c.id, _T.c.claim_token, _T.c.status]
+    source: Any = _T
+    if with_contact:
+        contacts = outbox.contacts
+        columns.append(contacts.c.status.label("contact_status"))
+        source = _T.outerjoin(contacts, contacts.c.id == _T.c.contact_id)
+    query = sa.select(*columns).select_from(source).where(_T.c.id.in_(list(tokens)))
+    held: dict[int, str | None] = {}
+    for row in conn.execute(query):
+        if row.claim_token == tokens[row.id] and row.status in states:
+            held[row.id] = row.contact_status if with_contact else None
+    return held
 
 
 @dataclass
