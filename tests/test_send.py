@@ -33,3 +33,37 @@ def test_a_send_delivers_each_recipient_once_and_counts_it(
     assert set(outbox_rows(isolated_home, campaign).values()) == {
         ("sent", "250 2.0.0 Message accepted")
     }
+
+
+def test_a_large_send_builds_in_worker_processes_and_every_message_verifies(
+    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+) -> None:
+    import sqlite3
+
+    import dkim
+
+    from lettr_cli.delivery.build import Builder
+    from lettr_cli.domains.records import dkim_value
+
+    verified_domain()
+    many = [f"bulk{n:05d}@example.org" for n in range(Builder.PROCESS_THRESHOLD + 50)]
+    lettr("config", "set", "sending.concurrency", "8")
+    lettr("config", "set", "plan.tier", "2000")
+    campaign = make_campaign(lettr, tmp_path, many)
+    result = lettr("campaign", "send", campaign, "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["outbox"]["sent"] == len(many)
+    messages = arrived(smtp_server)
+    assert sorted(r for _, rcpts, _ in messages for r in rcpts) == sorted(many)
+    with sqlite3.connect(isolated_home / "lettr.db") as conn:
+        public = conn.execute("SELECT public_key FROM domains").fetchone()[0]
+    record = dkim_value(public).encode()
+
+    def dns(name: bytes | str, timeout: float = 5) -> bytes | None:
+        return record
+
+    for _, rcpts, message in messages[:: len(messages) // 20]:
+        raw = next(data for _, r, data in smtp_server.handler.messages if r == rcpts)
+        assert dkim.verify(raw, dnsfunc=dns), rcpts
+        assert message["To"] == rcpts[0]
+        assert message["Subject"] == "Hello there"

@@ -4,11 +4,18 @@ carries a signed token so that a bounce finds its row (DESIGN "Messages")."""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from lettr_cli.audience.addresses import smtp_address
-from lettr_cli.content.compose import Composer, Links
+from lettr_cli.content.compose import Composer, Content, Links, Sender
 from lettr_cli.domains.keys import DkimKey
+from lettr_cli.errors import LettrError
 from lettr_cli.tracking.tokens import Purpose, Signer
 
 BOUNCE_LOCAL_PART = "bounces"
@@ -60,3 +67,79 @@ class MessageFactory:
 
             message = sign_message(message, self.dkim_key)
         return Built(self.envelope_sender(row_id), recipient, message)
+
+
+@dataclass(frozen=True)
+class FactorySpec:
+    """What a message factory is made from: plain data, so that worker processes can make
+    their own (compiled templates do not cross process boundaries)."""
+
+    content: Content
+    sender: Sender
+    fallbacks: dict[str, str | None]
+    keys: dict[int, bytes]
+    dkim_key: DkimKey | None
+    bounce_domain: str
+
+    def factory(self) -> MessageFactory:
+        composer = Composer(self.content, self.sender, self.fallbacks)
+        return MessageFactory(composer, Signer(self.keys), self.dkim_key, self.bounce_domain)
+
+
+Row = tuple[int, str, dict[str, Any]]  # (outbox row id, email, merge values)
+BuildResult = Built | str  # the message, or why it cannot be built
+
+
+def build_rows(factory: MessageFactory, rows: Sequence[Row]) -> list[BuildResult]:
+    results: list[BuildResult] = []
+    for row_id, email, values in rows:
+        try:
+            results.append(factory.build(row_id, email, values))
+        except LettrError as exc:
+            results.append(f"the message cannot be built: {exc.message}")
+    return results
+
+
+_worker_factory: MessageFactory | None = None
+
+
+def _start_worker(spec: FactorySpec) -> None:
+    global _worker_factory  # noqa: PLW0603 (one factory per worker process)
+    _worker_factory = spec.factory()
+
+
+def _build_in_worker(rows: Sequence[Row]) -> list[BuildResult]:
+    assert _worker_factory is not None
+    return build_rows(_worker_factory, rows)
+
+
+class Builder:
+    """Builds chunks of messages: in worker processes when the send is large enough to pay
+    for starting them and the machine has cores to spare, else on one thread of its own.
+    Rendering and signing are CPU work; the event loop keeps the SMTP connections busy."""
+
+    PROCESS_THRESHOLD = 1000  # rows left to send before worker processes are worth it
+
+    def __init__(self, spec: FactorySpec, rows_left: int) -> None:
+        cores = os.cpu_count() or 1
+        self.executor: Executor
+        if rows_left >= self.PROCESS_THRESHOLD and cores >= 2:
+            self.executor = ProcessPoolExecutor(
+                max_workers=max(1, cores - 1),
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_start_worker,
+                initargs=(spec,),
+            )
+            self.local: MessageFactory | None = None
+        else:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-build")
+            self.local = spec.factory()
+
+    async def build(self, rows: Sequence[Row]) -> list[BuildResult]:
+        loop = asyncio.get_running_loop()
+        if self.local is not None:
+            return await loop.run_in_executor(self.executor, build_rows, self.local, rows)
+        return await loop.run_in_executor(self.executor, _build_in_worker, list(rows))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -24,9 +23,9 @@ from sqlalchemy.engine import Connection
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.delivery.build import Built, MessageFactory
+from lettr_cli.delivery.build import Builder, Built, FactorySpec
 from lettr_cli.delivery.outcomes import RetryPolicy
-from lettr_cli.delivery.preparing import factory_for, prepare_campaign
+from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
 from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
@@ -150,8 +149,8 @@ class CampaignRun:
             lambda conn: outbox.total(conn, campaign_id), write=False
         )
         try:
-            factory = await self.writer.call(
-                lambda conn: factory_for(self.workspace, conn, campaign_id)
+            spec = await self.writer.call(
+                lambda conn: factory_spec(self.workspace, conn, campaign_id)
             )
         except LettrError as exc:
             reason = exc.message
@@ -162,7 +161,7 @@ class CampaignRun:
         if self.braked:
             self.observer.state(campaign_id, self.name, "paused", "")
         else:
-            await self._send(factory)
+            await self._send(spec)
         status = await self.writer.call(self._finish)
         if status == lifecycle.SENT:
             self.observer.state(campaign_id, self.name, status, "")
@@ -240,9 +239,9 @@ class CampaignRun:
             or (self.deadline is not None and self.clock() >= self.deadline)
         )
 
-    async def _send(self, factory: MessageFactory) -> None:
+    async def _send(self, spec: FactorySpec) -> None:
         concurrency = self.settings.integer("sending.concurrency")
-        queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(concurrency * 2)
+        queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(CLAIM_BATCH * 2)
         self.writer.on_commit = self._report
         bucket = TokenBucket(self.settings.number("sending.rate"), clock=self.clock)
         watchers = [
@@ -253,7 +252,7 @@ class CampaignRun:
             asyncio.create_task(self._connection(queue, bucket)) for _ in range(concurrency)
         ]
         try:
-            await self._produce(queue, factory)
+            await self._produce(queue, spec)
             for _ in connections:
                 await queue.put(None)
             await self._wait_for(connections)
@@ -285,12 +284,15 @@ class CampaignRun:
             stopping.cancel()
 
     async def _produce(
-        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], factory: MessageFactory
+        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], spec: FactorySpec
     ) -> None:
         """Claim and build until nothing is due; rows whose reply sends them back to the queue
         (soft failures due now, lost connections) are claimed again once they are committed."""
-        loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-render") as render:
+        left = await self.writer.call(
+            lambda conn: outbox.unfinished(conn, self.handle.campaign_id), write=False
+        )
+        builder = Builder(spec, left)
+        try:
             while not self.halted():
                 batch = await self.writer.claim(CLAIM_BATCH)
                 if not batch:
@@ -302,19 +304,20 @@ class CampaignRun:
                     if not batch:
                         return
                 self.in_flight += len(batch)
-                for index, item in enumerate(batch):
+                built = await builder.build(
+                    [(item.row_id, item.email, item.merge_values) for item in batch]
+                )
+                for index, (item, result) in enumerate(zip(batch, built, strict=True)):
                     if self.halted():
                         self._done_with(batch[index:], release=True)
                         return
-                    try:
-                        built = await loop.run_in_executor(
-                            render, factory.build, item.row_id, item.email, item.merge_values
-                        )
-                    except LettrError as exc:
-                        self.writer.fail(item, f"the message cannot be built: {exc.message}")
+                    if isinstance(result, str):
+                        self.writer.fail(item, result)
                         self._done_with([item])
                         continue
-                    await queue.put((item, built))
+                    await queue.put((item, result))
+        finally:
+            await asyncio.to_thread(builder.close)
 
     def _done_with(self, items: list[Claimed], *, release: bool = False) -> None:
         if release:

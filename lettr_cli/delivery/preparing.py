@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import composer_for
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.delivery.build import MessageFactory
+from lettr_cli.delivery.build import FactorySpec
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import keys
@@ -70,8 +70,9 @@ def _first_campaign(session: Session, campaign: Campaign) -> bool:
     return int(others) == 0
 
 
-def factory_for(workspace: Workspace, conn: Connection, campaign_id: str) -> MessageFactory:
-    """Compile the campaign's frozen content once, with the store's signer and DKIM key."""
+def factory_spec(workspace: Workspace, conn: Connection, campaign_id: str) -> FactorySpec:
+    """Compile the campaign's frozen content once (refusing unknown merge tags), and gather
+    what its messages are made from: the store's tracking keys and the DKIM key."""
     from lettr_cli.domains.service import signing_key
 
     settings = workspace.settings()
@@ -80,10 +81,11 @@ def factory_for(workspace: Workspace, conn: Connection, campaign_id: str) -> Mes
     assert campaign is not None
     composer = composer_for(session, campaign, settings)
     domain = composer.content.from_email.rpartition("@")[2]
-    bounce_domain = settings.text("sender.bounce_domain") or domain
-    return MessageFactory(
-        composer,
-        keys.signer(session),
-        signing_key(workspace, domain),
-        bounce_domain,
+    return FactorySpec(
+        content=composer.content,
+        sender=composer.sender,
+        fallbacks=composer.fallbacks,
+        keys=keys.signer(session).keys,
+        dkim_key=signing_key(workspace, domain),
+        bounce_domain=settings.text("sender.bounce_domain") or domain,
     )
