@@ -196,9 +196,10 @@ def closed_port() -> int:
 
 
 class CountingHandler(ScriptedHandler):
-    """A scripted handler that counts connections (one EHLO each), remembers which connection
-    carried each message, and can change its behaviour once ``after`` messages have arrived:
-    ``then`` is called once with the handler, in the server's thread, before the next answer."""
+    """A scripted handler that numbers its connections from 1 (one EHLO each), counts the
+    messages each carried (``per_connection``), and can change its behaviour once ``after``
+    messages have arrived: ``then`` is called once with the handler, in the server's thread,
+    before the next answer."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -219,6 +220,7 @@ class CountingHandler(ScriptedHandler):
     ) -> list[str]:
         self.connections += 1
         session.host_name = hostname
+        session.lettr_connection = self.connections
         return responses
 
     def _maybe_switch(self) -> None:
@@ -249,7 +251,7 @@ class CountingHandler(ScriptedHandler):
         before = len(self.messages)
         reply = await super().handle_DATA(server, session, envelope)
         if len(self.messages) > before:
-            key = id(session)
+            key = getattr(session, "lettr_connection", 0)
             self.per_connection[key] = self.per_connection.get(key, 0) + 1
         return reply
 
