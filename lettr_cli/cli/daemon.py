@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lettr_cli.cli.command import JsonFlag, LettrTyper
+from lettr_cli.cli.command import JsonFlag, LettrTyper, report_error
 from lettr_cli.cli.output import emit_json, say
 from lettr_cli.cli.runtime import workspace
 
@@ -33,11 +33,13 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
         say(f"{skipped.name}: skipped, leased by {skipped.holder.describe()}")
 
 
-def _exit_code(result: TickResult, signalled: int | None) -> int:
+def _exit_code(result: TickResult, signalled: int | None, as_json: bool) -> int:
     if signalled is not None:
         return signalled
     if result.relay_failure is not None:
-        say(f"Error [transmission_failed]: {result.relay_failure}")
+        from lettr_cli.errors import TransmissionFailed
+
+        report_error(TransmissionFailed(result.relay_failure), as_json=as_json)
         return 1
     return 0
 
@@ -61,7 +63,7 @@ def tick(
             lambda stop: run_tick(ws, observer=shown, stop=stop, max_seconds=max_seconds)
         )
     _report(ws, result, as_json)
-    code = _exit_code(result, signalled)
+    code = _exit_code(result, signalled, as_json)
     if code:
         raise typer.Exit(code)
 

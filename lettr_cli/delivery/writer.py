@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from lettr_cli.audience.activity import status_event
 from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, RetryPolicy, Verdict, judge
+from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import Activity, SoftFailure, table_of
@@ -45,6 +46,9 @@ class Claimed:
     merge_values: dict[str, Any]
     attempts: int  # before this attempt
     injected: bool
+    # The class of the row's last attempt: "soft" when this campaign may have counted a soft
+    # failure against the contact already (it counts at most once per campaign).
+    reply_class: str | None = None
 
 
 @dataclass
@@ -115,7 +119,13 @@ class Writer:
         t = outbox.outbox
         rows = conn.execute(
             sa.select(
-                t.c.id, t.c.contact_id, t.c.email, t.c.merge_values, t.c.attempts, t.c.injected_at
+                t.c.id,
+                t.c.contact_id,
+                t.c.email,
+                t.c.merge_values,
+                t.c.attempts,
+                t.c.injected_at,
+                t.c.reply_class,
             )
             .where(
                 t.c.campaign_id == self.campaign_id,
@@ -147,6 +157,7 @@ class Writer:
                 dict(row.merge_values or {}),
                 row.attempts,
                 row.injected_at is not None,
+                row.reply_class,
             )
             for row in kept
         ]
@@ -300,7 +311,7 @@ class Writer:
                     "row_id": item.row_id,
                     "new_status": verdict.status,
                     "new_reply": result.reply[:1000],
-                    "new_class": result.reply_class.value if verdict.attempted else None,
+                    "new_class": _class_of(result) if verdict.attempted else None,
                     "new_token": None if requeued else item.token,
                     "next_at": verdict.next_attempt_at if requeued else None,
                     "new_attempts": item.attempts + (1 if verdict.attempted else 0),
@@ -353,7 +364,8 @@ _RESULT = (
     .values(
         status=sa.bindparam("new_status"),
         reply=sa.bindparam("new_reply"),
-        reply_class=sa.bindparam("new_class"),
+        # A relay failure is no attempt: the row keeps the class of its last attempt.
+        reply_class=sa.func.coalesce(sa.bindparam("new_class"), _T.c.reply_class),
         claim_token=sa.bindparam("new_token"),
         next_attempt_at=sa.bindparam("next_at", type_=UTCDateTime),
         attempts=sa.bindparam("new_attempts"),
@@ -362,6 +374,13 @@ _RESULT = (
         updated_at=_NOW,
     )
 )
+
+
+LOST = "lost"  # the reply class stored for a connection lost before the server's 354
+
+
+def _class_of(result: Outcome) -> str:
+    return LOST if result.connection_lost else result.reply_class.value
 
 
 def _held(
@@ -417,7 +436,9 @@ class _Effects:
             self.events.setdefault("bounce", []).append(bounce)
         if verdict.bounces_contact:
             self.bounce_contacts.append(item.contact_id)
-        if verdict.soft_for_contact:
+        if verdict.soft_for_contact and item.reply_class != ReplyClass.SOFT:
+            # Once per campaign: an earlier soft attempt of this row has had its say (even when
+            # other campaigns counted in between, which ``last_campaign_id`` cannot tell).
             self.soft_contacts.append(item.contact_id)
 
     def write(self, conn: Connection, campaign_id: str, now: datetime) -> None:

@@ -1,0 +1,296 @@
+"""More set-up for the sending tests: audiences imported in one command, more campaigns on the
+same audience, scripted servers that change their mind, and reading the store behind lettr's back
+(sqlite3, never lettr's own modules) to see exactly what a command left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import REPO
+from tests.sending_helpers import HTML, ScriptedHandler, start_server, store_path
+
+LIVENESS = 60.0  # seconds: generous bounds for things that take well under one
+
+
+def write_audience(tmp_path: Path, emails: list[str], name: str = "audience") -> Path:
+    path = tmp_path / f"{name}.csv"
+    lines = ["email,first_name", *(f"{address},Reader{n}" for n, address in enumerate(emails))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def import_audience(lettr: Any, tmp_path: Path, emails: list[str], list_name: str) -> None:
+    """Create the list (and ``first_name``) if needed and import ``emails`` into it."""
+    lettr("property", "create", "first_name", "--fallback", "there")
+    lettr("list", "create", list_name)
+    csv = write_audience(tmp_path, emails, list_name)
+    result = lettr("contact", "import", str(csv), "--list", list_name, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["created"] == len(emails), result.stdout
+
+
+def new_campaign(
+    lettr: Any, tmp_path: Path, name: str, list_name: str = "Customers", html: str = HTML
+) -> str:
+    """A sendable draft to the members of ``list_name``."""
+    page = tmp_path / f"{name}.html"
+    page.write_text(html, encoding="utf-8")
+    created = lettr(
+        "campaign", "create", name,
+        "--subject", "Hello {{ first_name }}",
+        "--from-email", "news@example.com",
+        "--html", str(page),
+        "--json",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    chosen = lettr("campaign", "audience", name, "--list", list_name)
+    assert chosen.exit_code == 0, chosen.stderr
+    return str(created.json()["id"])
+
+
+def audience_campaign(
+    lettr: Any, tmp_path: Path, emails: list[str], name: str = "Sale", list_name: str = "Customers"
+) -> str:
+    """Like ``make_campaign``, with the audience imported from a CSV in one command."""
+    import_audience(lettr, tmp_path, emails, list_name)
+    return new_campaign(lettr, tmp_path, name, list_name)
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    """The JSON error of a ``--json`` command: the last line of stderr (progress lines of a
+    send may come before it)."""
+    lines = result.stderr.strip().splitlines()
+    assert lines, "nothing on stderr"
+    body = json.loads(lines[-1])
+    assert isinstance(body, dict)
+    return body
+
+
+# -- reading the store -------------------------------------------------------------------------
+def query(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def execute(home: Path, sql: str, *params: Any) -> None:
+    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn, conn:
+        conn.execute(sql, params)
+
+
+def campaign_row(home: Path, campaign_id: str) -> dict[str, Any]:
+    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    return dict(row)
+
+
+def campaign_status(home: Path, campaign_id: str) -> str:
+    return str(campaign_row(home, campaign_id)["status"])
+
+
+def outbox_states(home: Path, campaign_id: str) -> dict[str, int]:
+    rows = query(
+        home,
+        "SELECT status, count(*) FROM outbox WHERE campaign_id = ? GROUP BY status",
+        campaign_id,
+    )
+    return {str(status): int(n) for status, n in rows}
+
+
+def outbox_count(home: Path, campaign_id: str | None = None) -> int:
+    if campaign_id is None:
+        return int(query(home, "SELECT count(*) FROM outbox")[0][0])
+    return int(query(home, "SELECT count(*) FROM outbox WHERE campaign_id = ?", campaign_id)[0][0])
+
+
+def contact_states(home: Path) -> dict[str, str]:
+    return {str(e): str(s) for e, s in query(home, "SELECT email, status FROM contacts")}
+
+
+def soft_failures(home: Path) -> dict[str, int]:
+    rows = query(
+        home,
+        "SELECT c.email, s.failures FROM soft_failures s JOIN contacts c ON c.id = s.contact_id",
+    )
+    return {str(email): int(n) for email, n in rows}
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = LIVENESS) -> None:
+    """Poll ``condition`` until it holds; fail after a generous ``timeout``."""
+    limit = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > limit:
+            raise AssertionError(f"still waiting after {timeout:.0f}s: {what}")
+        time.sleep(0.05)
+
+
+# -- servers -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def serving(handler: Any, **options: Any) -> Iterator[int]:
+    """Run an aiosmtpd server for ``handler``; yields its port and always stops it."""
+    if options:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+    else:
+        controller, port = start_server(handler)
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@contextlib.contextmanager
+def refusing_greeting(reply: str) -> Iterator[int]:
+    """A relay that answers every connection with ``reply`` as its greeting and hangs up."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.sendall(f"{reply}\r\n".encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class CountingHandler(ScriptedHandler):
+    """A scripted handler that numbers its connections from 1 (one EHLO each), counts the
+    messages each carried (``per_connection``), and can change its behaviour once ``after``
+    messages have arrived: ``then`` is called once with the handler, in the server's thread,
+    before the next answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+        self.per_connection: dict[int, int] = {}
+        self.after: int | None = None
+        self.then: Callable[[CountingHandler], None] | None = None
+        self.rcpt_all: str | None = None  # the reply to every RCPT, whoever it names
+        self.data_all: str | None = None  # the reply to every final dot
+
+    def heal(self) -> None:
+        """Answer every command normally again."""
+        self.mail_reply = self.rcpt_all = self.data_all = None
+        self.then = None
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        session.lettr_connection = self.connections
+        return responses
+
+    def _maybe_switch(self) -> None:
+        if self.then is not None and self.after is not None and len(self.messages) >= self.after:
+            switch, self.then = self.then, None
+            switch(self)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        self._maybe_switch()
+        return await super().handle_MAIL(server, session, envelope, address, options)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        self._maybe_switch()
+        if self.rcpt_all:
+            self.log.append((address, "rcpt", self.rcpt_all))
+            return self.rcpt_all
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self._maybe_switch()
+        if self.data_all:
+            self.log.append((envelope.rcpt_tos[0], "data", self.data_all))
+            return self.data_all
+        before = len(self.messages)
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) > before:
+            key = getattr(session, "lettr_connection", 0)
+            self.per_connection[key] = self.per_connection.get(key, 0) + 1
+        return reply
+
+    def delivered_to(self) -> list[str]:
+        return sorted(rcpt for _, rcpts, _ in self.messages for rcpt in rcpts)
+
+
+# -- lettr in a process of its own ---------------------------------------------------------------
+def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m lettr_cli ARGS`` in a fresh interpreter that sees this worktree's code."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["LETTR_HOME"] = str(home)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), *filter(None, [full_env.get("PYTHONPATH")])]
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "lettr_cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = LIVENESS) -> tuple[int, str, str]:
+    """Wait for ``process`` (killing it if it outlives ``timeout``); its code and output."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"lettr did not finish within {timeout:.0f}s:\n{stderr}") from None
+    return process.returncode, stdout, stderr
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """For ``finally``: kill ``process`` if it still runs."""
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
