@@ -315,19 +315,21 @@ class Writer:
         injects = verdict.attempted and not item.injected
         if injects:
             values["injected_at"] = now
-        # The row may have become in_doubt meanwhile (a takeover while this holder slept): the
-        # reply still tells what happened to it.
-        done = conn.execute(
-            t.update()
-            .where(
-                t.c.id == item.row_id,
-                t.c.claim_token == item.token,
-                t.c.status.in_((outbox.SENDING, outbox.IN_DOUBT)),
-            )
-            .values(**values)
-        )
+        mine = (t.c.id == item.row_id) & (t.c.claim_token == item.token)
+        done = conn.execute(t.update().where(mine, t.c.status == outbox.SENDING).values(**values))
         if done.rowcount != 1:
-            return
+            # A takeover while this holder slept made the row in_doubt and counted its
+            # injection. A final reply still tells what happened to it; one that asks for a
+            # retry leaves it in doubt (the new holder never sends it, and may have finished).
+            if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
+                return
+            values.pop("injected_at", None)
+            injects = False
+            done = conn.execute(
+                t.update().where(mine, t.c.status == outbox.IN_DOUBT).values(**values)
+            )
+            if done.rowcount != 1:
+                return
         effects.add(item, verdict, result, injects)
         tally = self.tally
         if verdict.status == outbox.SENT:
