@@ -126,7 +126,10 @@ def rows_in(home: Path, status: str) -> set[str]:
 def lease(home: Path) -> tuple[str | None, int | None, str | None, int] | None:
     """(holder, pid, host, epoch) of the campaign's lease row."""
     rows = _read(home, "SELECT holder, pid, host, epoch FROM leases")
-    return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+    if not rows:
+        return None
+    holder, pid, host, epoch = rows[0]
+    return holder, pid, host, int(epoch)
 
 
 def heartbeat_age(home: Path) -> float:
