@@ -29,7 +29,7 @@ from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
 from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
-from lettr_cli.delivery.writer import Claimed, Tally, Writer
+from lettr_cli.delivery.writer import Claimed, Tally, Writer, boottime
 from lettr_cli.errors import LettrError
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
@@ -119,6 +119,7 @@ class CampaignRun:
         self.total = 0
         self.relay_failure: str | None = None
         self.braked = False
+        self.stale_after = leases.timeout_seconds(workspace.environ) / 3
         self.in_flight = 0  # rows claimed and not yet answered, released or failed
         self.committed = asyncio.Event()
         self._started = clock()
@@ -354,7 +355,7 @@ class CampaignRun:
                         continue
                     used = 0
                 await bucket.take()
-                if not await self.writer.mark(item):
+                if not await self.writer.mark(item) or not await self._still_ours():
                     self._done_with([item])
                     continue
                 try:
@@ -369,6 +370,17 @@ class CampaignRun:
             if relay is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(relay.__aexit__(None, None, None))
+
+    async def _still_ours(self) -> bool:
+        """Before DATA: a holder that may have been asleep since its mark was committed (a
+        stopped process, a laptop lid) makes sure the lease is still its own."""
+        if boottime() - self.writer.confirmed_at < self.stale_after:
+            return True
+        if await self.writer.call(lambda conn: leases.holds(conn, self.handle), write=False):
+            self.writer.confirmed_at = boottime()
+            return True
+        self.writer.lease_lost = True
+        return False
 
     def _relay_failed(self, reply: str) -> None:
         if self.relay_failure is None:

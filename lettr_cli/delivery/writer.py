@@ -11,6 +11,7 @@ The SQL runs on one thread of its own, so the event loop keeps talking SMTP mean
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,13 @@ from lettr_cli.store.types import UTCDateTime, utcnow
 T = TypeVar("T")
 soft_failures = table_of(SoftFailure)
 activity = table_of(Activity)
+
+
+def boottime() -> float:
+    """Seconds on a clock that keeps counting while the process is stopped or the machine
+    sleeps (a laptop lid), so that a holder can tell it may have been away."""
+    clock = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(clock) if clock is not None else time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Writer:
         self.policy = policy
         self.tally = Tally()
         self.lease_lost = False
+        self.confirmed_at = boottime()  # when a commit last found the lease still ours
         self.on_commit: Callable[[], None] = lambda: None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-writer")
         self._pending = _Batch()
@@ -257,11 +266,13 @@ class Writer:
         if not leases.holds(conn, self.handle):
             self.lease_lost = True
             return [False] * len(items)
+        self.confirmed_at = boottime()
         held = _held(conn, items, (outbox.CLAIMED,), with_contact=True)
-        gone = [item.row_id for item in items if held.get(item.row_id) not in (None, "subscribed")]
+        live = {row_id for row_id, row in held.items() if row.contact_status == "subscribed"}
+        gone = [row_id for row_id in held if row_id not in live]
         if gone:
             self._skip(conn, gone, now)
-        marked = [item for item in items if held.get(item.row_id) == "subscribed"]
+        marked = [item for item in items if item.row_id in live]
         if marked:
             conn.execute(
                 _MARK,
@@ -296,8 +307,6 @@ class Writer:
         now: datetime,
         effects: _Effects,
     ) -> None:
-        # The row may have become in_doubt meanwhile (a takeover while this holder slept): the
-        # reply still tells what happened to it.
         held = _held(conn, [item for item, _ in results], (outbox.SENDING, outbox.IN_DOUBT))
         rows = []
         for item, result in results:
@@ -306,6 +315,13 @@ class Writer:
             verdict = judge(result, item.attempts + 1, self.policy, now)
             requeued = verdict.status == outbox.QUEUED
             injects = verdict.attempted and not item.injected
+            if held[item.row_id].status == outbox.IN_DOUBT:
+                # A takeover while this holder slept made the row in_doubt and counted its
+                # injection. A final reply still tells what happened to it; one that asks for
+                # a retry leaves it in doubt (the new holder never sends it, and may be done).
+                if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
+                    continue
+                injects = False
             rows.append(
                 {
                     "row_id": item.row_id,
@@ -383,13 +399,19 @@ def _class_of(result: Outcome) -> str:
     return LOST if result.connection_lost else result.reply_class.value
 
 
+@dataclass(frozen=True)
+class _Held:
+    status: str  # the row's
+    contact_status: str | None  # None: the contact is gone (or was not asked for)
+
+
 def _held(
     conn: Connection,
     items: Sequence[Claimed],
     states: tuple[str, ...],
     *,
     with_contact: bool = False,
-) -> dict[int, str | None]:
+) -> dict[int, _Held]:
     """The rows among ``items`` that this holder still holds (its claim token, one of
     ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
     tokens = {item.row_id: item.token for item in items}
@@ -400,10 +422,10 @@ def _held(
         columns.append(contacts.c.status.label("contact_status"))
         source = _T.outerjoin(contacts, contacts.c.id == _T.c.contact_id)
     query = sa.select(*columns).select_from(source).where(_T.c.id.in_(list(tokens)))
-    held: dict[int, str | None] = {}
+    held: dict[int, _Held] = {}
     for row in conn.execute(query):
         if row.claim_token == tokens[row.id] and row.status in states:
-            held[row.id] = row.contact_status if with_contact else None
+            held[row.id] = _Held(row.status, row.contact_status if with_contact else None)
     return held
 
 

@@ -1,0 +1,374 @@
+"""Set-up for the crash and lease tests: a store built once and copied, lettr in real processes
+that can be killed, stopped or signalled, a server that can hold one message, and the checks
+that no address got two messages and that every missing one is ``in_doubt``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lettr_cli.cli.main import app
+from tests.conftest import REPO
+from tests.sending_helpers import HTML, ScriptedHandler, start_server
+
+CAMPAIGN = "Sale"
+LIVENESS = 120.0  # seconds: generous bounds that only catch a hang, never a slow machine
+
+
+# -- a store built once ------------------------------------------------------------------------
+_built: dict[int, Path] = {}
+
+
+def stored_audience(factory: pytest.TempPathFactory, count: int) -> Path:
+    """``build_home`` once per test process and audience size."""
+    if count not in _built:
+        _built[count] = build_home(factory.mktemp(f"audience{count}"), count)
+    return _built[count]
+
+
+def build_home(folder: Path, count: int) -> Path:
+    """A store with example.com verified, ``count`` contacts imported into the list Customers,
+    and a draft campaign ``Sale`` to that list; returns a self-contained copy of it."""
+    from lettr_cli.domains.responder import DnsResponder
+
+    home = folder / "home"
+    csv = folder / "contacts.csv"
+    with csv.open("w", encoding="utf-8") as out:
+        out.write("email,first_name\n")
+        for n in range(count):
+            out.write(f"user{n:05d}@example.org,User {n}\n")
+    page = folder / "sale.html"
+    page.write_text(HTML, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("LETTR_"):
+                patch.delenv(name)
+        patch.setenv("LETTR_HOME", str(home))
+        patch.setenv("NO_COLOR", "1")
+
+        def lettr(*args: str) -> Any:
+            result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+            assert result.exit_code == 0, (args, result.stderr)
+            return result
+
+        lettr("config", "set", "smtp.host", "127.0.0.1")
+        lettr("config", "set", "smtp.port", "25")  # each test names its server's port
+        lettr("config", "set", "smtp.security", "none")
+        lettr("config", "set", "plan.tier", "enterprise")
+        lettr("domain", "add", "example.com")
+        records = json.loads(lettr("domain", "records", "example.com", "--json").stdout)
+        with DnsResponder() as dns:
+            for record in records:
+                dns.publish(record["name"], record["value"])
+            lettr("domain", "verify", "example.com", "--nameserver", dns.nameserver)
+        lettr("property", "create", "first_name", "--fallback", "there")
+        lettr("list", "create", "Customers")
+        lettr("contact", "import", str(csv), "--list", "Customers")
+        lettr(
+            "campaign", "create", CAMPAIGN,
+            "--subject", "Hello {{ first_name }}",
+            "--from-email", "news@example.com",
+            "--html", str(page),
+        )  # fmt: skip
+        lettr("campaign", "audience", CAMPAIGN, "--list", "Customers")
+    template = folder / "template.db"
+    source, target = sqlite3.connect(home / "lettr.db"), sqlite3.connect(template)
+    try:
+        source.backup(target)  # one self-contained file, no WAL beside it
+    finally:
+        source.close()
+        target.close()
+    return template
+
+
+# -- reading the store from outside, as the test's own observer --------------------------------
+def _read(home: Path, query: str, *params: Any) -> list[Any]:
+    conn = sqlite3.connect(f"{(home / 'lettr.db').as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+def the_campaign(home: Path) -> tuple[str, str, int]:
+    """(id, status, total_recipients) of the one campaign."""
+    rows = _read(
+        home, "SELECT id, status, total_recipients FROM campaigns WHERE name = ?", CAMPAIGN
+    )
+    assert len(rows) == 1
+    return str(rows[0][0]), str(rows[0][1]), int(rows[0][2] or 0)
+
+
+def status_counts(home: Path) -> Counter[str]:
+    return Counter(dict(_read(home, "SELECT status, count(*) FROM outbox GROUP BY status")))
+
+
+def rows_in(home: Path, status: str) -> set[str]:
+    return {row[0] for row in _read(home, "SELECT email FROM outbox WHERE status = ?", status)}
+
+
+def lease(home: Path) -> tuple[str | None, int | None, str | None, int] | None:
+    """(holder, pid, host, epoch) of the campaign's lease row."""
+    rows = _read(home, "SELECT holder, pid, host, epoch FROM leases")
+    if not rows:
+        return None
+    holder, pid, host, epoch = rows[0]
+    return holder, pid, host, int(epoch)
+
+
+def heartbeat_age(home: Path) -> float:
+    """Seconds since the lease's last heartbeat."""
+    [(beat,)] = _read(home, "SELECT heartbeat_at FROM leases")
+    at = datetime.fromisoformat(str(beat))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - at).total_seconds()
+
+
+def write_lock_free(home: Path, wait: float = 0.0) -> bool:
+    """Whether a write transaction can begin now (a stopped process may hold the lock)."""
+    conn = sqlite3.connect(home / "lettr.db", timeout=wait, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+# -- lettr in a real process ---------------------------------------------------------------------
+def lettr_env(home: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("LETTR_") and name != "PYTHONPATH"
+    }
+    env.update(
+        LETTR_HOME=str(home),
+        LETTR_SMTP_PORT=str(port),
+        PYTHONPATH=str(REPO),
+        NO_COLOR="1",
+        TERM="dumb",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Lettr:
+    """One lettr process, its output kept in files (a pipe nobody reads can fill up)."""
+
+    proc: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stdout(self) -> str:
+        return self.out.read_text(encoding="utf-8")
+
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8")
+
+    def wait(self, timeout: float = LIVENESS) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def end(self) -> None:
+        """Make sure the process is gone (SIGKILL ends a stopped process too)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=LIVENESS)
+
+
+class Processes:
+    def __init__(self, folder: Path, home: Path, port: int) -> None:
+        self.folder = folder
+        self.home = home
+        self.port = port
+        self.started: list[Lettr] = []
+
+    def start(self, *args: str, **env: str) -> Lettr:
+        n = len(self.started)
+        out, err = self.folder / f"lettr{n}.out", self.folder / f"lettr{n}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lettr_cli", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=REPO,
+                env=lettr_env(self.home, self.port, **env),
+            )
+        started = Lettr(proc, out, err)
+        self.started.append(started)
+        return started
+
+    def run(self, *args: str, **env: str) -> Lettr:
+        """Run to its end; the exit code is the caller's to check."""
+        started = self.start(*args, **env)
+        started.wait()
+        return started
+
+    def end_all(self) -> None:
+        for started in self.started:
+            started.end()
+
+
+# -- the server ----------------------------------------------------------------------------------
+class HoldingHandler(ScriptedHandler):
+    """A ScriptedHandler that can hold the Nth DATA it is given (1-based): it signals ``held``
+    and answers nothing until the test sets ``release`` (after it killed the client). With
+    ``keep_held`` it keeps the held message first (the client cannot know); else it drops it.
+    It also notes when each kept message arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold_at: int | None = None
+        self.keep_held = False
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.held_address: str | None = None
+        self.data_calls = 0
+        self.kept_at: list[tuple[str, float]] = []  # (address, time.monotonic())
+        # The Nth RCPT (1-based) waits for ``rcpt_release``; ``answer_all`` answers every DATA.
+        self.hold_rcpt_at: int | None = None
+        self.rcpt_held = threading.Event()
+        self.rcpt_release = threading.Event()
+        self.rcpt_held_address: str | None = None
+        self.rcpt_calls = 0
+        self.answer_all: str | None = None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        self.rcpt_calls += 1
+        if self.rcpt_calls == self.hold_rcpt_at:
+            self.rcpt_held_address = address
+            self.rcpt_held.set()
+            await asyncio.to_thread(self.rcpt_release.wait, LIVENESS)
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_calls += 1
+        if self.data_calls == self.hold_at:
+            address = envelope.rcpt_tos[0]
+            self.held_address = address
+            if self.keep_held:
+                self._keep(envelope)
+            self.held.set()
+            await asyncio.to_thread(self.release.wait, LIVENESS)
+            return "250 2.0.0 Message accepted" if self.keep_held else "451 4.3.0 not kept"
+        if self.answer_all is not None:
+            self.log.append((envelope.rcpt_tos[0], "data", self.answer_all))
+            return self.answer_all
+        before = len(self.messages)
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) > before:
+            self.kept_at.append((envelope.rcpt_tos[0], time.monotonic()))
+        return reply
+
+    def _keep(self, envelope: Any) -> None:
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        self.kept_at.append((envelope.rcpt_tos[0], time.monotonic()))
+        self.log.append((envelope.rcpt_tos[0], "data", "250"))
+
+    def received(self) -> Counter[str]:
+        """Messages kept per address."""
+        return Counter(rcpt for _, rcpts, _ in list(self.messages) for rcpt in rcpts)
+
+
+@contextmanager
+def serving(handler: HoldingHandler) -> Iterator[int]:
+    controller, port = start_server(handler)
+    try:
+        yield port
+    finally:
+        handler.release.set()
+        handler.rcpt_release.set()
+        controller.stop()
+
+
+# -- waiting -------------------------------------------------------------------------------------
+def wait_for(
+    what: str, check: Callable[[], bool], *, watch: Lettr | None = None, every: float = 0.002
+) -> None:
+    """Poll ``check`` until it holds; fail after LIVENESS seconds, or when ``watch`` ended."""
+    deadline = time.monotonic() + LIVENESS
+    while not check():
+        if watch is not None and not watch.alive():
+            raise AssertionError(
+                f"the process ended ({watch.proc.returncode}) before {what}: {watch.stderr()}"
+            )
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(every)
+
+
+# -- what must hold after any crash --------------------------------------------------------------
+def assert_nothing_lost_or_repeated(
+    home: Path, handler: HoldingHandler, *, concurrency: int
+) -> tuple[set[str], set[str]]:
+    """The campaign is sent; no address got two messages; every address that got none is
+    in doubt; at most one row per connection is in doubt. Returns (in doubt, received)."""
+    _, status, total = the_campaign(home)
+    counts = status_counts(home)
+    everyone = {row[0] for row in _read(home, "SELECT email FROM outbox")}
+    received = handler.received()
+    twice = {address: n for address, n in received.items() if n > 1}
+    assert not twice, f"addresses that got two messages: {twice}"
+    assert set(received) <= everyone
+    in_doubt = rows_in(home, "in_doubt")
+    missing = everyone - set(received)
+    assert missing <= in_doubt, f"lost without being in doubt: {sorted(missing - in_doubt)}"
+    assert len(in_doubt) <= concurrency, sorted(in_doubt)
+    assert status == "sent", (status, dict(counts))
+    assert sum(counts.values()) == total == len(everyone)
+    assert counts["sent"] + counts["in_doubt"] == total, dict(counts)
+    assert rows_in(home, "sent") <= set(received)
+    assert_counted_once(home)
+    return in_doubt, set(received)
+
+
+def assert_counted_once(home: Path) -> None:
+    """Each row attempted is one injection (event and counter), each delivery one delivery."""
+    injected = _read(home, "SELECT count(*) FROM outbox WHERE injected_at IS NOT NULL")[0][0]
+    events = dict(_read(home, "SELECT event_type, count(*) FROM events GROUP BY event_type"))
+    per_row = _read(
+        home,
+        "SELECT outbox_id, event_type, count(*) FROM events GROUP BY outbox_id, event_type "
+        "HAVING count(*) > 1",
+    )
+    assert per_row == [], f"rows with two events of a kind (row, kind, count): {per_row}"
+    [(injections, deliveries, sent_count)] = _read(
+        home, "SELECT injections, deliveries, sent_count FROM campaigns"
+    )
+    delivered = _read(home, "SELECT count(*) FROM outbox WHERE accepted_at IS NOT NULL")[0][0]
+    assert injections == events.get("injection", 0) == injected
+    assert deliveries == sent_count == events.get("delivery", 0) == delivered

@@ -1,0 +1,184 @@
+"""Leases between real processes: two daemons on one campaign, and a holder that was only
+stopped (CONTRACT "Sending, from the command line"; DESIGN "Fencing")."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.crash_helpers import (
+    HoldingHandler,
+    Processes,
+    assert_nothing_lost_or_repeated,
+    heartbeat_age,
+    lease,
+    rows_in,
+    serving,
+    stored_audience,
+    the_campaign,
+    wait_for,
+    write_lock_free,
+)
+from tests.store_templates import install
+
+CONCURRENCY = 4
+RECIPIENTS = 150  # the crash tests' small audience: one store for both
+LEASE_TIMEOUT = 2.0
+
+
+@pytest.fixture(scope="session")
+def lease_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return stored_audience(tmp_path_factory, RECIPIENTS)
+
+
+@pytest.fixture
+def handler() -> HoldingHandler:
+    return HoldingHandler()
+
+
+@pytest.fixture
+def lettr_processes(
+    handler: HoldingHandler, isolated_home: Path, tmp_path: Path, lease_store: Path
+) -> Iterator[Processes]:
+    install(lease_store, isolated_home)
+    with serving(handler) as port:
+        processes = Processes(tmp_path, isolated_home, port)
+        try:
+            yield processes
+        finally:
+            processes.end_all()
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.1])
+def test_two_daemons_on_one_campaign_send_each_message_once(
+    gap: float, isolated_home: Path, handler: HoldingHandler, lettr_processes: Processes
+) -> None:
+    """Two `daemon tick` started within 100 ms: one sends, the other skips the campaign and
+    names the holder (the first one's pid and host)."""
+    detached = lettr_processes.run("campaign", "send", "Sale", "--detach", "--yes")
+    assert detached.proc.returncode == 0, detached.stderr()
+    campaign_id, status, _ = the_campaign(isolated_home)
+    assert status == "preparing"
+    handler.slow = 0.05
+    # The first message waits at the server until one daemon has ended (the one that skipped),
+    # so that however slowly the second starts, the campaign is still being sent.
+    handler.hold_at = 1
+    handler.keep_held = True
+    env = {"LETTR_SENDING_CONCURRENCY": str(CONCURRENCY)}
+    first = lettr_processes.start("daemon", "tick", "--json", **env)
+    time.sleep(gap)
+    second = lettr_processes.start("daemon", "tick", "--json", **env)
+    daemons = [first, second]
+    try:
+        wait_for("one daemon ended", lambda: not all(d.alive() for d in daemons), every=0.01)
+    finally:
+        handler.release.set()
+    for daemon in daemons:
+        assert daemon.wait() == 0, daemon.stderr()
+    reports = [json.loads(daemon.stdout()) for daemon in daemons]
+    skipping = [n for n, report in enumerate(reports) if report["skipped"]]
+    assert len(skipping) == 1, reports
+    loser = skipping[0]
+    winner = 1 - loser
+    assert reports[loser]["campaigns"] == []
+    [skipped] = reports[loser]["skipped"]
+    assert skipped["id"] == campaign_id
+    assert skipped["holder"]["pid"] == daemons[winner].pid
+    assert skipped["holder"]["host"] == socket.gethostname()
+    assert skipped["holder"]["heartbeat_at"]
+    assert [(c["id"], c["status"]) for c in reports[winner]["campaigns"]] == [(campaign_id, "sent")]
+    in_doubt, received = assert_nothing_lost_or_repeated(
+        isolated_home, handler, concurrency=CONCURRENCY
+    )
+    assert in_doubt == set()
+    assert len(received) == RECIPIENTS
+
+
+@pytest.mark.parametrize(
+    "late_reply", [None, "451 4.3.0 try again later"], ids=["late 250", "late 451"]
+)
+def test_a_lease_taken_from_a_stopped_holder_is_fenced(
+    late_reply: str | None,
+    isolated_home: Path,
+    handler: HoldingHandler,
+    lettr_processes: Processes,
+) -> None:
+    """A sends slowly and is stopped (SIGSTOP) past the lease timeout, with one message marked
+    `sending` and its RCPT unanswered; daemon B takes the lease over and finishes; A is
+    continued. B never sends a row A had marked (it found them `sending`: they are
+    `in_doubt`), and A, its lease gone, starts no DATA but those of the rows it had marked.
+    What A then learns of them is counted once and leaves no row unfinished: a 250 makes the
+    row sent, a 451 (which would ask for a retry) leaves it in doubt."""
+    handler.slow = 0.05
+    handler.hold_rcpt_at = 12
+    env = {
+        "LETTR_SENDING_CONCURRENCY": str(CONCURRENCY),
+        "LETTR_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
+        "LETTR_SENDING_RETRY_BASE_SECONDS": "0",
+    }
+    a = lettr_processes.start("campaign", "send", "Sale", "--yes", **env)
+    wait_for("the server holds a RCPT", handler.rcpt_held.is_set, watch=a)
+    # Stop A where it holds no write transaction (a writer stopped inside one blocks every
+    # other writer until it continues: no lease can help with that).
+    for _ in range(100):
+        a.signal(signal.SIGSTOP)
+        wait_for("A is stopped", lambda: _state(a.pid) == "T")
+        if write_lock_free(isolated_home, wait=0.05):
+            break
+        a.signal(signal.SIGCONT)
+        time.sleep(0.01)
+    else:
+        pytest.fail("A was always stopped inside a write transaction")
+    handler.rcpt_release.set()  # the answer waits in A's socket
+    held = handler.rcpt_held_address
+    marked = rows_in(isolated_home, "sending")
+    assert held in marked
+    before = lease(isolated_home)
+    assert before is not None and before[1] == a.pid
+    try:
+        wait_for(
+            "A's lease is older than the timeout",
+            lambda: heartbeat_age(isolated_home) > LEASE_TIMEOUT + 0.5,
+            every=0.1,
+        )
+        b_started = time.monotonic()
+        b = lettr_processes.run("daemon", "tick", "--json", **env)
+        assert b.proc.returncode == 0, b.stderr()
+        report = json.loads(b.stdout())
+        assert report["skipped"] == []
+        assert [c["status"] for c in report["campaigns"]] == ["sent"]
+        after = lease(isolated_home)
+        assert after is not None and after[3] > before[3]  # the epoch moved
+        assert marked <= rows_in(isolated_home, "in_doubt")
+        sent_by_b = {address for address, at in handler.kept_at if at > b_started}
+        assert not sent_by_b & marked
+        assert held not in handler.received()
+        assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
+        handler.answer_all = late_reply
+    finally:
+        seen = len(handler.log)
+        a.signal(signal.SIGCONT)
+    assert a.wait() == 0, a.stderr()
+    assert "Another process took over" in a.stderr()
+    late = {address for address, _, _ in handler.log[seen:]}
+    assert held in late
+    assert late <= marked
+    in_doubt, received = assert_nothing_lost_or_repeated(
+        isolated_home, handler, concurrency=CONCURRENCY
+    )
+    if late_reply is None:
+        assert held in received and held not in in_doubt
+    else:
+        assert held not in received and held in in_doubt
+
+
+def _state(pid: int) -> str:
+    """The process's state letter from /proc (T: stopped)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rpartition(")")[2].split()[0]
