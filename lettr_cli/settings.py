@@ -12,10 +12,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from lettr_cli.errors import ValidationError
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 Value = str | int | float | bool | None
 Source = Literal["default", "store", "env"]
@@ -175,14 +178,21 @@ def _address(raw: str) -> Value:
         raise Invalid(str(exc)) from None
 
 
-def _timezone(raw: str) -> Value:
+def find_zone(name: str) -> ZoneInfo | None:
+    """The IANA zone called ``name``; None when there is none (a folder such as ``Europe``,
+    a path or an empty name is none)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    name = raw.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"'{raw}' is not an IANA time zone (such as Europe/Paris)") from None
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _timezone(raw: str) -> Value:
+    name = raw.strip()
+    if find_zone(name) is None:
+        raise Invalid(f"'{raw}' is not an IANA time zone (such as Europe/Paris)")
     return name
 
 
@@ -299,23 +309,56 @@ class Setting:
         return {"key": self.key, "value": self.value, "source": self.source}
 
 
-class Settings:
-    """Effective configuration: each key's typed value and where it came from."""
+@dataclass(frozen=True)
+class Problem:
+    """A configured value that does not fit its key (see ``Settings(strict=False)``)."""
 
-    def __init__(self, stored: Mapping[str, str], environ: Mapping[str, str]) -> None:
+    key: str
+    source: Source
+    raw: str
+    message: str  # names the key and where the value came from
+
+
+class Settings:
+    """Effective configuration: each key's typed value and where it came from.
+
+    A value that does not fit its key is refused with ``validation_error`` (``strict``, what
+    every command wants). With ``strict=False`` (``lettr doctor``, which must report rather than
+    stop), such a value is listed in ``problems`` and its key takes its default instead.
+    """
+
+    def __init__(
+        self, stored: Mapping[str, str], environ: Mapping[str, str], *, strict: bool = True
+    ) -> None:
         self._items: dict[str, Setting] = {}
+        self.problems: list[Problem] = []
         for name, spec in KEYS.items():
+            source: Source
             if spec.env_var in environ:
-                value = spec.check(
-                    environ[spec.env_var], f"environment variable {spec.env_var} for"
-                )
-                self._items[name] = Setting(name, value, "env")
+                raw, source = environ[spec.env_var], "env"
+                origin = f"environment variable {spec.env_var} for"
             elif name in stored:
-                value = spec.check(stored[name], "stored value of")
-                self._items[name] = Setting(name, value, "store")
+                raw, source, origin = stored[name], "store", "stored value of"
             else:
                 self._items[name] = Setting(name, spec.default_value(), "default")
-        check_consistent(self.values())
+                continue
+            try:
+                self._items[name] = Setting(name, spec.check(raw, origin), source)
+            except ValidationError as exc:
+                if strict:
+                    raise
+                self.problems.append(Problem(name, source, raw, exc.message))
+                self._items[name] = Setting(name, spec.default_value(), "default")
+        try:
+            check_consistent(self.values())
+        except ValidationError as exc:
+            if strict:
+                raise
+            for name in exc.errors or {}:
+                setting = self._items[name]
+                self.problems.append(
+                    Problem(name, setting.source, to_text(setting.value), exc.message)
+                )
         self.smtp_password: str | None = environ.get(PASSWORD_ENV) or None
 
     def __getitem__(self, name: str) -> Value:

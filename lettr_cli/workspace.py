@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
 
+from lettr_cli.errors import ValidationError
 from lettr_cli.settings import (
     KEYS,
     Key,
@@ -30,23 +31,30 @@ class Workspace:
     environ: Mapping[str, str]
     home: Path
     schema_version: int
+    strict: bool = True  # False: values that do not fit are listed, not refused (Settings)
 
     @classmethod
-    def open(cls, db: Path, *, home: Path, environ: Mapping[str, str]) -> Workspace:
+    def open(
+        cls, db: Path, *, home: Path, environ: Mapping[str, str], strict: bool = True
+    ) -> Workspace:
         """Open (creating and migrating when needed) the store at ``db``.
 
         ``home`` is ``$LETTR_HOME`` or the platform's data folder, resolved by the caller.
+        ``strict=False`` opens even when configured values do not fit their keys: see
+        ``Settings.problems``.
         """
         # Until the stored configuration can be read, the environment (or the default) decides
         # how long to wait for a writer and how hard to sync.
         store = Store(
             db,
-            busy_timeout=float(_env_or_default(KEYS["store.busy_timeout"], environ) or 30),
-            durability=str(_env_or_default(KEYS["store.durability"], environ)),
+            busy_timeout=float(
+                _env_or_default(KEYS["store.busy_timeout"], environ, strict=strict) or 30
+            ),
+            durability=str(_env_or_default(KEYS["store.durability"], environ, strict=strict)),
         )
         try:
             version = migrate(store)
-            workspace = cls(store, environ, home, version)
+            workspace = cls(store, environ, home, version, strict)
             settings = workspace.settings()
             store.tune(
                 busy_timeout=float(settings.integer("store.busy_timeout")),
@@ -61,7 +69,7 @@ class Workspace:
         """The effective configuration, read fresh from the store."""
         with self.store.read() as session:
             stored = {row.key: row.value for row in session.exec(select(ConfigEntry))}
-        return Settings(stored, self.environ)
+        return Settings(stored, self.environ, strict=self.strict)
 
     def set_config(self, name: str, raw: str) -> Setting:
         """Validate and store one value; returns the effective setting (env may still win)."""
@@ -99,8 +107,13 @@ class Workspace:
         self.store.close()
 
 
-def _env_or_default(spec: Key, environ: Mapping[str, str]) -> Value:
+def _env_or_default(spec: Key, environ: Mapping[str, str], *, strict: bool = True) -> Value:
     raw = environ.get(spec.env_var)
     if raw is None:
         return spec.default_value()
-    return spec.check(raw, f"environment variable {spec.env_var} for")
+    try:
+        return spec.check(raw, f"environment variable {spec.env_var} for")
+    except ValidationError:
+        if strict:
+            raise
+        return spec.default_value()

@@ -124,6 +124,39 @@ def smtp_server() -> Any:
         controller.stop()
 
 
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    from aiosmtpd.smtp import AuthResult
+
+    ok = data.login == b"apikey" and data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def auth_server() -> Any:
+    """An aiosmtpd server on loopback that requires AUTH: user ``apikey``, password ``s3cret``."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = RecordingHandler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def verified_domain(lettr: Any, smtp_server: SmtpServer) -> Any:
     """Point lettr at the test SMTP server and verify example.com through a loopback DNS."""

@@ -20,8 +20,10 @@ def make_campaign(lettr: Any, tmp_path: Path, emails: list[str], name: str = "Sa
     page.write_text(HTML, encoding="utf-8")
     lettr("property", "create", "first_name", "--fallback", "there")
     lettr("list", "create", "Customers")
-    for address in emails:
-        result = lettr("contact", "add", address, "--list", "Customers")
+    if emails:
+        audience = tmp_path / f"{name}.csv"
+        audience.write_text("email\n" + "".join(f"{a}\n" for a in emails), encoding="utf-8")
+        result = lettr("contact", "import", str(audience), "--list", "Customers", "--json")
         assert result.exit_code == 0, result.stderr
     body = lettr(
         "campaign", "create", name,

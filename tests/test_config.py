@@ -76,7 +76,7 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     ),
     "timezone": (
         {"Europe/Paris": "Europe/Paris", "UTC": "UTC", "America/New_York": "America/New_York"},
-        ["Mars/Olympus", "CEST", "+02:00", "../etc/passwd"],
+        ["Mars/Olympus", "CEST", "+02:00", "../etc/passwd", "Europe"],
     ),
     "store.durability": ({"normal": "normal", "FULL": "full"}, ["extra", "off"]),
     "store.busy_timeout": ({"1": 1, "120": 120}, ["0", "-1"]),

@@ -2,43 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-
-from tests.conftest import RecordingHandler, SmtpServer
-
-
-def authenticator(
-    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-) -> AuthResult:
-    ok = data.login == b"apikey" and data.password == b"s3cret"
-    return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def auth_server() -> Iterator[SmtpServer]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = RecordingHandler()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_require_tls=False,
-        auth_required=True,
-    )
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
 
 
 @pytest.mark.filterwarnings(

@@ -61,6 +61,8 @@ def lookup_key(raw: str) -> str:
 
 def smtp_address(email: str) -> str:
     """The address as it goes to SMTP: ASCII (IDNA domain) where the local part allows it."""
+    if email.isascii():
+        return email  # stored addresses were checked on the way in; ASCII needs no conversion
     from email_validator import validate_email
 
     valid = validate_email(email, check_deliverability=False)

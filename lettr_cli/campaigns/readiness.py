@@ -4,6 +4,7 @@ no recipients). `campaign review` shows them; send and schedule will refuse on t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -43,15 +44,25 @@ class Readiness:
     def errors(self) -> list[dict[str, str]]:
         return [{"code": r.code, "message": r.message} for r in self.refusals]
 
+    def refusal(self) -> LettrError | None:
+        """The first refusal, its message followed by the others (each with its code)."""
+        if not self.refusals:
+            return None
+        first, *others = self.refusals
+        if not others:
+            return first
+        also = "; ".join(f"[{r.code}] {r.message}" for r in others)
+        return type(first)(f"{first.message}; also: {also}", errors=first.errors)
 
-def _state(campaign: Campaign) -> LettrError | None:
+
+def _state(campaign: Campaign, allowed: Collection[str]) -> LettrError | None:
+    if campaign.status in allowed:
+        return None
     if campaign.status == lifecycle.SCHEDULED:
         return CampaignHasPendingSchedule(
             f"campaign '{campaign.name}' is scheduled; unschedule it to send it now"
         )
-    if campaign.status != lifecycle.DRAFT:
-        return CampaignNotSendable(f"campaign '{campaign.name}' is {campaign.status}")
-    return None
+    return CampaignNotSendable(f"campaign '{campaign.name}' is {campaign.status}")
 
 
 def _parts(session: Session, campaign: Campaign) -> LettrError | None:
@@ -60,7 +71,8 @@ def _parts(session: Session, campaign: Campaign) -> LettrError | None:
     if not chosen(campaign):
         missing.append("an audience")
     if missing:
-        return CampaignNotSendable(f"campaign '{campaign.name}' has no {', '.join(missing)} yet")
+        needs = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+        return CampaignNotSendable(f"campaign '{campaign.name}' still needs {needs}")
     return None
 
 
@@ -77,11 +89,23 @@ def _domain(workspace: Workspace, campaign: Campaign) -> LettrError | None:
     return None if domain.status == "verified" else not_verified(domain)
 
 
-def assess(workspace: Workspace, session: Session, campaign: Campaign) -> Readiness:
-    """Every reason the campaign could not be sent now, except the relay (see ``check_relay``)."""
+def assess(
+    workspace: Workspace,
+    session: Session,
+    campaign: Campaign,
+    *,
+    allowed: Collection[str] = (lifecycle.DRAFT,),
+) -> Readiness:
+    """Every reason the campaign could not be sent now, except the relay (see ``check_relay``).
+
+    ``allowed`` holds the states the action starts from: a send starts from draft only;
+    scheduling also from scheduled (``lifecycle.SCHEDULABLE``); a campaign coming due from
+    scheduled.
+    """
     settings = workspace.settings()
     result = Readiness()
-    for refusal in (_state(campaign), _parts(session, campaign), _domain(workspace, campaign)):
+    state = _state(campaign, allowed)
+    for refusal in (state, _parts(session, campaign), _domain(workspace, campaign)):
         if refusal is not None:
             result.refusals.append(refusal)
     result.findings = check_campaign(session, campaign, settings)

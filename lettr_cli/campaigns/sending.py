@@ -7,13 +7,12 @@ import asyncio
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.campaigns.readiness import Readiness, assess, check_relay
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.errors import CampaignNotSendable, ValidationError
+from lettr_cli.errors import ValidationError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
@@ -25,16 +24,10 @@ class Started:
     handle: leases.LeaseHandle | None  # None with --detach: the daemon takes it
 
 
-def refuse(readiness: Readiness) -> None:
-    """Raise the first refusal, naming the others too."""
-    if not readiness.refusals:
-        return
-    first = readiness.refusals[0]
-    if len(readiness.refusals) > 1:
-        others = "; ".join(f"[{r.code}] {r.message}" for r in readiness.refusals[1:])
-        first.message = f"{first.message} (also: {others})"
-        first.args = (first.message,)
-    raise first
+def _refuse(readiness: Readiness) -> None:
+    refusal = readiness.refusal()
+    if refusal is not None:
+        raise refusal
 
 
 def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
@@ -42,19 +35,14 @@ def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
     ``detach`` the lease is taken in the same transaction (CONTRACT "Sending")."""
     with workspace.store.read() as session:
         readiness = assess(workspace, session, find_campaign(session, ref))
-    refuse(readiness)
+    _refuse(readiness)
     relay = asyncio.run(check_relay(workspace))
     if relay is not None:
         raise relay
     with workspace.store.write() as session:
         campaign = find_campaign(session, ref)
-        refuse(assess(workspace, session, campaign))  # it may have changed meanwhile
-        lifecycle.freeze_content(session, campaign)
-        campaign.status = lifecycle.PREPARING
-        campaign.scheduled_at = None
-        campaign.failure_reason = None
-        campaign.updated_at = utcnow()
-        session.add(campaign)
+        _refuse(assess(workspace, session, campaign))  # it may have changed meanwhile
+        lifecycle.to_sending_now(session, campaign)
         handle = None
         if not detach:
             taken = leases.acquire(
@@ -67,23 +55,11 @@ def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
     return Started(campaign, handle)
 
 
-def _in_review(session: Session, ref: str, action: str) -> Campaign:
-    campaign = find_campaign(session, ref)
-    if campaign.status != lifecycle.IN_REVIEW:
-        raise CampaignNotSendable(
-            f"campaign '{campaign.name}' is {campaign.status}; only a campaign in review can "
-            f"be {action}"
-        )
-    return campaign
-
-
 def approve(workspace: Workspace, ref: str) -> Campaign:
     """An operator lets a campaign in review go on sending."""
     with workspace.store.write() as session:
-        campaign = _in_review(session, ref, "approved")
-        campaign.status = lifecycle.SENDING
-        campaign.updated_at = utcnow()
-        session.add(campaign)
+        campaign = find_campaign(session, ref)
+        lifecycle.to_approved(session, campaign)
     return campaign
 
 
@@ -93,11 +69,8 @@ def reject(workspace: Workspace, ref: str, reason: str) -> Campaign:
     if not reason:
         raise ValidationError.field("reason", "say why with --reason")
     with workspace.store.write() as session:
-        campaign = _in_review(session, ref, "rejected")
-        campaign.status = lifecycle.FAILED
-        campaign.failure_reason = f"rejected in review: {reason}"
-        campaign.updated_at = utcnow()
-        session.add(campaign)
+        campaign = find_campaign(session, ref)
+        lifecycle.to_rejected(session, campaign, reason)
     return campaign
 
 
@@ -110,11 +83,7 @@ def retry(
         raise ValidationError.field("retry", "choose one of --in-doubt or --failed-rows")
     with workspace.store.write() as session:
         campaign = find_campaign(session, ref)
-        if campaign.status != lifecycle.SENT:
-            raise CampaignNotSendable(
-                f"campaign '{campaign.name}' is {campaign.status}; only a sent campaign can be "
-                "retried (a failed one is duplicated: lettr campaign duplicate)"
-            )
+        lifecycle.to_resending(session, campaign)
         t = outbox.outbox
         which = (
             t.c.status == outbox.IN_DOUBT
@@ -136,9 +105,6 @@ def retry(
         if count == 0:
             kind = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
             raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {kind}")
-        campaign.status = lifecycle.SENDING
-        campaign.updated_at = utcnow()
-        session.add(campaign)
     return campaign, count
 
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lettr_cli.cli import schedule as schedule_commands
+from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
 from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
@@ -86,6 +88,10 @@ def _print(body: dict[str, Any], as_json: bool) -> None:
                              f"clicks {'on' if body['track_clicks'] else 'off'}"])  # fmt: skip
     if body["failure_reason"]:
         rows.append(["failure_reason", body["failure_reason"]])
+    rows.append(["outbox", ", ".join(f"{n} {state}" for state, n in body["outbox"].items() if n)])
+    rows.append(["stats", ", ".join(f"{key} {n}" for key, n in body["stats"].items())])
+    if body.get("in_doubt_recipients"):
+        rows.append(["in_doubt", ", ".join(body["in_doubt_recipients"])])
     show_table(["field", "value"], rows)
 
 
@@ -179,11 +185,25 @@ def edit(
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow a send from another terminal until it ends.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Show a campaign with its content and counters."""
     from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
 
-    with workspace(ctx).store.read() as session:
+    ws = workspace(ctx)
+    if watch:
+        from lettr_cli.cli.live import watch_campaign
+
+        with ws.store.read() as session:
+            campaign_id = find_campaign(session, ref).id
+        watch_campaign(ws, campaign_id)
+    with ws.store.read() as session:
         body = campaign_json(session, find_campaign(session, ref), detail=True)
     _print(body, as_json)
 
@@ -417,9 +437,9 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
         raise readiness.refusals[0]
 
 
-from lettr_cli.cli import sending as sending_commands  # noqa: E402 (the commands register here)
-
 app.command("send")(sending_commands.send)
+app.command("schedule")(schedule_commands.schedule)
+app.command("unschedule")(schedule_commands.unschedule)
 app.command("approve")(sending_commands.approve)
 app.command("reject")(sending_commands.reject)
 app.command("retry")(sending_commands.retry)

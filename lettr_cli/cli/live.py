@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from lettr_cli.delivery.engine import Snapshot
+    from lettr_cli.workspace import Workspace
 
 LINE_EVERY = 64  # rows between two plain progress lines (one claim batch)
 
@@ -153,3 +154,45 @@ def run_until_signal(work: Callable[[asyncio.Event], Awaitable[T]]) -> tuple[T, 
     if not received:
         return result, None
     return result, EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
+
+
+WATCHED_UNTIL = frozenset({"sent", "failed", "in_review", "draft"})
+
+
+def watch_campaign(ws: Workspace, campaign_id: str, *, interval: float = 1.0) -> None:
+    """Follow a campaign that another process sends, from the store, until it ends (sent,
+    failed, in review, back to draft) or Ctrl-C; the same display as a foreground send."""
+    from lettr_cli.delivery import outbox
+    from lettr_cli.delivery.engine import Snapshot
+    from lettr_cli.delivery.writer import Tally
+
+    started = time.monotonic()
+    first_sent: int | None = None
+    last_status = ""
+    with display() as shown:
+        while True:
+            with ws.store.connect() as conn, conn.begin():
+                row = conn.execute(
+                    outbox.campaigns.select().where(outbox.campaigns.c.id == campaign_id)
+                ).one()
+                counts = outbox.counts(conn, campaign_id)
+                retrying = outbox.waiting_retries(conn, campaign_id)
+            if row.status != last_status:
+                shown.state(campaign_id, row.name, row.status, row.failure_reason or "")
+                last_status = row.status
+            first_sent = counts["sent"] if first_sent is None else first_sent
+            tally = Tally(
+                sent=counts["sent"],
+                failed=counts["failed"],
+                bounced=counts["bounced"],
+                skipped=counts["skipped"],
+                in_doubt=counts["in_doubt"],
+                retrying=retrying,
+            )
+            elapsed = time.monotonic() - started
+            shown.progress(
+                Snapshot(campaign_id, row.name, row.total_recipients, tally, elapsed, first_sent)
+            )
+            if row.status in WATCHED_UNTIL:
+                return
+            time.sleep(interval)

@@ -131,14 +131,7 @@ class Composer:
         merged = merge_values(self.fallbacks, values, email)
         merged["unsubscribe_link"] = links.unsubscribe()
         merged["webversion_link"] = links.webversion()
-        # A line break that a merge value brings into the subject is refused, not smoothed over.
-        subject = check_header_value(
-            "subject", render(self.subject, merged, field="subject").strip()
-        )
-        if len(subject) > MAX_SUBJECT:
-            raise ValidationError.field(
-                "subject", f"the subject has {len(subject)} characters; at most {MAX_SUBJECT}"
-            )
+        subject = self.subject_for(merged)
         document = render(self.html, merged, field="html_content")
         document = page.add_preheader(document, self.content.preview_text)
         if self.wants_footer:
@@ -164,6 +157,18 @@ class Composer:
         if self.content.track_opens:
             document = page.append_to_body(document, page.pixel(links.open_pixel()))
         return Rendered(subject=subject, html=document, text=text, links=tracked)
+
+    def subject_for(self, merged: Mapping[str, Any]) -> str:
+        """The rendered subject; a line break that a merge value brings in is refused, not
+        smoothed over."""
+        subject = check_header_value(
+            "subject", render(self.subject, merged, field="subject").strip()
+        )
+        if len(subject) > MAX_SUBJECT:
+            raise ValidationError.field(
+                "subject", f"the subject has {len(subject)} characters; at most {MAX_SUBJECT}"
+            )
+        return subject
 
     def headers(self, rendered: Rendered, to_email: str, links: Links, *, test: bool) -> Headers:
         content = self.content

@@ -29,7 +29,10 @@ class MessageFactory:
         dkim_key: DkimKey | None,
         bounce_domain: str,
     ) -> None:
+        from lettr_cli.content.skeleton import Skeleton
+
         self.composer = composer
+        self.skeleton = Skeleton.plan(composer)
         self.signer = signer
         self.dkim_key = dkim_key
         self.bounce_domain = bounce_domain
@@ -40,13 +43,18 @@ class MessageFactory:
 
     def build(self, row_id: int, email: str, values: dict[str, object]) -> Built:
         """The message for one row; raises ``ValidationError`` when its values cannot render."""
-        links = Links(
-            base_url=self.composer.sender.base_url,
-            token_for=lambda purpose: self.signer.for_row(purpose, row_id),
-        )
+
+        def token(purpose: Purpose) -> str:
+            return self.signer.for_row(purpose, row_id)
+
         recipient = smtp_address(email)
-        rendered = self.composer.render(email, values, links)
-        message = self.composer.message_bytes(rendered, recipient, links, test=False)
+        message = None
+        if self.skeleton is not None:
+            message = self.skeleton.message(email, recipient, values, token)
+        if message is None:
+            links = Links(base_url=self.composer.sender.base_url, token_for=token)
+            rendered = self.composer.render(email, values, links)
+            message = self.composer.message_bytes(rendered, recipient, links, test=False)
         if self.dkim_key is not None:
             from lettr_cli.domains.dkim import sign_message
 

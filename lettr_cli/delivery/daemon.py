@@ -97,6 +97,4 @@ def promote(workspace: Workspace, observer: Observer) -> None:
     from lettr_cli.campaigns import scheduling
 
     for promotion in scheduling.promote_due(workspace):
-        observer.state(
-            promotion.campaign_id, promotion.name, promotion.status, promotion.reason or ""
-        )
+        observer.state(promotion.id, promotion.name, promotion.status, promotion.reason or "")

@@ -48,6 +48,7 @@ class Snapshot:
     total: int
     tally: Tally
     elapsed: float
+    baseline: int = 0  # sent before the clock started (a watcher joining a send midway)
 
     @property
     def done(self) -> int:
@@ -56,7 +57,8 @@ class Snapshot:
 
     @property
     def rate(self) -> float:
-        return self.tally.sent / self.elapsed if self.elapsed > 0 else 0.0
+        sent = self.tally.sent - self.baseline
+        return sent / self.elapsed if self.elapsed > 0 else 0.0
 
 
 class Observer(Protocol):

@@ -86,6 +86,16 @@ def counts(conn: Connection, campaign_id: str) -> dict[str, int]:
     return {state: found.get(state, 0) for state in STATES}
 
 
+def waiting_retries(conn: Connection, campaign_id: str) -> int:
+    """Queued rows whose next attempt is later (soft failures waiting their backoff)."""
+    query = sa.select(sa.func.count()).where(
+        outbox.c.campaign_id == campaign_id,
+        outbox.c.status == QUEUED,
+        outbox.c.next_attempt_at > utcnow(),
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def in_doubt_emails(conn: Connection, campaign_id: str) -> list[str]:
     query = (
         sa.select(outbox.c.email)

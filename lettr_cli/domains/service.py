@@ -158,12 +158,8 @@ def verify_domain(
     is when it last became verified, and is cleared by a failed check. When DNS cannot be asked
     (``DnsUnavailable``, a timeout) nothing is stored. No transaction is open during lookups.
     """
-    smtp_host = workspace.settings().text("smtp.host")
-    lookup = txt_lookup(nameserver, timeout=timeout)
-    with workspace.store.read() as session:
-        row = _existing(session, name)
-    results = check_records(_expected(row, smtp_host), lookup)
-    passed = all(record.status == "valid" for record in results)
+    row, smtp_host, results = _look_up(workspace, name, nameserver, timeout)
+    passed = all_valid(results)
     now = utcnow()
     with workspace.store.write() as session:
         current = session.get(DomainRow, row.id)
@@ -181,14 +177,42 @@ def verify_domain(
     return _view(current, smtp_host)
 
 
-def not_verified(domain: Domain) -> UnconfiguredDomain:
-    """The refusal for a domain that is not verified, naming each failing record and why."""
-    reasons = "; ".join(
+def check_domain(
+    workspace: Workspace,
+    name: str,
+    *,
+    nameserver: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[DnsRecord]:
+    """Look the records up in DNS now and return each with what was found; stores nothing.
+
+    What :func:`verify_domain` finds, without recording it (``lettr doctor``). Raises
+    ``DnsUnavailable`` when DNS cannot be asked.
+    """
+    _, _, results = _look_up(workspace, name, nameserver, timeout)
+    return results
+
+
+def all_valid(records: list[DnsRecord]) -> bool:
+    """Whether every record is valid: what makes a domain verified."""
+    return all(record.status == "valid" for record in records)
+
+
+def describe_failing(records: list[DnsRecord]) -> str:
+    """Each record that is not valid, its status and why (``SPF example.com: missing (...)``)."""
+    return "; ".join(
         f"{record.type} {record.name}: {record.status}"
         + (f" ({record.detail})" if record.detail else "")
-        for record in domain.failing
+        for record in records
+        if record.status != "valid"
     )
-    return UnconfiguredDomain(f"{domain.domain} is not verified: {reasons}")
+
+
+def not_verified(domain: Domain) -> UnconfiguredDomain:
+    """The refusal for a domain that is not verified, naming each failing record and why."""
+    return UnconfiguredDomain(
+        f"{domain.domain} is not verified: {describe_failing(domain.records)}"
+    )
 
 
 def signing_key(workspace: Workspace, name: str) -> DkimKey | None:
@@ -201,6 +225,18 @@ def _key(row: DomainRow) -> DkimKey | None:
     if not row.dkim or not row.selector or not row.private_key:
         return None
     return DkimKey(domain=row.name, selector=row.selector, private_pem=row.private_key)
+
+
+def _look_up(
+    workspace: Workspace, name: str, nameserver: str | None, timeout: float
+) -> tuple[DomainRow, str | None, list[DnsRecord]]:
+    """The domain's row, ``smtp.host``, and its records as DNS holds them now (no transaction is
+    open during the lookups)."""
+    smtp_host = workspace.settings().text("smtp.host")
+    lookup = txt_lookup(nameserver, timeout=timeout)
+    with workspace.store.read() as session:
+        row = _existing(session, name)
+    return row, smtp_host, check_records(_expected(row, smtp_host), lookup)
 
 
 def _expected(row: DomainRow, smtp_host: str | None) -> list[DnsRecord]:

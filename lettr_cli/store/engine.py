@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from lettr_cli.errors import LettrError, ValidationError
@@ -166,6 +167,29 @@ class Store:
             temporary.unlink(missing_ok=True)
             raise
         return destination.stat().st_size
+
+    def integrity_problems(self, limit: int = 10) -> list[str]:
+        """What SQLite's ``PRAGMA quick_check`` finds wrong, in its words; empty when sound.
+
+        At most ``limit`` problems are listed. A store too damaged to be read at all gives the
+        error SQLite raised instead (such as "database disk image is malformed"); this never
+        raises for a damaged file. The check reads every page, so it takes a while on a large
+        store, and changes nothing.
+        """
+        try:
+            with self.connect() as conn, conn.begin():
+                rows = conn.exec_driver_sql(f"PRAGMA quick_check({int(limit)})").scalars().all()
+        except StoreUnavailable as exc:
+            return [exc.message]
+        except DBAPIError as exc:
+            return [str(exc.orig)]
+        problems: list[str] = []
+        for row in rows:
+            lines = (line.strip() for line in str(row).splitlines())
+            problems += [
+                line for line in lines if line and line != "ok" and not line.startswith("***")
+            ]
+        return problems[:limit]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,58 @@
+"""`lettr doctor`: the store, the configuration, the relay, the sending domains, tracking."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lettr_cli.cli.command import JsonFlag
+from lettr_cli.cli.output import emit_json, emit_line, say
+from lettr_cli.cli.runtime import runtime
+from lettr_cli.errors import EXIT_FAILURE
+
+_STATUS_WIDTH = 6
+_CHECK_WIDTH = 9
+
+
+def doctor(
+    ctx: typer.Context,
+    nameserver: Annotated[
+        str | None,
+        typer.Option(
+            "--nameserver",
+            metavar="HOST[:PORT]",
+            help="Ask this nameserver for the domains' records (default: the system's resolver).",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each DNS answer.")
+    ] = 5.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check the store, the configuration, the relay, each sending domain's DNS records and
+    the tracking URL; one line per check, exit 1 if any fails. Changes nothing."""
+    from lettr_cli.doctor import run_checks
+
+    state = runtime(ctx)
+    checks = run_checks(
+        state.store_path,
+        home=state.home,
+        environ=state.environ,
+        nameserver=nameserver,
+        timeout=timeout,
+    )
+    if as_json:
+        done = list(checks)
+        emit_json([check.to_json() for check in done])
+    else:
+        done = []
+        for check in checks:  # each line as soon as its check is made (the relay may be slow)
+            done.append(check)
+            status = "ok" if check.ok else "FAIL"
+            emit_line(f"{status:<{_STATUS_WIDTH}}{check.check:<{_CHECK_WIDTH}} {check.detail}")
+    failed = [check.check for check in done if not check.ok]
+    if failed:
+        if not as_json:
+            say(f"{len(failed)} of {len(done)} checks failed: {', '.join(failed)}")
+        raise typer.Exit(EXIT_FAILURE)
