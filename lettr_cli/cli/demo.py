@@ -14,6 +14,7 @@ from lettr_cli.cli.output import emit_line, say
 if TYPE_CHECKING:
     from lettr_cli.delivery.engine import RunResult
     from lettr_cli.sink import Sink
+    from lettr_cli.workspace import Workspace
 
 SINK_HOST = "127.0.0.1"
 
@@ -49,33 +50,35 @@ def demo(
     Your own store and LETTR_* settings are never read or changed.
     """
     from lettr_cli.cli.progress import progress
-    from lettr_cli.demo.build import build_demo, open_store
+    from lettr_cli.demo.build import add_audience, add_campaign, audience_steps, open_store
     from lettr_cli.sink import running_sink
+
+    def step(text: str) -> None:
+        say(f"✓ {text}")
 
     mail = maildir if maildir is not None else Path(tempfile.mkdtemp(prefix="lettr-demo-mail-"))
     with (
         tempfile.TemporaryDirectory(prefix="lettr-demo-") as folder,
         running_sink(mail, host=SINK_HOST) as sink,
     ):
-        say(f"✓ started an SMTP sink on {sink.address}, keeping messages in {sink.maildir}")
+        step(f"started an SMTP sink on {sink.address}, keeping messages in {sink.maildir}")
         workspace = open_store(Path(folder))
         try:
+            step(f"created a temporary store {workspace.store.path} (plan.tier enterprise)")
             with progress("Importing the audience") as importing:
-                setup = build_demo(
-                    workspace,
-                    relay_host=sink.host,
-                    relay_port=sink.port,
-                    recipients=recipients,
-                    step=lambda text: say(f"✓ {text}"),
-                    importing=importing,
-                )
-            _send(workspace, setup.campaign_id, sink)
+                audience = add_audience(workspace, recipients, importing=importing)
+            for text in audience_steps(audience):
+                step(text)
+            campaign_id, _ = add_campaign(
+                workspace, relay_host=sink.host, relay_port=sink.port, step=step
+            )
+            _send(workspace, campaign_id, sink)
         finally:
             workspace.close()
         emit_line(f"Demo store: {Path(folder) / 'lettr.db'} (removed on exit)")
 
 
-def _send(workspace: Any, campaign_id: str, sink: Sink) -> None:
+def _send(workspace: Workspace, campaign_id: str, sink: Sink) -> None:
     from lettr_cli.cli.live import display, run_until_signal
     from lettr_cli.demo.send import outcome, send_campaign
 

@@ -112,6 +112,53 @@ def create_demo_campaign(workspace: Workspace) -> tuple[str, int]:
         return campaign.id, estimate(session, campaign)
 
 
+def add_audience(
+    workspace: Workspace,
+    recipients: int | None = None,
+    *,
+    step: Step | None = None,
+    importing: Progress | None = None,
+) -> DemoAudience:
+    """The list, the contacts imported into it (``importing`` follows the import) and the
+    segment over it; ``step`` gets :func:`audience_steps` at the end."""
+    audience = build_audience(workspace, recipients, importing)
+    if step is not None:
+        for text in audience_steps(audience):
+            step(text)
+    return audience
+
+
+def audience_steps(audience: DemoAudience) -> list[str]:
+    """What :func:`add_audience` did, in words."""
+    rows = audience.rows
+    created = ", ".join(f"{name} ({kind})" for name, kind in audience.new_properties.items())
+    generated = f", {rows.generated:,} generated as demo-…@example.org" if rows.generated else ""
+    return [
+        f"imported {audience.imported['created']:,} contacts into the list '{SAMPLE_LIST}' "
+        f"({rows.sample_rows} from the bundled sample{generated}), creating the properties "
+        f"{created}",
+        f"created the segment '{SEGMENT}': {SEGMENT_WHERE}, {audience.segment_count:,} contacts",
+    ]
+
+
+def add_campaign(
+    workspace: Workspace, *, relay_host: str, relay_port: int, step: Step | None = None
+) -> tuple[str, int]:
+    """Point the store at the relay (the sink), verify the sender domain, and write the
+    campaign; returns its id and how many it goes to."""
+    say = step or (lambda _text: None)
+    point_at_relay(workspace, relay_host, relay_port)
+    say(f"set smtp.host {relay_host}, smtp.port {relay_port}, smtp.security none (the sink)")
+    verify_sender_domain(workspace, say)
+    campaign_id, reach = create_demo_campaign(workspace)
+    say(
+        f"created the template '{TEMPLATE}' from the bundled HTML and the campaign "
+        f"'{CAMPAIGN}' from it, from {FROM_EMAIL} to the list '{SAMPLE_LIST}' "
+        f"({reach:,} subscribed contacts)"
+    )
+    return campaign_id, reach
+
+
 def build_demo(
     workspace: Workspace,
     *,
@@ -121,27 +168,10 @@ def build_demo(
     step: Step | None = None,
     importing: Progress | None = None,
 ) -> DemoSetup:
-    """Build the demo in ``workspace`` (from :func:`open_store`), sending to the relay at
-    ``relay_host``:``relay_port``; returns what the send needs."""
-    say = step or (lambda _text: None)
-    say(f"created a temporary store {workspace.store.path} (plan.tier enterprise: no limit)")
-    audience = build_audience(workspace, recipients, importing)
-    rows = audience.rows
-    created = ", ".join(f"{name} ({kind})" for name, kind in audience.new_properties.items())
-    generated = f", {rows.generated:,} generated as demo-…@example.org" if rows.generated else ""
-    say(
-        f"imported {audience.imported['created']:,} contacts into the list '{SAMPLE_LIST}' "
-        f"({rows.sample_rows} from the bundled sample{generated}), creating the properties "
-        f"{created}"
-    )
-    say(f"created the segment '{SEGMENT}': {SEGMENT_WHERE}, {audience.segment_count:,} contacts")
-    point_at_relay(workspace, relay_host, relay_port)
-    say(f"set smtp.host {relay_host}, smtp.port {relay_port}, smtp.security none (the sink)")
-    verify_sender_domain(workspace, say)
-    campaign_id, reach = create_demo_campaign(workspace)
-    say(
-        f"created the template '{TEMPLATE}' from the bundled HTML and the campaign "
-        f"'{CAMPAIGN}' from it, from {FROM_EMAIL} to the list '{SAMPLE_LIST}' "
-        f"({reach:,} subscribed contacts)"
+    """Everything before the send, in ``workspace`` (from :func:`open_store`), sending to the
+    relay at ``relay_host``:``relay_port``."""
+    audience = add_audience(workspace, recipients, step=step, importing=importing)
+    campaign_id, reach = add_campaign(
+        workspace, relay_host=relay_host, relay_port=relay_port, step=step
     )
     return DemoSetup(workspace, audience, campaign_id, reach)
