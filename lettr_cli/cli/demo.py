@@ -1,38 +1,127 @@
-"""`lettr demo`: show lettr end to end on embedded defaults, touching nothing of the user's."""
+"""`lettr demo`: lettr end to end on embedded data, touching nothing of the user's."""
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from lettr_cli.cli.output import emit_line, say
 
-NOT_YET = (
-    "verifying a sender domain through the loopback DNS responder",
-    "writing a campaign from the bundled template",
-    "sending it to the built-in SMTP server with live progress",
-)
+if TYPE_CHECKING:
+    from lettr_cli.delivery.engine import RunResult
+    from lettr_cli.sink import Sink
+    from lettr_cli.workspace import Workspace
+
+SINK_HOST = "127.0.0.1"
 
 
-def demo() -> None:
-    """Run a demonstration in a temporary store (no relay or configuration needed)."""
-    from lettr_cli.demo import build_demo
+def demo(
+    recipients: Annotated[
+        int | None,
+        typer.Option(
+            "--recipients",
+            min=1,
+            max=100_000,
+            help="How many recipients the campaign goes to (default: the sample's subscribed "
+            "contacts); beyond them, demo-0001@example.org... are generated.",
+        ),
+    ] = None,
+    maildir: Annotated[
+        Path | None,
+        typer.Option(
+            "--maildir",
+            file_okay=False,
+            help="Where the sink keeps the messages (default: a new lettr-demo-mail-* folder "
+            "in the temporary directory). Kept after the demo.",
+        ),
+    ] = None,
+) -> None:
+    """Build a temporary store, verify a sender domain, and send a real campaign to a sink.
 
-    with tempfile.TemporaryDirectory(prefix="lettr-demo-") as folder:
-        outcome = build_demo(Path(folder))
-        for step in outcome.steps:
-            say(f"✓ {step}")
-        statuses = ", ".join(f"{n} {status}" for status, n in sorted(outcome.statuses.items()))
-        emit_line(
-            f"Demo store: {outcome.db} (schema version {outcome.schema_version}, removed on exit)"
+    Everything happens in a temporary store (removed at the end) and on loopback, on ephemeral
+    ports: the bundled sample audience goes into a list, a segment is made over it, the domain
+    example.com is verified through a DNS responder on loopback, and a campaign from the
+    bundled template is sent through the real engine to an SMTP sink running in this process.
+    The messages stay in a Maildir, one file per recipient, whose path is printed at the end.
+    Your own store and LETTR_* settings are never read or changed.
+    """
+    from lettr_cli.cli.progress import progress
+    from lettr_cli.demo.build import add_audience, add_campaign, audience_steps, open_store
+    from lettr_cli.sink import running_sink
+
+    def step(text: str) -> None:
+        say(f"✓ {text}")
+
+    mail = maildir if maildir is not None else Path(tempfile.mkdtemp(prefix="lettr-demo-mail-"))
+    with (
+        tempfile.TemporaryDirectory(prefix="lettr-demo-") as folder,
+        running_sink(mail, host=SINK_HOST) as sink,
+    ):
+        step(f"started an SMTP sink on {sink.address}, keeping messages in {sink.maildir}")
+        workspace = open_store(Path(folder))
+        try:
+            step(f"created a temporary store {workspace.store.path} (plan.tier enterprise)")
+            with progress("Importing the audience") as importing:
+                audience = add_audience(workspace, recipients, importing=importing)
+            for text in audience_steps(audience):
+                step(text)
+            campaign_id, _ = add_campaign(
+                workspace, relay_host=sink.host, relay_port=sink.port, step=step
+            )
+            _send(workspace, campaign_id, sink)
+        finally:
+            workspace.close()
+        emit_line(f"Demo store: {Path(folder) / 'lettr.db'} (removed on exit)")
+
+
+def _send(workspace: Workspace, campaign_id: str, sink: Sink) -> None:
+    from lettr_cli.cli.live import display, run_until_signal
+    from lettr_cli.demo.send import outcome, send_campaign
+
+    began = time.monotonic()
+    with display() as shown:
+        result, signalled = run_until_signal(
+            lambda stop: send_campaign(workspace, campaign_id, observer=shown, stop=stop)
         )
-        summary = outcome.imported
-        emit_line(
-            f"Import: {summary['created']} created, {summary['updated']} updated, "
-            f"{summary['skipped']} skipped, {summary['invalid']} invalid"
-        )
-        emit_line(f"Sample audience: {outcome.contacts} contacts ({statuses})")
-        emit_line(f"Columns: {', '.join(outcome.columns)}")
-    emit_line("Not in this version of lettr yet, so the demo stops here:")
-    for item in NOT_YET:
-        emit_line(f"  - {item}")
+    seconds = time.monotonic() - began
+    body = outcome(workspace, campaign_id)
+    _report(body, sink, seconds)
+    if signalled is not None:
+        say("Stopped before the end of the send; the temporary store is removed.")
+        raise typer.Exit(signalled)
+    _refuse_unfinished(result, body)
+
+
+def _report(body: dict[str, Any], sink: Sink, seconds: float) -> None:
+    counts, stats = body["outbox"], body["stats"]
+    emit_line(
+        f"Campaign '{body['name']}' ({body['id']}): {body['status']}; {counts['sent']} sent, "
+        f"{counts['failed']} failed, {counts['bounced']} bounced, {counts['skipped']} skipped, "
+        f"{counts['in_doubt']} in doubt, {counts['queued']} queued of "
+        f"{body['total_recipients']} recipients, in {seconds:.1f} s"
+    )
+    emit_line("Stats: " + ", ".join(f"{stats[key]} {key.replace('_', ' ')}" for key in _STATS))
+    emit_line(f"Messages: {sink.files} kept in the Maildir {sink.maildir} (not removed)")
+    say(
+        "Each recipient's copy is a file in new/, with Return-Path and Delivered-To on top; "
+        f"any Maildir reader opens them (mutt -f {sink.maildir})."
+    )
+    say("To try lettr with your own store and no relay: `lettr sink` (see lettr sink --help).")
+
+
+_STATS = ("injections", "deliveries", "bounces", "opens", "clicks", "unsubscribes")
+
+
+def _refuse_unfinished(result: RunResult, body: dict[str, Any]) -> None:
+    from lettr_cli.errors import CampaignNotSendable, LettrError, TransmissionFailed
+
+    if result.relay_failure is not None:
+        raise TransmissionFailed(f"the sink refused the messages: {result.relay_failure}")
+    if body["status"] == "failed":
+        raise CampaignNotSendable(f"the campaign failed: {body['failure_reason']}")
+    if body["status"] != "sent":
+        raise LettrError(f"the demo's campaign ended {body['status']}, not sent")

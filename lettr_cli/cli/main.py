@@ -20,6 +20,7 @@ from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
 from lettr_cli.cli import segment as segment_commands
+from lettr_cli.cli import sink as sink_command
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
 from lettr_cli.cli.command import LettrTyper
@@ -75,6 +76,7 @@ app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.add_typer(domain_commands.app, name="domain")
 app.command("demo")(demo_command.demo)
+app.command("sink")(sink_command.sink)
 app.add_typer(daemon_commands.app, name="daemon")
 app.command("doctor")(doctor_command.doctor)
 
