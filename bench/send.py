@@ -492,7 +492,7 @@ def prepare_on_copy(db: str, campaign_id: str, sample: str) -> None:
     write transaction, commit included; build the first row's message."""
     from lettr_cli.campaigns.sending import start_send
     from lettr_cli.delivery import outbox
-    from lettr_cli.delivery.preparing import factory_for, prepare_campaign
+    from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
     from lettr_cli.workspace import Workspace
 
     home = Path(os.environ["LETTR_HOME"])
@@ -508,7 +508,8 @@ def prepare_on_copy(db: str, campaign_id: str, sample: str) -> None:
         row = conn.execute(
             outbox.outbox.select().where(outbox.outbox.c.campaign_id == campaign_id).limit(1)
         ).one()
-        built = factory_for(ws, conn, campaign_id).build(row.id, row.email, row.merge_values)
+        factory = factory_spec(ws, conn, campaign_id).factory()
+        built = factory.build(row.id, row.email, row.merge_values)
     Path(sample).write_bytes(built.message)
     longest = max(len(line) for line in built.message.split(b"\r\n"))
     ws.close()

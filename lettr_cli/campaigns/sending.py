@@ -12,7 +12,6 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.campaigns.readiness import Readiness, assess, check_relay
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.delivery.writer import LOST
 from lettr_cli.errors import ValidationError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
@@ -89,7 +88,7 @@ def retry(
         which = (
             t.c.status == outbox.IN_DOUBT
             if in_doubt
-            else (t.c.status == outbox.FAILED) & t.c.reply_class.in_(("soft", LOST))
+            else (t.c.status == outbox.FAILED) & t.c.reply_class.in_(("soft", outbox.LOST))
         )
         requeued = session.connection().execute(
             t.update()

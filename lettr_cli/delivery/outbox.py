@@ -7,9 +7,10 @@ recipient list is held in memory) and can be repeated after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -17,6 +18,9 @@ from sqlmodel import Session
 
 from lettr_cli.campaigns.audience import recipients_clause
 from lettr_cli.store.tables import Campaign, Contact, Event, OutboxRow, table_of
+
+if TYPE_CHECKING:
+    from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.types import UTCDateTime, new_id, utcnow
 
 QUEUED = "queued"
@@ -193,3 +197,79 @@ def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> 
     if changes:
         changes["updated_at"] = utcnow()
         conn.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**changes))
+
+
+# -- row updates of a run, fenced by their claim token (see delivery.writer) --------------
+
+NOW = sa.bindparam("now", type_=UTCDateTime)
+MARK = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("row_id"))
+    .values(status=SENDING, attempts=sa.bindparam("new_attempts"), updated_at=NOW)
+)
+RELEASE = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("row_id"))
+    .values(status=QUEUED, claim_token=None, updated_at=NOW)
+)
+FAIL = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("row_id"))
+    .values(status=FAILED, reply=sa.bindparam("new_reply"), updated_at=NOW)
+)
+RESULT = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("row_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        reply=sa.bindparam("new_reply"),
+        # A relay failure is no attempt: the row keeps the class of its last attempt.
+        reply_class=sa.func.coalesce(sa.bindparam("new_class"), outbox.c.reply_class),
+        claim_token=sa.bindparam("new_token"),
+        next_attempt_at=sa.bindparam("next_at", type_=UTCDateTime),
+        attempts=sa.bindparam("new_attempts"),
+        accepted_at=sa.func.coalesce(
+            sa.bindparam("accepted", type_=UTCDateTime), outbox.c.accepted_at
+        ),
+        injected_at=sa.func.coalesce(
+            outbox.c.injected_at, sa.bindparam("injected", type_=UTCDateTime)
+        ),
+        updated_at=NOW,
+    )
+)
+
+
+LOST = "lost"  # the reply class stored for a connection lost before the server's 354
+
+
+def class_of(result: Outcome) -> str:
+    return LOST if result.connection_lost else result.reply_class.value
+
+
+@dataclass(frozen=True)
+class Held:
+    status: str  # the row's
+    contact_status: str | None  # None: the contact is gone (or was not asked for)
+
+
+def held_rows(
+    conn: Connection,
+    items: Sequence[Any],
+    states: tuple[str, ...],
+    *,
+    with_contact: bool = False,
+) -> dict[int, Held]:
+    """The rows among ``items`` that this holder still holds (its claim token, one of
+    ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
+    tokens = {item.row_id: item.token for item in items}
+    columns: list[Any] = [outbox.c.id, outbox.c.claim_token, outbox.c.status]
+    source: Any = outbox
+    if with_contact:
+        columns.append(contacts.c.status.label("contact_status"))
+        source = outbox.outerjoin(contacts, contacts.c.id == outbox.c.contact_id)
+    query = sa.select(*columns).select_from(source).where(outbox.c.id.in_(list(tokens)))
+    held: dict[int, Held] = {}
+    for row in conn.execute(query):
+        if row.claim_token == tokens[row.id] and row.status in states:
+            held[row.id] = Held(row.status, row.contact_status if with_contact else None)
+    return held

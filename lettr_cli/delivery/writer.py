@@ -22,18 +22,14 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.audience.activity import status_event
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, RetryPolicy, Verdict, judge
-from lettr_cli.delivery.replies import ReplyClass
+from lettr_cli.delivery.effects import Effects
+from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
 from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.engine import Store
-from lettr_cli.store.tables import Activity, SoftFailure, table_of
-from lettr_cli.store.types import UTCDateTime, utcnow
+from lettr_cli.store.types import utcnow
 
 T = TypeVar("T")
-soft_failures = table_of(SoftFailure)
-activity = table_of(Activity)
 
 
 def boottime() -> float:
@@ -81,10 +77,6 @@ class _Batch:
 
     def __bool__(self) -> bool:
         return bool(self.marks or self.results or self.releases or self.failures or self.waiters)
-
-
-class LeaseLost(Exception):
-    """Another process took the campaign's lease over."""
 
 
 class Writer:
@@ -249,7 +241,7 @@ class Writer:
 
     def _apply(self, conn: Connection, batch: _Batch) -> list[bool]:
         now = utcnow()
-        effects = _Effects()
+        effects = Effects()
         if batch.results:
             self._results(conn, batch.results, now, effects)
         if batch.releases:
@@ -267,7 +259,7 @@ class Writer:
             self.lease_lost = True
             return [False] * len(items)
         self.confirmed_at = boottime()
-        held = _held(conn, items, (outbox.CLAIMED,), with_contact=True)
+        held = outbox.held_rows(conn, items, (outbox.CLAIMED,), with_contact=True)
         live = {row_id for row_id, row in held.items() if row.contact_status == "subscribed"}
         gone = [row_id for row_id in held if row_id not in live]
         if gone:
@@ -275,29 +267,29 @@ class Writer:
         marked = [item for item in items if item.row_id in live]
         if marked:
             conn.execute(
-                _MARK,
+                outbox.MARK,
                 [{"row_id": i.row_id, "new_attempts": i.attempts + 1, "now": now} for i in marked],
             )
         ids = {item.row_id for item in marked}
         return [item.row_id in ids for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
-        held = _held(conn, items, (outbox.CLAIMED,))
+        held = outbox.held_rows(conn, items, (outbox.CLAIMED,))
         rows = [{"row_id": item.row_id, "now": now} for item in items if item.row_id in held]
         if rows:
-            conn.execute(_RELEASE, rows)
+            conn.execute(outbox.RELEASE, rows)
 
     def _failures(
         self, conn: Connection, failures: Sequence[tuple[Claimed, str]], now: datetime
     ) -> None:
-        held = _held(conn, [item for item, _ in failures], (outbox.CLAIMED,))
+        held = outbox.held_rows(conn, [item for item, _ in failures], (outbox.CLAIMED,))
         rows = [
             {"row_id": item.row_id, "new_reply": reason[:1000], "now": now}
             for item, reason in failures
             if item.row_id in held
         ]
         if rows:
-            conn.execute(_FAIL, rows)
+            conn.execute(outbox.FAIL, rows)
         self.tally.failed += len(rows)
 
     def _results(
@@ -305,9 +297,11 @@ class Writer:
         conn: Connection,
         results: Sequence[tuple[Claimed, Outcome]],
         now: datetime,
-        effects: _Effects,
+        effects: Effects,
     ) -> None:
-        held = _held(conn, [item for item, _ in results], (outbox.SENDING, outbox.IN_DOUBT))
+        held = outbox.held_rows(
+            conn, [item for item, _ in results], (outbox.SENDING, outbox.IN_DOUBT)
+        )
         rows = []
         for item, result in results:
             if item.row_id not in held:
@@ -327,7 +321,7 @@ class Writer:
                     "row_id": item.row_id,
                     "new_status": verdict.status,
                     "new_reply": result.reply[:1000],
-                    "new_class": _class_of(result) if verdict.attempted else None,
+                    "new_class": outbox.class_of(result) if verdict.attempted else None,
                     "new_token": None if requeued else item.token,
                     "next_at": verdict.next_attempt_at if requeued else None,
                     "new_attempts": item.attempts + (1 if verdict.attempted else 0),
@@ -338,10 +332,10 @@ class Writer:
             )
             self._count(item, verdict, result, injects, effects)
         if rows:
-            conn.execute(_RESULT, rows)
+            conn.execute(outbox.RESULT, rows)
 
     def _count(
-        self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool, effects: _Effects
+        self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool, effects: Effects
     ) -> None:
         effects.add(item, verdict, result, injects)
         tally = self.tally
@@ -355,167 +349,3 @@ class Writer:
             tally.in_doubt += 1
         elif verdict.attempted:
             tally.retrying += 1
-
-
-_T = outbox.outbox
-_NOW = sa.bindparam("now", type_=UTCDateTime)
-_MARK = (
-    _T.update()
-    .where(_T.c.id == sa.bindparam("row_id"))
-    .values(status=outbox.SENDING, attempts=sa.bindparam("new_attempts"), updated_at=_NOW)
-)
-_RELEASE = (
-    _T.update()
-    .where(_T.c.id == sa.bindparam("row_id"))
-    .values(status=outbox.QUEUED, claim_token=None, updated_at=_NOW)
-)
-_FAIL = (
-    _T.update()
-    .where(_T.c.id == sa.bindparam("row_id"))
-    .values(status=outbox.FAILED, reply=sa.bindparam("new_reply"), updated_at=_NOW)
-)
-_RESULT = (
-    _T.update()
-    .where(_T.c.id == sa.bindparam("row_id"))
-    .values(
-        status=sa.bindparam("new_status"),
-        reply=sa.bindparam("new_reply"),
-        # A relay failure is no attempt: the row keeps the class of its last attempt.
-        reply_class=sa.func.coalesce(sa.bindparam("new_class"), _T.c.reply_class),
-        claim_token=sa.bindparam("new_token"),
-        next_attempt_at=sa.bindparam("next_at", type_=UTCDateTime),
-        attempts=sa.bindparam("new_attempts"),
-        accepted_at=sa.func.coalesce(sa.bindparam("accepted", type_=UTCDateTime), _T.c.accepted_at),
-        injected_at=sa.func.coalesce(_T.c.injected_at, sa.bindparam("injected", type_=UTCDateTime)),
-        updated_at=_NOW,
-    )
-)
-
-
-LOST = "lost"  # the reply class stored for a connection lost before the server's 354
-
-
-def _class_of(result: Outcome) -> str:
-    return LOST if result.connection_lost else result.reply_class.value
-
-
-@dataclass(frozen=True)
-class _Held:
-    status: str  # the row's
-    contact_status: str | None  # None: the contact is gone (or was not asked for)
-
-
-def _held(
-    conn: Connection,
-    items: Sequence[Claimed],
-    states: tuple[str, ...],
-    *,
-    with_contact: bool = False,
-) -> dict[int, _Held]:
-    """The rows among ``items`` that this holder still holds (its claim token, one of
-    ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
-    tokens = {item.row_id: item.token for item in items}
-    columns: list[Any] = [_T.c.id, _T.c.claim_token, _T.c.status]
-    source: Any = _T
-    if with_contact:
-        contacts = outbox.contacts
-        columns.append(contacts.c.status.label("contact_status"))
-        source = _T.outerjoin(contacts, contacts.c.id == _T.c.contact_id)
-    query = sa.select(*columns).select_from(source).where(_T.c.id.in_(list(tokens)))
-    held: dict[int, _Held] = {}
-    for row in conn.execute(query):
-        if row.claim_token == tokens[row.id] and row.status in states:
-            held[row.id] = _Held(row.status, row.contact_status if with_contact else None)
-    return held
-
-
-@dataclass
-class _Effects:
-    """Counters, events and contact changes of one commit, written together."""
-
-    counters: dict[str, int] = field(default_factory=dict)
-    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    bounce_contacts: list[str] = field(default_factory=list)
-    soft_contacts: list[str] = field(default_factory=list)
-    reset_contacts: list[str] = field(default_factory=list)
-
-    def count(self, name: str) -> None:
-        self.counters[name] = self.counters.get(name, 0) + 1
-
-    def add(self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool) -> None:
-        row = {"outbox_id": item.row_id, "contact_id": item.contact_id, "email": item.email}
-        if injects:
-            self.count("injections")
-            self.events.setdefault("injection", []).append(row)
-        if verdict.delivered:
-            self.count("deliveries")
-            self.count("sent_count")
-            self.events.setdefault("delivery", []).append(row)
-            self.reset_contacts.append(item.contact_id)
-        if verdict.event == "bounce":
-            self.count("bounces")
-            bounce = {**row, "bounce_class": verdict.bounce_class, "reason": result.reply[:1000]}
-            self.events.setdefault("bounce", []).append(bounce)
-        if verdict.bounces_contact:
-            self.bounce_contacts.append(item.contact_id)
-        if verdict.soft_for_contact and item.reply_class != ReplyClass.SOFT:
-            # Once per campaign: an earlier soft attempt of this row has had its say (even when
-            # other campaigns counted in between, which ``last_campaign_id`` cannot tell).
-            self.soft_contacts.append(item.contact_id)
-
-    def write(self, conn: Connection, campaign_id: str, now: datetime) -> None:
-        for event_type, rows in self.events.items():
-            outbox.record_events(conn, campaign_id, rows, event_type, now)
-        outbox.add_counters(conn, campaign_id, self.counters)
-        if self.reset_contacts:
-            conn.execute(
-                soft_failures.delete().where(soft_failures.c.contact_id.in_(self.reset_contacts))
-            )
-        bounced = list(self.bounce_contacts)
-        for contact_id in self.soft_contacts:
-            if _count_soft_failure(conn, contact_id, campaign_id) >= SOFT_FAILURES_TO_BOUNCE:
-                bounced.append(contact_id)
-        for contact_id in dict.fromkeys(bounced):
-            _bounce_contact(conn, contact_id, now)
-
-
-def _count_soft_failure(conn: Connection, contact_id: str, campaign_id: str) -> int:
-    """One more soft failure for the contact, at most one per campaign; returns the count."""
-    row = conn.execute(
-        sa.select(soft_failures).where(soft_failures.c.contact_id == contact_id)
-    ).first()
-    if row is None:
-        exists = conn.execute(
-            sa.select(outbox.contacts.c.id).where(outbox.contacts.c.id == contact_id)
-        ).first()
-        if exists is None:
-            return 0
-        conn.execute(
-            soft_failures.insert().values(
-                contact_id=contact_id, failures=1, last_campaign_id=campaign_id
-            )
-        )
-        return 1
-    if row.last_campaign_id == campaign_id:
-        return int(row.failures)
-    conn.execute(
-        soft_failures.update()
-        .where(soft_failures.c.contact_id == contact_id)
-        .values(failures=row.failures + 1, last_campaign_id=campaign_id)
-    )
-    return int(row.failures) + 1
-
-
-def _bounce_contact(conn: Connection, contact_id: str, now: datetime) -> None:
-    c = outbox.contacts
-    old = conn.execute(sa.select(c.c.status).where(c.c.id == contact_id)).scalar()
-    if old is None or old in ("bounced", "complained", "unsubscribed"):
-        return
-    conn.execute(c.update().where(c.c.id == contact_id).values(status="bounced", updated_at=now))
-    change = status_event(str(old), "bounced")
-    if change is not None:
-        conn.execute(
-            activity.insert().values(
-                contact_id=contact_id, kind=change[0], detail=change[1], at=now
-            )
-        )

@@ -1,0 +1,117 @@
+"""What one commit of the writer does besides the outbox rows: the campaign's counters, the
+events for analytics, and the contacts a reply changes (a hard bounce, the third soft failure in
+a row across campaigns, a delivery that resets the count)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from lettr_cli.audience.activity import status_event
+from lettr_cli.delivery import outbox
+from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, Verdict
+from lettr_cli.delivery.replies import ReplyClass
+from lettr_cli.delivery.smtp import Outcome
+from lettr_cli.store.tables import Activity, SoftFailure, table_of
+
+if TYPE_CHECKING:
+    from lettr_cli.delivery.writer import Claimed
+
+soft_failures = table_of(SoftFailure)
+activity = table_of(Activity)
+
+
+@dataclass
+class Effects:
+    """Counters, events and contact changes of one commit, written together."""
+
+    counters: dict[str, int] = field(default_factory=dict)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bounce_contacts: list[str] = field(default_factory=list)
+    soft_contacts: list[str] = field(default_factory=list)
+    reset_contacts: list[str] = field(default_factory=list)
+
+    def count(self, name: str) -> None:
+        self.counters[name] = self.counters.get(name, 0) + 1
+
+    def add(self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool) -> None:
+        row = {"outbox_id": item.row_id, "contact_id": item.contact_id, "email": item.email}
+        if injects:
+            self.count("injections")
+            self.events.setdefault("injection", []).append(row)
+        if verdict.delivered:
+            self.count("deliveries")
+            self.count("sent_count")
+            self.events.setdefault("delivery", []).append(row)
+            self.reset_contacts.append(item.contact_id)
+        if verdict.event == "bounce":
+            self.count("bounces")
+            bounce = {**row, "bounce_class": verdict.bounce_class, "reason": result.reply[:1000]}
+            self.events.setdefault("bounce", []).append(bounce)
+        if verdict.bounces_contact:
+            self.bounce_contacts.append(item.contact_id)
+        if verdict.soft_for_contact and item.reply_class != ReplyClass.SOFT:
+            # Once per campaign: an earlier soft attempt of this row has had its say (even when
+            # other campaigns counted in between, which ``last_campaign_id`` cannot tell).
+            self.soft_contacts.append(item.contact_id)
+
+    def write(self, conn: Connection, campaign_id: str, now: datetime) -> None:
+        for event_type, rows in self.events.items():
+            outbox.record_events(conn, campaign_id, rows, event_type, now)
+        outbox.add_counters(conn, campaign_id, self.counters)
+        if self.reset_contacts:
+            conn.execute(
+                soft_failures.delete().where(soft_failures.c.contact_id.in_(self.reset_contacts))
+            )
+        bounced = list(self.bounce_contacts)
+        for contact_id in self.soft_contacts:
+            if count_soft_failure(conn, contact_id, campaign_id) >= SOFT_FAILURES_TO_BOUNCE:
+                bounced.append(contact_id)
+        for contact_id in dict.fromkeys(bounced):
+            bounce_contact(conn, contact_id, now)
+
+
+def count_soft_failure(conn: Connection, contact_id: str, campaign_id: str) -> int:
+    """One more soft failure for the contact, at most one per campaign; returns the count."""
+    row = conn.execute(
+        sa.select(soft_failures).where(soft_failures.c.contact_id == contact_id)
+    ).first()
+    if row is None:
+        exists = conn.execute(
+            sa.select(outbox.contacts.c.id).where(outbox.contacts.c.id == contact_id)
+        ).first()
+        if exists is None:
+            return 0
+        conn.execute(
+            soft_failures.insert().values(
+                contact_id=contact_id, failures=1, last_campaign_id=campaign_id
+            )
+        )
+        return 1
+    if row.last_campaign_id == campaign_id:
+        return int(row.failures)
+    conn.execute(
+        soft_failures.update()
+        .where(soft_failures.c.contact_id == contact_id)
+        .values(failures=row.failures + 1, last_campaign_id=campaign_id)
+    )
+    return int(row.failures) + 1
+
+
+def bounce_contact(conn: Connection, contact_id: str, now: datetime) -> None:
+    c = outbox.contacts
+    old = conn.execute(sa.select(c.c.status).where(c.c.id == contact_id)).scalar()
+    if old is None or old in ("bounced", "complained", "unsubscribed"):
+        return
+    conn.execute(c.update().where(c.c.id == contact_id).values(status="bounced", updated_at=now))
+    change = status_event(str(old), "bounced")
+    if change is not None:
+        conn.execute(
+            activity.insert().values(
+                contact_id=contact_id, kind=change[0], detail=change[1], at=now
+            )
+        )
