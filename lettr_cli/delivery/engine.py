@@ -243,11 +243,13 @@ class CampaignRun:
     async def _send(self, spec: FactorySpec) -> None:
         concurrency = self.settings.integer("sending.concurrency")
         queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(CLAIM_BATCH * 2)
+        self.queue = queue
         self.writer.on_commit = self._report
         bucket = TokenBucket(self.settings.number("sending.rate"), clock=self.clock)
         watchers = [
             asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._watch_brake()),
+            asyncio.create_task(self._watch_stop()),
         ]
         connections = [
             asyncio.create_task(self._connection(queue, bucket)) for _ in range(concurrency)
@@ -261,14 +263,24 @@ class CampaignRun:
             for task in (*watchers, *connections):
                 task.cancel()
             await asyncio.gather(*watchers, *connections, return_exceptions=True)
-            leftovers = []
-            while not queue.empty():
-                entry = queue.get_nowait()
-                if entry is not None:
-                    leftovers.append(entry[0])
-            if leftovers:
-                self.writer.release(leftovers)
+            self._release_queued()
             await self.writer.flush()
+
+    def _release_queued(self) -> None:
+        """Rows built and waiting for a connection go back to the queue at once (the brake, a
+        stop request), not when the messages in flight are answered."""
+        leftovers = []
+        ends = 0  # the end-of-work markers stay for the connections
+        while not self.queue.empty():
+            entry = self.queue.get_nowait()
+            if entry is None:
+                ends += 1
+            else:
+                leftovers.append(entry[0])
+        for _ in range(ends):
+            self.queue.put_nowait(None)
+        if leftovers:
+            self._done_with(leftovers, release=True)
 
     async def _wait_for(self, connections: list[asyncio.Task[None]]) -> None:
         """Let in-flight messages finish; after a stop request, for ``drain_seconds`` at most
@@ -401,7 +413,12 @@ class CampaignRun:
             if await asyncio.to_thread(paused, self.workspace):
                 self.braked = True
                 self.observer.state(self.handle.campaign_id, self.name, "paused", "")
+                self._release_queued()
                 return
+
+    async def _watch_stop(self) -> None:
+        await self.stop.wait()
+        self._release_queued()
 
     def _report(self) -> None:
         self.committed.set()

@@ -105,8 +105,20 @@ def _mine(handle: LeaseHandle) -> Any:
     )
 
 
+_HOLDS = sa.select(leases.c.epoch).where(
+    leases.c.campaign_id == sa.bindparam("campaign_id"),
+    leases.c.holder == sa.bindparam("holder"),
+    leases.c.epoch == sa.bindparam("epoch"),
+)
+
+
 def holds(conn: Connection, handle: LeaseHandle) -> bool:
-    return conn.execute(sa.select(leases.c.epoch).where(_mine(handle))).first() is not None
+    """Whether ``handle`` is still the campaign's lease (asked before every group of marks)."""
+    found = conn.execute(
+        _HOLDS,
+        {"campaign_id": handle.campaign_id, "holder": handle.holder, "epoch": handle.epoch},
+    )
+    return found.first() is not None
 
 
 def heartbeat(conn: Connection, handle: LeaseHandle) -> bool:

@@ -192,11 +192,27 @@ def record_events(
         conn.execute(events.insert(), values)
 
 
+RUN_COUNTERS = ("injections", "deliveries", "bounces", "sent_count")
+_ADD_COUNTERS = (
+    campaigns.update()
+    .where(campaigns.c.id == sa.bindparam("campaign_id"))
+    .values(
+        {
+            **{name: campaigns.c[name] + sa.bindparam(f"add_{name}") for name in RUN_COUNTERS},
+            "updated_at": sa.bindparam("now", type_=UTCDateTime),
+        }
+    )
+)
+
+
 def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> None:
-    changes: dict[str, Any] = {name: campaigns.c[name] + n for name, n in deltas.items() if n}
-    if changes:
-        changes["updated_at"] = utcnow()
-        conn.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**changes))
+    """Add to the counters a send changes (one statement, compiled once)."""
+    unknown = set(deltas) - set(RUN_COUNTERS)
+    if unknown:
+        raise ValueError(f"not a counter of a send: {sorted(unknown)}")
+    if any(deltas.values()):
+        params = {f"add_{name}": deltas.get(name, 0) for name in RUN_COUNTERS}
+        conn.execute(_ADD_COUNTERS, {"campaign_id": campaign_id, "now": utcnow(), **params})
 
 
 # -- row updates of a run, fenced by their claim token (see delivery.writer) --------------
@@ -252,6 +268,22 @@ class Held:
     contact_status: str | None  # None: the contact is gone (or was not asked for)
 
 
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_HELD = sa.select(
+    outbox.c.id, outbox.c.claim_token, outbox.c.status, sa.null().label("contact_status")
+).where(outbox.c.id.in_(_IDS))
+_HELD_WITH_CONTACT = (
+    sa.select(
+        outbox.c.id,
+        outbox.c.claim_token,
+        outbox.c.status,
+        contacts.c.status.label("contact_status"),
+    )
+    .select_from(outbox.outerjoin(contacts, contacts.c.id == outbox.c.contact_id))
+    .where(outbox.c.id.in_(_IDS))
+)
+
+
 def held_rows(
     conn: Connection,
     items: Sequence[Any],
@@ -262,14 +294,9 @@ def held_rows(
     """The rows among ``items`` that this holder still holds (its claim token, one of
     ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
     tokens = {item.row_id: item.token for item in items}
-    columns: list[Any] = [outbox.c.id, outbox.c.claim_token, outbox.c.status]
-    source: Any = outbox
-    if with_contact:
-        columns.append(contacts.c.status.label("contact_status"))
-        source = outbox.outerjoin(contacts, contacts.c.id == outbox.c.contact_id)
-    query = sa.select(*columns).select_from(source).where(outbox.c.id.in_(list(tokens)))
+    query = _HELD_WITH_CONTACT if with_contact else _HELD
     held: dict[int, Held] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(query, {"ids": list(tokens)}):
         if row.claim_token == tokens[row.id] and row.status in states:
             held[row.id] = Held(row.status, row.contact_status if with_contact else None)
     return held
