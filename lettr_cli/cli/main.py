@@ -17,6 +17,7 @@ from lettr_cli.cli import daemon as daemon_commands
 from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import doctor as doctor_command
 from lettr_cli.cli import domain as domain_commands
+from lettr_cli.cli import feedback as feedback_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
 from lettr_cli.cli import segment as segment_commands
@@ -78,6 +79,7 @@ app.add_typer(domain_commands.app, name="domain")
 app.command("demo")(demo_command.demo)
 app.command("sink")(sink_command.sink)
 app.add_typer(daemon_commands.app, name="daemon")
+app.add_typer(feedback_commands.app, name="feedback")
 app.command("doctor")(doctor_command.doctor)
 
 

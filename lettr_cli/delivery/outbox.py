@@ -193,12 +193,19 @@ def record_events(
 
 
 RUN_COUNTERS = ("injections", "deliveries", "bounces", "sent_count")
+# Counters that feedback (DSNs, complaints) adds to after the send: out-of-band bounces count in
+# ``bounces``, complaints in ``spam_complaints``.
+FEEDBACK_COUNTERS = ("bounces", "spam_complaints")
+ADDABLE_COUNTERS = tuple(dict.fromkeys((*RUN_COUNTERS, *FEEDBACK_COUNTERS)))
 _ADD_COUNTERS = (
     campaigns.update()
     .where(campaigns.c.id == sa.bindparam("campaign_id"))
     .values(
         {
-            **{name: campaigns.c[name] + sa.bindparam(f"add_{name}") for name in RUN_COUNTERS},
+            **{
+                name: campaigns.c[name] + sa.bindparam(f"add_{name}")
+                for name in ADDABLE_COUNTERS
+            },
             "updated_at": sa.bindparam("now", type_=UTCDateTime),
         }
     )
@@ -206,12 +213,12 @@ _ADD_COUNTERS = (
 
 
 def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> None:
-    """Add to the counters a send changes (one statement, compiled once)."""
-    unknown = set(deltas) - set(RUN_COUNTERS)
+    """Add to the counters a send or its feedback changes (one statement, compiled once)."""
+    unknown = set(deltas) - set(ADDABLE_COUNTERS)
     if unknown:
-        raise ValueError(f"not a counter of a send: {sorted(unknown)}")
+        raise ValueError(f"not a counter of a send or of feedback: {sorted(unknown)}")
     if any(deltas.values()):
-        params = {f"add_{name}": deltas.get(name, 0) for name in RUN_COUNTERS}
+        params = {f"add_{name}": deltas.get(name, 0) for name in ADDABLE_COUNTERS}
         conn.execute(_ADD_COUNTERS, {"campaign_id": campaign_id, "now": utcnow(), **params})
 
 

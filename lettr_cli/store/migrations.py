@@ -341,6 +341,19 @@ def m008_outbox(op: Operations) -> None:
     )
 
 
+def m010_feedback(op: Operations) -> None:
+    # Feedback messages already imported (CONTRACT "Tracking"): the report's Message-ID, else a
+    # hash of its bytes, so that a file or a growing mbox imported again counts each one once.
+    op.create_table(
+        "feedback_messages",
+        sa.Column("key", sa.String(300), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("imported_at", UTCDateTime, nullable=False),
+        # the outbox row it was matched to; null when unmatched or ignored
+        sa.Column("outbox_id", sa.Integer),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -350,6 +363,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "m006_campaigns", m006_campaigns),
     Migration(7, "m007_test_sends", m007_test_sends),
     Migration(8, "m008_outbox", m008_outbox),
+    Migration(10, "m010_feedback", m010_feedback),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -326,3 +326,16 @@ class SoftFailure(SQLModel, table=True):
     contact_id: str = Field(foreign_key="contacts.id", primary_key=True, ondelete="CASCADE")
     failures: int
     last_campaign_id: str
+
+
+class FeedbackMessage(SQLModel, table=True):
+    """A feedback message (DSN, complaint, auto-reply) already imported."""
+
+    __tablename__ = "feedback_messages"
+
+    key: str = Field(primary_key=True, max_length=300)
+    kind: str
+    imported_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    outbox_id: int | None = None
