@@ -202,10 +202,7 @@ _ADD_COUNTERS = (
     .where(campaigns.c.id == sa.bindparam("campaign_id"))
     .values(
         {
-            **{
-                name: campaigns.c[name] + sa.bindparam(f"add_{name}")
-                for name in ADDABLE_COUNTERS
-            },
+            **{name: campaigns.c[name] + sa.bindparam(f"add_{name}") for name in ADDABLE_COUNTERS},
             "updated_at": sa.bindparam("now", type_=UTCDateTime),
         }
     )

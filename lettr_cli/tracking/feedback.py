@@ -241,9 +241,7 @@ def _original_headers(message: Message) -> Message | None:
         if kind == "text/rfc822-headers":
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
-                return HeaderParser(policy=policy.compat32).parsestr(
-                    raw.decode("utf-8", "replace")
-                )
+                return HeaderParser(policy=policy.compat32).parsestr(raw.decode("utf-8", "replace"))
     return None
 
 

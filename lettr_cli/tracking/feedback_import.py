@@ -263,9 +263,7 @@ def complain_contact(conn: Connection, contact_id: str, now: datetime) -> None:
     old = conn.execute(sa.select(c.c.status).where(c.c.id == contact_id)).scalar()
     if old is None or old == "complained":
         return
-    conn.execute(
-        c.update().where(c.c.id == contact_id).values(status="complained", updated_at=now)
-    )
+    conn.execute(c.update().where(c.c.id == contact_id).values(status="complained", updated_at=now))
     change = status_event(str(old), "complained")
     if change is not None:
         conn.execute(
