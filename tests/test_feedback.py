@@ -373,3 +373,10 @@ def test_an_old_store_upgrades_and_imports(lettr, tmp_path: Path) -> None:
     result = lettr("--db", str(db), "feedback", "import", str(away), "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json() == summary(auto_replies=1)
+
+
+def test_the_envelope_token_alone_finds_the_row(lettr, setup: Setup) -> None:
+    envelope = setup.sent["dan@example.org"].envelope
+    data = gmail(setup, "dan@example.org", to=envelope, original_headers="Subject: Hello there")
+    assert feedback(lettr, write(setup, "token.eml", data)) == summary(bounces=1)
+    assert [e for e, _, _ in events(setup, "bounce")] == ["dan@example.org"]
