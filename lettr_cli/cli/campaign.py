@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lettr_cli.cli import analytics as analytics_commands
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
@@ -443,3 +444,6 @@ app.command("unschedule")(schedule_commands.unschedule)
 app.command("approve")(sending_commands.approve)
 app.command("reject")(sending_commands.reject)
 app.command("retry")(sending_commands.retry)
+app.command("report")(analytics_commands.report)
+app.command("events")(analytics_commands.events)
+app.command("compare")(analytics_commands.compare)

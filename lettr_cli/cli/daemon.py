@@ -21,6 +21,10 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
     body = result.to_json(ws)
     if as_json:
         emit_json(body)
+    if result.archive_failure is not None:
+        say(f"Warning: the event archive failed: {result.archive_failure}")
+    for campaign_id, moved in result.archived.items():
+        say(f"archived {moved} events of campaign {campaign_id} (past its 30-day window)")
     if result.paused:
         say("paused: sending.paused or the PAUSE file is set; nothing was claimed")
     for item in body["campaigns"]:

@@ -29,6 +29,8 @@ class TickResult:
     paused: bool = False
     relay_failure: str | None = None
     interrupted: bool = False
+    archived: dict[str, int] = field(default_factory=dict)  # campaign id → events archived
+    archive_failure: str | None = None
 
     def to_json(self, workspace: Workspace) -> dict[str, Any]:
         campaigns = []
@@ -67,6 +69,7 @@ async def tick(
     stop = stop or asyncio.Event()
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     result = TickResult()
+    await asyncio.to_thread(archive, workspace, result)
     await asyncio.to_thread(promote, workspace, observer)
     if await asyncio.to_thread(paused, workspace):
         result.paused = True
@@ -90,6 +93,17 @@ async def tick(
             break
     result.interrupted = stop.is_set()
     return result
+
+
+def archive(workspace: Workspace, result: TickResult) -> None:
+    """Events of campaigns past their 30-day window go to the archive CSV (counters stay). A
+    failure to write the archive is reported and leaves the events in place; sending goes on."""
+    from lettr_cli.analytics.archive import archive_due
+
+    try:
+        result.archived = archive_due(workspace.store).archived
+    except OSError as error:
+        result.archive_failure = f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
 
 
 def promote(workspace: Workspace, observer: Observer) -> None:

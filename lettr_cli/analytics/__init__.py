@@ -1,0 +1,2 @@
+"""Reports, the event feed and its archive (reference §16; DESIGN "Tracking, feedback,
+analytics")."""

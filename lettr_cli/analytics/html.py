@@ -1,0 +1,144 @@
+"""``campaign report --html``: one self-contained page (no scripts, fonts, images or styles
+from elsewhere) with the report's figures and the series as an inline SVG chart."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, tzinfo
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from lettr_cli.analytics.stats import RATES
+from lettr_cli.store.location import PRIVATE_FILE_MODE
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
+td.n { text-align: right; }
+.bad { color: #b00020; } .good { color: #146c2e; }
+.warning { background: #fff3cd; border: 1px solid #b08800; padding: 8px; }
+"""
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
+
+
+def _when(value: datetime | None, zone: tzinfo) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+
+
+def svg_chart(series: list[dict[str, Any]], zone: tzinfo = UTC) -> str:
+    """Opens and clicks per bucket as grouped bars, with labelled axes."""
+    if not series:
+        return "<p>No opens or clicks recorded yet.</p>"
+    left, bottom, top, plot_h = 60, 60, 20, 240
+    bar = 6
+    slot = 2 * bar + 4
+    plot_w = slot * len(series)
+    width, height = left + plot_w + 20, top + plot_h + bottom
+    peak = max(max(b["opens"], b["clicks"]) for b in series) or 1
+    parts = [
+        f'<svg width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Opens and clicks over time">',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        'stroke="#333"/>',
+    ]
+    for fraction in (0, 0.5, 1):
+        y = top + plot_h - fraction * plot_h
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.0f}" font-size="11" '
+                     f'text-anchor="end">{round(peak * fraction)}</text>')  # fmt: skip
+    for i, bucket in enumerate(series):
+        x = left + i * slot + 2
+        for j, (key, colour) in enumerate((("opens", "#1f77b4"), ("clicks", "#ff7f0e"))):
+            h = bucket[key] / peak * plot_h
+            parts.append(
+                f'<rect x="{x + j * bar}" y="{top + plot_h - h:.1f}" width="{bar}" '
+                f'height="{h:.1f}" fill="{colour}"><title>{escape(key)} '
+                f"{bucket[key]} from {escape(_when(bucket['bucket_start'], zone))}</title></rect>"
+            )
+        if i % 12 == 0 or i >= 48:
+            label = escape(bucket["bucket_start"].astimezone(zone).strftime("%m-%d %H:%M"))
+            parts.append(
+                f'<text x="{x}" y="{top + plot_h + 14}" font-size="9" '
+                f'transform="rotate(45 {x} {top + plot_h + 14})">{label}</text>'
+            )
+    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="12" '
+                 'text-anchor="middle">time (hourly for 48 hours, then daily)</text>')  # fmt: skip
+    parts.append(f'<text x="14" y="{top + plot_h / 2:.0f}" font-size="12" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">count</text>')  # fmt: skip
+    parts.append(f'<text x="{left + 8}" y="{top + 12}" font-size="12" fill="#1f77b4">opens</text>'
+                 f'<text x="{left + 60}" y="{top + 12}" font-size="12" fill="#ff7f0e">clicks'
+                 "</text>")  # fmt: skip
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def render_page(body: dict[str, Any], zone: tzinfo = UTC) -> str:
+    campaign = body["campaign"]
+    name = escape(campaign["name"])
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Report: {name}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{name}</h1>",
+        f"<p>Status {escape(campaign['status'])}; sent {escape(_when(campaign['sent_at'], zone))}"
+        "</p>",
+    ]
+    for warning in body["warnings"]:
+        out.append(f'<p class="warning">{escape(warning["message"])}</p>')
+    out.append("<h2>Counters</h2><table>")
+    out += [
+        f'<tr><th>{escape(key)}</th><td class="n">{value}</td></tr>'
+        for key, value in body["stats"].items()
+    ]
+    out.append("</table><h2>Rates</h2><table>")
+    out.append("<tr><th>rate</th><th>value</th><th>healthy range</th><th>verdict</th></tr>")
+    for rate in RATES:
+        verdict = body["health"][rate.name]["healthy"]
+        word, css = {True: ("healthy", "good"), False: ("outside", "bad"), None: ("-", "")}[verdict]
+        out.append(
+            f'<tr><th>{escape(rate.label)}</th><td class="n">'
+            f"{percent(body['rates'][rate.name])}</td><td>{escape(rate.healthy_range)}</td>"
+            f'<td class="{css}">{word}</td></tr>'
+        )
+    out.append("</table><h2>Top links</h2>")
+    if body["top_links"]:
+        out.append("<table><tr><th>url</th><th>clicks</th><th>unique clicks</th></tr>")
+        for link in body["top_links"]:
+            url = escape(link["url"])
+            out.append(f'<tr><td><a href="{url}">{url}</a></td><td class="n">{link["clicks"]}'
+                       f'</td><td class="n">{link["unique_clicks"]}</td></tr>')  # fmt: skip
+        out.append("</table>")
+    else:
+        out.append("<p>No clicks recorded.</p>")
+    out.append("<h2>Unsubscribes by method</h2><table>")
+    out += [
+        f'<tr><th>{escape(method)}</th><td class="n">{n}</td></tr>'
+        for method, n in body["unsubscribes_by_method"].items()
+    ]
+    out.append("</table><h2>Opens and clicks over time</h2>")
+    out.append(svg_chart(body["series"], zone))
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_page(path: Path, page: str) -> None:
+    """Write ``page`` to ``path`` as a private file (0600), whole or not at all."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
