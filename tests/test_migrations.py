@@ -204,3 +204,29 @@ def test_a_version_7_store_upgrades_to_the_outbox_keeping_its_campaign(
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert versions == ALL_VERSIONS
     assert {"outbox", "leases", "events", "soft_failures"} <= tables
+
+
+def test_a_version_8_store_upgrades_to_tracking_keeping_its_sent_campaign(
+    lettr, tmp_path: Path
+) -> None:
+    db = copy_fixture("store_v8.db", tmp_path)
+    kept = ("contacts", "campaigns", "events", "tracking_keys", "domains", "config")
+    before = _rows(db, kept)
+    result = lettr("--db", str(db), "campaign", "show", "Spring sale", "--json")
+    assert result.exit_code == 0, result.stderr
+    shown = result.json()
+    assert shown["status"] == "sent"
+    assert shown["outbox"]["sent"] == 2
+    assert (shown["stats"]["injections"], shown["stats"]["deliveries"]) == (2, 2)
+    assert _rows(db, kept) == before
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        rows = conn.execute(
+            "SELECT email, status, merge_values, first_open_at, first_machine_open_at,"
+            " first_click_at, unsubscribed_at FROM outbox ORDER BY id"
+        ).fetchall()
+    assert versions == ALL_VERSIONS
+    assert rows == [
+        ("ann@example.com", "sent", '{"first_name":"Ann"}', None, None, None, None),
+        ("bob@example.org", "sent", "{}", None, None, None, None),
+    ]

@@ -71,3 +71,17 @@ def _report(item: Setting, as_json: bool) -> None:
     else:
         shown = to_text(item.value) if item.value not in (None, "") else "(unset)"
         emit_line(f"{item.key} = {shown} ({item.source})")
+
+
+@app.command("rotate-secret")
+def rotate_secret(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Add a new tracking key: new links use it, links already sent keep working."""
+    from lettr_cli.tracking import keys
+
+    with workspace(ctx).store.write() as session:
+        keys.signer(session)  # the first key, if there was none
+        kid = keys.rotate(session)
+    if as_json:
+        emit_json({"kid": kid})
+    else:
+        emit_line(f"tracking key {kid} is now used for new links; older keys keep verifying")

@@ -24,6 +24,7 @@ from lettr_cli.cli import segment as segment_commands
 from lettr_cli.cli import sink as sink_command
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
+from lettr_cli.cli import track as track_commands
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
 from lettr_cli.errors import EXIT_SIGTERM
@@ -80,6 +81,7 @@ app.command("demo")(demo_command.demo)
 app.command("sink")(sink_command.sink)
 app.add_typer(daemon_commands.app, name="daemon")
 app.add_typer(feedback_commands.app, name="feedback")
+app.add_typer(track_commands.app, name="track")
 app.command("doctor")(doctor_command.doctor)
 
 

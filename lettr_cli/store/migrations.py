@@ -341,6 +341,17 @@ def m008_outbox(op: Operations) -> None:
     )
 
 
+TRACKING_COLUMNS = ("first_open_at", "first_machine_open_at", "first_click_at", "unsubscribed_at")
+
+
+def m009_tracking(op: Operations) -> None:
+    # The first open (by a person, by a machine), click and unsubscribe of each row: the unique
+    # counters and the once-only unsubscribe are decided here, not from events (which are
+    # archived after 30 days), so they survive the archive (DESIGN "Tracking").
+    for name in TRACKING_COLUMNS:
+        op.add_column("outbox", sa.Column(name, UTCDateTime, nullable=True))
+
+
 def m010_feedback(op: Operations) -> None:
     # Feedback messages already imported (CONTRACT "Tracking"): the report's Message-ID, else a
     # hash of its bytes, so that a file or a growing mbox imported again counts each one once.
@@ -363,6 +374,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "m006_campaigns", m006_campaigns),
     Migration(7, "m007_test_sends", m007_test_sends),
     Migration(8, "m008_outbox", m008_outbox),
+    Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -289,6 +289,11 @@ class OutboxRow(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # Set once by the tracking server (migration 9): the unique counters count these.
+    first_open_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    first_machine_open_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    first_click_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class Lease(SQLModel, table=True):

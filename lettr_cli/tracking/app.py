@@ -1,0 +1,336 @@
+"""The tracking server: an ASGI app (Starlette) with the four endpoints of CONTRACT "Tracking".
+
+``/o/{token}.gif`` an open (a 1×1 GIF, never cached), ``/c/{token}/{n}`` a click (a redirect to
+link n of the message as rendered for that row: never a URL from the request), ``/u/{token}``
+an unsubscribe (GET: a confirm page that changes nothing; POST: unsubscribes, answering 2xx only
+once the write is committed, 503 with ``Retry-After`` while the store stays busy) and
+``/v/{token}`` the web version. A forged or altered token gets 404 and nothing is recorded;
+``test`` tokens (previews, test sends) record nothing.
+
+Imported by ``lettr track serve`` only (Starlette is not loaded for other commands).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message
+from urllib.parse import parse_qs
+
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
+from lettr_cli.content.compose import Composer, Links, Rendered
+from lettr_cli.errors import LettrError
+from lettr_cli.store.tables import Campaign, TrackingKey
+from lettr_cli.store.types import utcnow
+from lettr_cli.tracking import recording
+from lettr_cli.tracking.recording import Recipient, StoreBusy
+from lettr_cli.tracking.tokens import Purpose, Signer, Token
+from lettr_cli.workspace import Workspace
+
+log = logging.getLogger("lettr.tracking")
+
+# The smallest transparent GIF: 1×1, one colour, 43 bytes.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+NO_STORE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0, private",
+    "Pragma": "no-cache",
+    "Expires": "0",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+MAX_BODY = 64 * 1024  # an unsubscribe POST is a few bytes
+_KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
+
+
+class Tracker:
+    """What the endpoints share: the store, the signer (reloaded when a token names a key
+    this process has not seen, so `config rotate-secret` needs no restart), and each
+    campaign's compiled content (its content is frozen once it leaves draft)."""
+
+    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+        self.clock = clock
+        settings = workspace.settings()
+        self.settings = settings
+        self.machine_seconds = settings.integer("tracking.machine_open_seconds")
+        self.busy_timeout = settings.integer("store.busy_timeout")
+        self._lock = threading.Lock()
+        self._signer: Signer | None = None
+        self._composers: dict[str, Composer] = {}
+        self._load_keys()
+
+    # -- tokens ------------------------------------------------------------------------------
+    def _load_keys(self) -> None:
+        with self.store.read() as session:
+            found = {
+                row.kid: bytes.fromhex(row.secret) for row in session.exec(select(TrackingKey))
+            }
+        with self._lock:
+            self._signer = Signer(found) if found else None
+
+    def verify(self, token: str) -> Token | None:
+        signer = self._signer
+        kid = _KID.match(token)
+        if kid is not None and (signer is None or int(kid.group(1)) not in signer.keys):
+            self._load_keys()
+            signer = self._signer
+        return None if signer is None else signer.verify(token)
+
+    # -- rebuilding a message ------------------------------------------------------------------
+    def composer(self, campaign_id: str) -> Composer | None:
+        cached = self._composers.get(campaign_id)
+        if cached is not None:
+            return cached
+        with self.store.read() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                return None
+            try:
+                composer = composer_for(session, campaign, self.settings)
+            except LettrError:
+                return None
+            if campaign.status != "draft":  # a draft's content may still change
+                self._composers[campaign_id] = composer
+        return composer
+
+    def render_row(self, row: Recipient) -> Rendered | None:
+        composer = self.composer(row.campaign_id)
+        signer = self._signer
+        if composer is None or signer is None:
+            return None
+
+        def token_for(purpose: Purpose) -> str:
+            return signer.for_row(purpose, row.row_id)
+
+        links = Links(base_url=composer.sender.base_url, token_for=token_for)
+        try:
+            return composer.render(row.email, row.merge_values, links)
+        except LettrError:
+            return None
+
+    def render_sample(self, campaign_id: str, token: str) -> Rendered | None:
+        composer = self.composer(campaign_id)
+        if composer is None:
+            return None
+        links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
+        try:
+            return composer.render(SAMPLE_EMAIL, {}, links)
+        except LettrError:
+            return None
+
+
+class Endpoints:
+    """The four endpoints over one ``Tracker``."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    async def row_for(self, token: str, purpose: Purpose) -> Token | Recipient | None:
+        """The row a token names, the test token itself, or None (404)."""
+        found = self.tracker.verify(token)
+        if found is None:
+            return None
+        if found.purpose is Purpose.TEST:
+            return found
+        if found.purpose is not purpose:
+            return None
+        return await run_in_threadpool(recording.find_row, self.tracker.store, found.row_id)
+
+    async def open_pixel(self, request: Request) -> Response:
+        tracker = self.tracker
+        target = await self.row_for(request.path_params["token"], Purpose.OPEN)
+        if target is None:
+            return not_found()
+        if isinstance(target, Recipient) and request.method == "GET":
+            agent = request.headers.get("user-agent", "")
+            address = request.client.host if request.client else None
+            now = tracker.clock()
+            machine = recording.is_machine_open(
+                agent, address, target.accepted_at, now, tracker.machine_seconds
+            )
+            try:
+                await run_in_threadpool(
+                    recording.record_open, tracker.store, target, agent, machine, now
+                )
+            except StoreBusy as exc:
+                log.warning("open of row %s not recorded: %s", target.row_id, exc.message)
+        return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
+
+    async def click(self, request: Request) -> Response:
+        tracker = self.tracker
+        token = request.path_params["token"]
+        number = int(request.path_params["n"])
+        target = await self.row_for(token, Purpose.CLICK)
+        if target is None or number < 1:
+            return not_found()
+        if isinstance(target, Recipient):
+            rendered = await run_in_threadpool(tracker.render_row, target)
+        else:
+            campaign_id = _campaign_id(target)
+            rendered = (
+                None
+                if campaign_id is None
+                else await run_in_threadpool(tracker.render_sample, campaign_id, token)
+            )
+        if rendered is None or number > len(rendered.links):
+            return not_found()
+        url = rendered.links[number - 1].url
+        if isinstance(target, Recipient) and request.method == "GET":
+            agent = request.headers.get("user-agent", "")
+            try:
+                await run_in_threadpool(
+                    recording.record_click, tracker.store, target, url, agent, tracker.clock()
+                )
+            except StoreBusy as exc:
+                log.warning("click of row %s not recorded: %s", target.row_id, exc.message)
+        return RedirectResponse(url, status_code=302, headers=NO_STORE)
+
+    async def unsubscribe_page(self, request: Request) -> Response:
+        target = await self.row_for(request.path_params["token"], Purpose.UNSUBSCRIBE)
+        if target is None:
+            return not_found()
+        if isinstance(target, Token):
+            return this_was_a_test()
+        if target.unsubscribed_at is not None:
+            return page("Unsubscribed", f"<p>{html.escape(target.email)} is unsubscribed.</p>")
+        return page(
+            "Unsubscribe",
+            f"<p>Stop all email to {html.escape(target.email)}?</p>"
+            '<form method="post"><input type="hidden" name="confirm" value="1">'
+            '<button type="submit">Unsubscribe</button></form>',
+        )
+
+    async def unsubscribe_post(self, request: Request) -> Response:
+        tracker = self.tracker
+        target = await self.row_for(request.path_params["token"], Purpose.UNSUBSCRIBE)
+        if target is None:
+            return not_found()
+        method = await read_method(request)
+        if isinstance(method, Response):
+            return method
+        if isinstance(target, Token):
+            return this_was_a_test()
+        agent = request.headers.get("user-agent", "")
+        try:
+            await run_in_threadpool(
+                recording.unsubscribe, tracker.store, target, method, agent, tracker.clock()
+            )
+        except StoreBusy:
+            return PlainTextResponse(
+                "Busy; please try again shortly.",
+                status_code=503,
+                headers={**NO_STORE, "Retry-After": str(max(1, tracker.busy_timeout))},
+            )
+        return page("Unsubscribed", f"<p>{html.escape(target.email)} is unsubscribed.</p>")
+
+    async def web_version(self, request: Request) -> Response:
+        target = await self.row_for(request.path_params["token"], Purpose.VIEW)
+        if target is None:
+            return not_found()
+        if isinstance(target, Token):
+            return this_was_a_test()
+        rendered = await run_in_threadpool(self.tracker.render_row, target)
+        if rendered is None:
+            return not_found()
+        return HTMLResponse(rendered.html, headers=NO_STORE)
+
+
+def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> Starlette:
+    """The tracking app over an open workspace; ``clock`` is injectable for tests."""
+    endpoints = Endpoints(Tracker(workspace, clock))
+    routes = [
+        Route("/o/{token}.gif", endpoints.open_pixel, methods=["GET"]),
+        Route("/c/{token}/{n:int}", endpoints.click, methods=["GET"]),
+        Route("/u/{token}", endpoints.unsubscribe_page, methods=["GET"]),
+        Route("/u/{token}", endpoints.unsubscribe_post, methods=["POST"]),
+        Route("/v/{token}", endpoints.web_version, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+async def read_method(request: Request) -> str | Response:
+    """The unsubscribe method a POST names, or the response that refuses it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return PlainTextResponse("Request too large", status_code=413, headers=NO_STORE)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return PlainTextResponse("Request too large", status_code=413, headers=NO_STORE)
+    method = unsubscribe_method(request.headers.get("content-type", ""), body)
+    if method is None:
+        return PlainTextResponse(
+            "Post confirm=1, or List-Unsubscribe=One-Click (RFC 8058).",
+            status_code=400,
+            headers=NO_STORE,
+        )
+    return method
+
+
+def unsubscribe_method(content_type: str, body: bytes) -> str | None:
+    """``list_unsubscribe`` for RFC 8058's ``List-Unsubscribe=One-Click``, ``link_unsubscribe``
+    for the confirm page's ``confirm=1``; urlencoded or multipart bodies; else None."""
+    fields: dict[str, list[str]] = {}
+    if content_type.lower().startswith("multipart/form-data"):
+        parsed = message_from_bytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace") + body
+        )
+        parts = parsed.get_payload() if parsed.is_multipart() else []
+        for part in parts if isinstance(parts, list) else []:
+            if not isinstance(part, Message):
+                continue
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                fields.setdefault(name, []).append(payload.decode("utf-8", "replace").strip())
+    else:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    if "One-Click" in fields.get("List-Unsubscribe", []):
+        return recording.LIST_UNSUBSCRIBE
+    if "1" in fields.get("confirm", []):
+        return recording.LINK_UNSUBSCRIBE
+    return None
+
+
+def _campaign_id(token: Token) -> str | None:
+    try:
+        return str(uuid.UUID(hex=token.ident))
+    except ValueError:
+        return None
+
+
+def not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404, headers=NO_STORE)
+
+
+def this_was_a_test() -> Response:
+    return page(
+        "This was a test",
+        "<p>This was a test message: nothing is recorded and nobody is unsubscribed.</p>",
+    )
+
+
+def page(title: str, body: str) -> HTMLResponse:
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family: sans-serif; max-width: 32em; margin: 3em auto">'
+        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(document, headers=NO_STORE)

@@ -1,0 +1,266 @@
+"""What the tracking server writes: opens, clicks and unsubscribes of one outbox row
+(CONTRACT "Tracking", DESIGN "Tracking, feedback, analytics").
+
+Each is one short ``IMMEDIATE`` transaction: the event, the campaign's counters, and for the
+unique counters the row's first-open / first-click time, set only while it is empty (so counters
+survive the event archive and a replay counts once). No web imports here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from lettr_cli.audience.activity import status_event
+from lettr_cli.audience.addresses import email_key
+from lettr_cli.errors import LettrError
+from lettr_cli.store.engine import Store
+from lettr_cli.store.tables import (
+    Activity,
+    Campaign,
+    Contact,
+    Event,
+    OutboxRow,
+    Suppression,
+    table_of,
+)
+from lettr_cli.store.types import new_id
+
+outbox = table_of(OutboxRow)
+campaigns = table_of(Campaign)
+contacts = table_of(Contact)
+events = table_of(Event)
+activity = table_of(Activity)
+suppressions = table_of(Suppression)
+
+LIST_UNSUBSCRIBE = "list_unsubscribe"  # RFC 8058 one-click, from the List-Unsubscribe header
+LINK_UNSUBSCRIBE = "link_unsubscribe"  # the confirm page reached from the body's link
+UNSUBSCRIBE_METHODS = (LIST_UNSUBSCRIBE, LINK_UNSUBSCRIBE)
+USER_AGENT_LIMIT = 1000  # the events column
+
+# CONTRACT "Tracking": opens made by machines, not people. Substrings of the User-Agent:
+# Gmail's and Yahoo's image proxies fetch every image when a message arrives or is opened.
+PROXY_AGENTS = ("GoogleImageProxy", "YahooMailProxy")
+# Microsoft's fetchers that are known not to be a person reading: Bing's link and page preview
+# crawler (used by Outlook.com and Teams previews) and Office's hyperlink existence check. Kept
+# short on purpose: Outlook itself ("Microsoft Office/16.0 … Microsoft Outlook") is a person.
+MICROSOFT_SCANNER_AGENTS = ("BingPreview", "Microsoft Office Existence Discovery")
+BARE_AGENT = "Mozilla/5.0"  # exactly this: Apple Mail Privacy Protection and others
+APPLE_PROXY = ipaddress.ip_network("17.0.0.0/8")
+
+
+class StoreBusy(LettrError):
+    """Another writer held the store for longer than ``store.busy_timeout``."""
+
+    code = "store_busy"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One outbox row as the tracking server needs it."""
+
+    row_id: int
+    campaign_id: str
+    contact_id: str
+    email: str
+    merge_values: dict[str, Any]
+    accepted_at: datetime | None
+    unsubscribed_at: datetime | None
+
+
+def find_row(store: Store, row_id: int) -> Recipient | None:
+    query = sa.select(
+        outbox.c.id,
+        outbox.c.campaign_id,
+        outbox.c.contact_id,
+        outbox.c.email,
+        outbox.c.merge_values,
+        outbox.c.accepted_at,
+        outbox.c.unsubscribed_at,
+    ).where(outbox.c.id == row_id)
+    with store.connect() as conn, conn.begin():
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return Recipient(
+        row_id=int(row.id),
+        campaign_id=str(row.campaign_id),
+        contact_id=str(row.contact_id),
+        email=str(row.email),
+        merge_values=dict(row.merge_values or {}),
+        accepted_at=row.accepted_at,
+        unsubscribed_at=row.unsubscribed_at,
+    )
+
+
+def is_machine_open(
+    user_agent: str,
+    address: str | None,
+    accepted_at: datetime | None,
+    now: datetime,
+    machine_seconds: int,
+) -> bool:
+    """CONTRACT "Tracking": proxies, a bare ``Mozilla/5.0``, Apple's network, Microsoft's
+    scanners, or an open within ``tracking.machine_open_seconds`` of the relay's acceptance."""
+    if any(part in user_agent for part in PROXY_AGENTS + MICROSOFT_SCANNER_AGENTS):
+        return True
+    if user_agent.strip() == BARE_AGENT:
+        return True
+    if address:
+        try:
+            if ipaddress.ip_address(address) in APPLE_PROXY:
+                return True
+        except ValueError:
+            pass
+    return (
+        accepted_at is not None
+        and machine_seconds > 0
+        and now - accepted_at < timedelta(seconds=machine_seconds)
+    )
+
+
+def record_open(
+    store: Store, row: Recipient, user_agent: str, machine: bool, now: datetime
+) -> None:
+    first = "first_machine_open_at" if machine else "first_open_at"
+    total, unique = (
+        ("machine_opens", "unique_machine_opens") if machine else ("opens", "unique_opens")
+    )
+
+    def write(conn: Connection) -> None:
+        counters = {total: 1}
+        if _set_first(conn, row.row_id, first, now):
+            counters[unique] = 1
+        _add(conn, row.campaign_id, counters, now)
+        _event(conn, row, "open", now, user_agent=user_agent, machine=machine)
+
+    _write(store, write)
+
+
+def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: datetime) -> None:
+    def write(conn: Connection) -> None:
+        counters = {"clicks": 1}
+        if _set_first(conn, row.row_id, "first_click_at", now):
+            counters["unique_clicks"] = 1
+        _add(conn, row.campaign_id, counters, now)
+        _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
+
+    _write(store, write)
+
+
+def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now: datetime) -> bool:
+    """Unsubscribe the row's contact (globally). The first unsubscribe of a row counts in the
+    campaign's ``unsubscribes`` and writes its event; a repeat changes nothing more. Returns
+    whether this one counted. Raises ``StoreBusy`` when the store stays locked; returning means
+    the write is committed."""
+    if method not in UNSUBSCRIBE_METHODS:
+        raise ValueError(f"not an unsubscribe method: {method}")
+    counted = False
+
+    def write(conn: Connection) -> None:
+        nonlocal counted
+        counted = _set_first(conn, row.row_id, "unsubscribed_at", now)
+        if counted:
+            _add(conn, row.campaign_id, {"unsubscribes": 1}, now)
+            _event(conn, row, method, now, user_agent=user_agent)
+        _unsubscribe_contact(conn, row, method, now)
+
+    _write(store, write)
+    return counted
+
+
+def _unsubscribe_contact(conn: Connection, row: Recipient, method: str, now: datetime) -> None:
+    status = conn.execute(
+        sa.select(contacts.c.status).where(contacts.c.id == row.contact_id)
+    ).scalar()
+    if status is None:
+        # Deleted since the send: the opt-out still holds if the address comes back.
+        key = email_key(row.email)
+        if conn.execute(sa.select(suppressions).where(suppressions.c.email_key == key)).first():
+            return
+        conn.execute(
+            suppressions.insert().values(email_key=key, status="unsubscribed", created_at=now)
+        )
+        return
+    if status != "subscribed":
+        return  # already opted out (unsubscribed, bounced, complained) or never opted in
+    changed = conn.execute(
+        contacts.update()
+        .where(contacts.c.id == row.contact_id, contacts.c.status == "subscribed")
+        .values(status="unsubscribed", updated_at=now)
+    ).rowcount
+    change = status_event("subscribed", "unsubscribed")
+    if changed and change is not None:
+        conn.execute(
+            activity.insert().values(
+                contact_id=row.contact_id,
+                kind=change[0],
+                detail=f"{change[1]} ({method}, campaign {row.campaign_id})",
+                at=now,
+            )
+        )
+
+
+def _set_first(conn: Connection, row_id: int, column: str, now: datetime) -> bool:
+    """Set the row's ``column`` if it is empty; True when this call set it."""
+    result = conn.execute(
+        outbox.update()
+        .where(outbox.c.id == row_id, outbox.c[column].is_(None))
+        .values({column: now})
+    )
+    return bool(result.rowcount)
+
+
+def _add(conn: Connection, campaign_id: str, counters: dict[str, int], now: datetime) -> None:
+    conn.execute(
+        campaigns.update()
+        .where(campaigns.c.id == campaign_id)
+        .values(
+            {**{name: campaigns.c[name] + n for name, n in counters.items()}, "updated_at": now}
+        )
+    )
+
+
+def _event(
+    conn: Connection,
+    row: Recipient,
+    event_type: str,
+    now: datetime,
+    *,
+    user_agent: str,
+    machine: bool = False,
+    target_link_url: str | None = None,
+) -> None:
+    conn.execute(
+        events.insert().values(
+            event_id=new_id(),
+            campaign_id=row.campaign_id,
+            outbox_id=row.row_id,
+            contact_id=row.contact_id,
+            email=row.email,
+            event_type=event_type,
+            at=now,
+            machine=machine,
+            user_agent=user_agent[:USER_AGENT_LIMIT] or None,
+            target_link_url=target_link_url,
+        )
+    )
+
+
+def _write(store: Store, work: Any) -> None:
+    try:
+        with store.connect("IMMEDIATE") as conn, conn.begin():
+            work(conn)
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreBusy(
+                f"the store stayed busy for {store.busy_timeout:g} s (store.busy_timeout)"
+            ) from None
+        raise

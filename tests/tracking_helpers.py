@@ -1,0 +1,143 @@
+"""Shared set-up for the tracking tests: a campaign really sent, its links, and the app."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from tests.sending_helpers import arrived
+
+HTML = (
+    "<html><body><p>Hi {{ first_name }},</p>"
+    "<a href='https://example.com/offer?id=1'>See the offer</a> "
+    "<a href='https://example.org/shop'>Shop</a>"
+    "<p>Web version: {{ webversion_link }}</p></body></html>"
+)
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+)
+_PATH = re.compile(r"http://127\.0\.0\.1:8025(/[ocuv]/[A-Za-z0-9_.\-/]+)")
+
+
+@dataclass
+class Links:
+    pixel: str
+    clicks: list[str]
+    unsubscribe: str
+    view: str
+
+
+def links_in(message: EmailMessage) -> Links:
+    body = message.get_body(("html",))
+    assert body is not None
+    html = body.get_content()
+    paths = list(dict.fromkeys(_PATH.findall(html)))
+    header = str(message["List-Unsubscribe"])
+    unsubscribe = _PATH.findall(header)[0]
+    return Links(
+        pixel=next(p for p in paths if p.startswith("/o/")),
+        clicks=[p for p in paths if p.startswith("/c/")],
+        unsubscribe=unsubscribe,
+        view=next(p for p in paths if p.startswith("/v/")),
+    )
+
+
+def create_campaign(lettr: Any, tmp_path: Path, name: str = "Sale") -> str:
+    page = tmp_path / f"{name}.html"
+    page.write_text(HTML, encoding="utf-8")
+    body = lettr(
+        "campaign", "create", name,
+        "--subject", "Hello {{ first_name }}",
+        "--from-email", "news@example.com",
+        "--html", str(page),
+        "--json",
+    ).json()  # fmt: skip
+    assert lettr("campaign", "audience", name, "--list", "Customers").exit_code == 0
+    return str(body["id"])
+
+
+def sent_campaign(
+    lettr: Any, tmp_path: Path, smtp_server: Any, verified_domain: Any
+) -> tuple[str, dict[str, Links]]:
+    """Ann (first_name Ann) and Bob in the list Customers, a campaign sent to both; returns
+    its id and each recipient's links as they arrived."""
+    verified_domain()
+    lettr("config", "set", "tracking.machine_open_seconds", "0")
+    lettr("property", "create", "first_name", "--fallback", "there")
+    lettr("list", "create", "Customers")
+    audience = tmp_path / "audience.csv"
+    audience.write_text(
+        "email,first_name\nann@example.com,Ann\nbob@example.org,\n", encoding="utf-8"
+    )
+    assert lettr("contact", "import", str(audience), "--list", "Customers").exit_code == 0
+    campaign = create_campaign(lettr, tmp_path)
+    result = lettr("campaign", "send", campaign, "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    return campaign, {rcpts[0]: links_in(message) for _, rcpts, message in arrived(smtp_server)}
+
+
+def app_client(home: Path, clock: Any = None) -> Any:
+    from starlette.testclient import TestClient
+
+    from lettr_cli.tracking.app import create_app
+    from lettr_cli.workspace import Workspace
+
+    workspace = Workspace.open(home / "lettr.db", home=home, environ={})
+    app = create_app(workspace) if clock is None else create_app(workspace, clock)
+    return TestClient(app, follow_redirects=False)
+
+
+def counters(home: Path, campaign: str) -> dict[str, int]:
+    names = [
+        "opens",
+        "unique_opens",
+        "clicks",
+        "unique_clicks",
+        "unsubscribes",
+        "machine_opens",
+        "unique_machine_opens",
+        "injections",
+        "deliveries",
+    ]
+    with sqlite3.connect(home / "lettr.db") as conn:
+        row = conn.execute(
+            f"SELECT {', '.join(names)} FROM campaigns WHERE id = ?", (campaign,)
+        ).fetchone()
+    return dict(zip(names, row, strict=True))
+
+
+def events(home: Path, *types: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(home / "lettr.db") as conn:
+        return conn.execute(
+            "SELECT event_type, email, target_link_url, user_agent, machine FROM events"
+            f" WHERE event_type IN ({', '.join('?' for _ in types)}) ORDER BY id",
+            types,
+        ).fetchall()
+
+
+def contact_status(home: Path, email: str) -> str:
+    with sqlite3.connect(home / "lettr.db") as conn:
+        return str(
+            conn.execute("SELECT status FROM contacts WHERE email = ?", (email,)).fetchone()[0]
+        )
+
+
+def snapshot(home: Path) -> tuple[Any, ...]:
+    """Everything the tracking server may write."""
+    with sqlite3.connect(home / "lettr.db") as conn:
+        return tuple(
+            conn.execute(query).fetchall()
+            for query in (
+                "SELECT * FROM campaigns",
+                "SELECT * FROM events",
+                "SELECT * FROM outbox",
+                "SELECT * FROM contacts",
+                "SELECT * FROM activity",
+                "SELECT * FROM suppressions",
+            )
+        )
