@@ -189,6 +189,16 @@ def test_lettr_demo_sends_to_every_recipient_once_and_says_where_the_mail_is(
     assert "verified them there" in result.stderr
     assert "signup_date (date)" in result.stderr
     assert "lettr demo: sent" in result.stderr
+    # Then a third of the recipients open it and a fifteenth click, by real HTTP requests to
+    # the tracking server after the machine-open window: the report counts people, not machines.
+    opened = -(-SAMPLE_SUBSCRIBED // 3)
+    clicked = -(-SAMPLE_SUBSCRIBED // 15)
+    assert f"{opened} opened, {clicked} clicked, through http://127.0.0.1:" in result.stderr
+    report = out.split("Demo store: ")[0]
+    for counter, value in (("opens", opened), ("unique_opens", opened), ("clicks", clicked)):
+        assert re.search(rf"^{counter}\s+{value}\s*$", report, re.M), counter
+    assert "Machine opens (proxies and scanners, not in opens): 0" in report
+    assert "Open rate" in report and "x: time from" in report
     # The user's own store is not touched, and the temporary one is gone; the mail stays.
     assert not (isolated_home / "lettr.db").exists()
     demo_db = Path(out.split("Demo store: ")[1].split(" ")[0])

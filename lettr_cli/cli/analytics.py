@@ -34,9 +34,7 @@ def report(
     as_json: JsonFlag = False,
 ) -> None:
     """Counters, rates against Lettr's healthy ranges, top links, unsubscribes and a chart."""
-    from lettr_cli.analytics.chart import text_chart
     from lettr_cli.analytics.html import render_page, write_page
-    from lettr_cli.analytics.stats import RATES
     from lettr_cli.analytics.stats import report as build_report
     from lettr_cli.errors import ValidationError
 
@@ -55,6 +53,14 @@ def report(
     if as_json:
         emit_json(body)
         return
+    print_report(body)
+
+
+def print_report(body: dict[str, Any]) -> None:
+    """The report for people: counters, rates, top links, unsubscribes, the chart."""
+    from lettr_cli.analytics.chart import text_chart
+    from lettr_cli.analytics.stats import RATES
+
     campaign = body["campaign"]
     sent_at = campaign["sent_at"]
     sent = sent_at.strftime("%Y-%m-%d %H:%M UTC") if sent_at else "-"

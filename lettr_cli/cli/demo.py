@@ -51,6 +51,7 @@ def demo(
     """
     from lettr_cli.cli.progress import progress
     from lettr_cli.demo.build import add_audience, add_campaign, audience_steps, open_store
+    from lettr_cli.demo.engage import engage, running_tracker
     from lettr_cli.sink import running_sink
 
     def step(text: str) -> None:
@@ -69,13 +70,33 @@ def demo(
                 audience = add_audience(workspace, recipients, importing=importing)
             for text in audience_steps(audience):
                 step(text)
-            campaign_id, _ = add_campaign(
-                workspace, relay_host=sink.host, relay_port=sink.port, step=step
-            )
-            _send(workspace, campaign_id, sink)
+            with running_tracker(workspace) as base_url:
+                step(f"started the tracking server on {base_url} (lettr track serve)")
+                campaign_id, _ = add_campaign(
+                    workspace, relay_host=sink.host, relay_port=sink.port, step=step
+                )
+                _send(workspace, campaign_id, sink)
+                read = engage(sink.maildir, base_url)
+                step(
+                    f"read the kept messages as people would, after the machine-open window: "
+                    f"{read.opens} opened, {read.clicks} clicked, through {base_url}"
+                )
+            _show_report(workspace, campaign_id)
         finally:
             workspace.close()
         emit_line(f"Demo store: {Path(folder) / 'lettr.db'} (removed on exit)")
+
+
+def _show_report(workspace: Workspace, campaign_id: str) -> None:
+    """`lettr campaign report` of the demo's campaign, opens and clicks included."""
+    from lettr_cli.analytics.stats import report
+    from lettr_cli.cli.analytics import print_report
+
+    with workspace.store.read() as session:
+        body = report(session, campaign_id)
+    emit_line("")
+    print_report(body)
+    emit_line("")
 
 
 def _send(workspace: Workspace, campaign_id: str, sink: Sink) -> None:
