@@ -197,3 +197,21 @@ def test_daemon_tick_archives_events_past_30_days_once_and_keeps_counters(
     assert all_events(lettr, campaign) == []
     assert lettr("daemon", "tick").exit_code == 0  # nothing due: nothing written
     assert len(list(csv.DictReader(path.open(encoding="utf-8")))) == 33
+
+
+def test_the_email_filter_folds_case_beyond_ascii(lettr, sent: str, isolated_home: Path) -> None:
+    """Case-insensitive is casefold (CONTRACT): through the contact's stored key."""
+    import uuid
+
+    assert lettr("contact", "add", "Zoë.Straße@Example.org").exit_code == 0
+    with sqlite3.connect(store_path(isolated_home)) as conn:
+        contact_id = conn.execute(
+            "SELECT id FROM contacts WHERE email = 'Zoë.Straße@Example.org'"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO events (event_id, campaign_id, contact_id, email, event_type, at, machine)"
+            " VALUES (?, ?, ?, 'Zoë.Straße@Example.org', 'open', ?, 0)",
+            (str(uuid.uuid4()), sent, contact_id, stamp(datetime.now(UTC))),
+        )
+    found = all_events(lettr, sent, "--email", "ZOË.STRASSE@example.ORG")
+    assert [e["email"] for e in found] == ["Zoë.Straße@Example.org"]

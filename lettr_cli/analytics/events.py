@@ -19,9 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from lettr_cli.audience.addresses import lookup_key
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import find_zone
-from lettr_cli.store.tables import Event, table_of
+from lettr_cli.store.tables import Contact, Event, table_of
 from lettr_cli.store.types import UTCDateTime
 
 events = table_of(Event)
@@ -74,8 +75,8 @@ def make_filters(
     before = None if until is None else parse_bound(until, "until", zone, end=True)
     if start is not None and before is not None and before <= start:
         raise ValidationError.field("until", "--until is before --since")
-    folded = None if email is None else email.strip().casefold()
-    return Filters(event_type, folded or None, start, before)
+    folded = None if email is None or not email.strip() else lookup_key(email.strip())
+    return Filters(event_type, folded, start, before)
 
 
 def parse_bound(text: str, field: str, zone: str, *, end: bool) -> datetime:
@@ -156,7 +157,17 @@ def _where(campaign_id: str, filters: Filters) -> list[sa.ColumnElement[bool]]:
     if filters.event_type is not None:
         clauses.append(events.c.event_type == filters.event_type)
     if filters.email is not None:
-        clauses.append(sa.func.lower(events.c.email) == filters.email)
+        # Case-insensitive is casefold (CONTRACT): through the contact's stored key, and for
+        # contacts deleted since, through the address itself (SQL folds only ASCII there).
+        contacts = table_of(Contact)
+        clauses.append(
+            sa.or_(
+                events.c.contact_id.in_(
+                    sa.select(contacts.c.id).where(contacts.c.email_key == filters.email)
+                ),
+                sa.func.lower(events.c.email) == filters.email,
+            )
+        )
     if filters.since is not None:
         clauses.append(events.c.at >= sa.literal(filters.since, UTCDateTime))
     if filters.before is not None:
