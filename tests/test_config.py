@@ -222,3 +222,12 @@ def test_settings_give_typed_values_and_the_plan_limit(tmp_path: Path) -> None:
     assert settings.integer("smtp.port") == 587
     assert settings.flag("tracking.opens") is True
     assert settings.smtp_password == "pw"
+
+
+def test_plain_output_shows_times_in_the_configured_zone_and_json_stays_utc(lettr) -> None:
+    assert lettr("config", "set", "timezone", "Asia/Tokyo").exit_code == 0
+    assert lettr("contact", "add", "tz@example.org").exit_code == 0
+    shown = lettr("contact", "show", "tz@example.org").stdout
+    assert "+09:00" in shown
+    created = lettr("contact", "show", "tz@example.org", "--json").json()["created_at"]
+    assert created.endswith("+00:00")

@@ -47,6 +47,7 @@ class Runtime:
             from lettr_cli.workspace import Workspace
 
             self._workspace = Workspace.open(self.store_path, home=self.home, environ=self.environ)
+            _show_times_in_operator_zone(self._workspace)
         return self._workspace
 
     def close(self) -> None:
@@ -64,3 +65,16 @@ def runtime(ctx: typer.Context) -> Runtime:
 def workspace(ctx: typer.Context) -> Workspace:
     """The open workspace (store and configuration) for this invocation."""
     return runtime(ctx).workspace()
+
+
+def _show_times_in_operator_zone(workspace: Workspace) -> None:
+    """Times are stored in UTC and shown to people in config ``timezone``, else the system's
+    zone (CONTRACT "Times"); JSON stays UTC."""
+    from lettr_cli.campaigns.times import load_zone, operator_zone
+    from lettr_cli.cli.output import set_display_zone
+    from lettr_cli.errors import LettrError
+
+    try:
+        set_display_zone(load_zone(operator_zone(None, workspace.settings().text("timezone"))))
+    except LettrError:
+        return  # an unusable zone leaves times in UTC; `config set timezone` refuses those
