@@ -17,7 +17,7 @@ import pytest
 
 from lettr_cli.audience.contacts import ContactFilter, list_contacts
 from lettr_cli.audience.properties import all_properties
-from lettr_cli.delivery.engine import Quiet
+from lettr_cli.delivery.observer import Quiet
 from lettr_cli.demo import sample_audience_text, template_html
 from lettr_cli.demo.audience import audience_rows, sample_recipients
 from lettr_cli.demo.build import DOMAIN, build_demo, open_store

@@ -12,7 +12,7 @@ import typer
 from lettr_cli.cli.output import emit_line, say
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.engine import RunResult
+    from lettr_cli.delivery.observer import RunResult
     from lettr_cli.sink import Sink
     from lettr_cli.workspace import Workspace
 

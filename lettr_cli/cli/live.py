@@ -18,7 +18,7 @@ from lettr_cli.errors import EXIT_SIGINT, EXIT_SIGTERM
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.engine import Snapshot
+    from lettr_cli.delivery.observer import Snapshot
     from lettr_cli.workspace import Workspace
 
 LINE_EVERY = 64  # rows between two plain progress lines (one claim batch)
@@ -163,7 +163,7 @@ def watch_campaign(ws: Workspace, campaign_id: str, *, interval: float = 1.0) ->
     """Follow a campaign that another process sends, from the store, until it ends (sent,
     failed, in review, back to draft) or Ctrl-C; the same display as a foreground send."""
     from lettr_cli.delivery import outbox
-    from lettr_cli.delivery.engine import Snapshot
+    from lettr_cli.delivery.observer import Snapshot
     from lettr_cli.delivery.writer import Tally
 
     started = time.monotonic()

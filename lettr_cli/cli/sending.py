@@ -12,8 +12,8 @@ from lettr_cli.cli.output import confirm, emit_json, emit_line, say
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.engine import RunResult
     from lettr_cli.delivery.leases import Holder, LeaseHandle
+    from lettr_cli.delivery.observer import RunResult
     from lettr_cli.workspace import Workspace
 
 Ref = Annotated[

@@ -11,7 +11,8 @@ from typing import Any
 
 from lettr_cli.campaigns.sending import drivable, take_lease
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.delivery.engine import CampaignRun, Observer, Quiet, RunResult, paused
+from lettr_cli.delivery.engine import CampaignRun, paused
+from lettr_cli.delivery.observer import Observer, Quiet, RunResult
 from lettr_cli.workspace import Workspace
 
 

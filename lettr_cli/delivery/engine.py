@@ -14,9 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -24,71 +22,19 @@ from sqlalchemy.engine import Connection
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.build import Builder, Built, FactorySpec
+from lettr_cli.delivery.observer import Observer, Quiet, RunResult, Snapshot
 from lettr_cli.delivery.outcomes import RetryPolicy
 from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
 from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
-from lettr_cli.delivery.writer import Claimed, Tally, Writer, boottime
+from lettr_cli.delivery.writer import Claimed, Writer, boottime
 from lettr_cli.errors import LettrError
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64
 BRAKE_CHECK_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """How far a run has come, for the live display and the log lines."""
-
-    campaign_id: str
-    name: str
-    total: int
-    tally: Tally
-    elapsed: float
-    baseline: int = 0  # sent before the clock started (a watcher joining a send midway)
-
-    @property
-    def done(self) -> int:
-        t = self.tally
-        return t.sent + t.failed + t.bounced + t.skipped + t.in_doubt
-
-    @property
-    def rate(self) -> float:
-        sent = self.tally.sent - self.baseline
-        return sent / self.elapsed if self.elapsed > 0 else 0.0
-
-
-class Observer(Protocol):
-    def progress(self, snapshot: Snapshot) -> None: ...
-
-    def state(self, campaign_id: str, name: str, status: str, detail: str) -> None: ...
-
-
-class Quiet:
-    """An observer that shows nothing."""
-
-    def progress(self, snapshot: Snapshot) -> None:
-        return None
-
-    def state(self, campaign_id: str, name: str, status: str, detail: str) -> None:
-        return None
-
-
-@dataclass
-class RunResult:
-    campaign_id: str
-    name: str
-    status: str
-    tally: Tally = field(default_factory=Tally)
-    in_doubt: int = 0
-    retry_at: datetime | None = None
-    relay_failure: str | None = None
-    paused: bool = False
-    lease_lost: bool = False
-    interrupted: bool = False
-    failure_reason: str | None = None
 
 
 def paused(workspace: Workspace) -> bool:

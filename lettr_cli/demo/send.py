@@ -14,8 +14,9 @@ from typing import Any
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
 from lettr_cli.campaigns.sending import approve, start_send, take_lease
-from lettr_cli.delivery.engine import CampaignRun, Observer, RunResult
+from lettr_cli.delivery.engine import CampaignRun
 from lettr_cli.delivery.leases import Holder
+from lettr_cli.delivery.observer import Observer, RunResult
 from lettr_cli.errors import LettrError
 from lettr_cli.workspace import Workspace
 
