@@ -49,10 +49,10 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
     from lettr_cli.cli.live import display, run_until_signal
     from lettr_cli.delivery.engine import CampaignRun
     from lettr_cli.delivery.leases import Holder
-    from lettr_cli.errors import CampaignNotSendable, LettrError, TransmissionFailed
+    from lettr_cli.errors import CampaignNotSendable, TransmissionFailed
 
     if isinstance(taken, Holder):
-        raise LettrError(
+        raise CampaignNotSendable(
             f"the campaign is being sent by another process ({taken.describe()}); "
             "`lettr campaign show ID --watch` follows it"
         )
