@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
-from tests.sending_helpers import HTML, ScriptedHandler, start_server, store_path
+from tests.sending_helpers import ScriptedHandler, new_campaign, start_server, store_path
 
 LIVENESS = 60.0  # seconds: generous bounds for things that take well under one
 
@@ -36,25 +36,6 @@ def import_audience(lettr: Any, tmp_path: Path, emails: list[str], list_name: st
     result = lettr("contact", "import", str(csv), "--list", list_name, "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["created"] == len(emails), result.stdout
-
-
-def new_campaign(
-    lettr: Any, tmp_path: Path, name: str, list_name: str = "Customers", html: str = HTML
-) -> str:
-    """A sendable draft to the members of ``list_name``."""
-    page = tmp_path / f"{name}.html"
-    page.write_text(html, encoding="utf-8")
-    created = lettr(
-        "campaign", "create", name,
-        "--subject", "Hello {{ first_name }}",
-        "--from-email", "news@example.com",
-        "--html", str(page),
-        "--json",
-    )  # fmt: skip
-    assert created.exit_code == 0, created.stderr
-    chosen = lettr("campaign", "audience", name, "--list", list_name)
-    assert chosen.exit_code == 0, chosen.stderr
-    return str(created.json()["id"])
 
 
 def audience_campaign(

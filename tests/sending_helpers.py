@@ -16,8 +16,6 @@ HTML = (
 
 
 def make_campaign(lettr: Any, tmp_path: Path, emails: list[str], name: str = "Sale") -> str:
-    page = tmp_path / f"{name}.html"
-    page.write_text(HTML, encoding="utf-8")
     lettr("property", "create", "first_name", "--fallback", "there")
     lettr("list", "create", "Customers")
     if emails:
@@ -25,15 +23,26 @@ def make_campaign(lettr: Any, tmp_path: Path, emails: list[str], name: str = "Sa
         audience.write_text("email\n" + "".join(f"{a}\n" for a in emails), encoding="utf-8")
         result = lettr("contact", "import", str(audience), "--list", "Customers", "--json")
         assert result.exit_code == 0, result.stderr
-    body = lettr(
+    return new_campaign(lettr, tmp_path, name)
+
+
+def new_campaign(
+    lettr: Any, tmp_path: Path, name: str, list_name: str = "Customers", html: str = HTML
+) -> str:
+    """A sendable draft to the members of ``list_name``."""
+    page = tmp_path / f"{name}.html"
+    page.write_text(html, encoding="utf-8")
+    created = lettr(
         "campaign", "create", name,
         "--subject", "Hello {{ first_name }}",
         "--from-email", "news@example.com",
         "--html", str(page),
         "--json",
-    ).json()  # fmt: skip
-    assert lettr("campaign", "audience", name, "--list", "Customers").exit_code == 0
-    return str(body["id"])
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    chosen = lettr("campaign", "audience", name, "--list", list_name)
+    assert chosen.exit_code == 0, chosen.stderr
+    return str(created.json()["id"])
 
 
 def arrived(server: Any) -> list[tuple[str, list[str], EmailMessage]]:

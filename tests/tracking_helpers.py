@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tests.sending_helpers import arrived
+from tests.sending_helpers import arrived, new_campaign
 
 HTML = (
     "<html><body><p>Hi {{ first_name }},</p>"
@@ -48,17 +48,7 @@ def links_in(message: EmailMessage) -> Links:
 
 
 def create_campaign(lettr: Any, tmp_path: Path, name: str = "Sale") -> str:
-    page = tmp_path / f"{name}.html"
-    page.write_text(HTML, encoding="utf-8")
-    body = lettr(
-        "campaign", "create", name,
-        "--subject", "Hello {{ first_name }}",
-        "--from-email", "news@example.com",
-        "--html", str(page),
-        "--json",
-    ).json()  # fmt: skip
-    assert lettr("campaign", "audience", name, "--list", "Customers").exit_code == 0
-    return str(body["id"])
+    return new_campaign(lettr, tmp_path, name, html=HTML)
 
 
 def sent_campaign(

@@ -21,6 +21,17 @@ from lettr_cli.errors import EXIT_FAILURE, EXIT_OK, LettrError
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NameserverOption = Annotated[
+    str | None,
+    typer.Option(
+        "--nameserver",
+        metavar="HOST[:PORT]",
+        help="Ask this nameserver for DNS records (default: the system's resolver).",
+    ),
+]
+DnsTimeoutOption = Annotated[
+    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each DNS answer.")
+]
 LimitOption = Annotated[
     int, typer.Option("--limit", min=0, help="Show at most N rows; 0 shows all.")
 ]

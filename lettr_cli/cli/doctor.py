@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from lettr_cli.cli.command import JsonFlag
+from lettr_cli.cli.command import DnsTimeoutOption, JsonFlag, NameserverOption
 from lettr_cli.cli.output import emit_json, emit_line, say
 from lettr_cli.cli.runtime import runtime
 from lettr_cli.errors import EXIT_FAILURE
@@ -17,17 +15,8 @@ _CHECK_WIDTH = 9
 
 def doctor(
     ctx: typer.Context,
-    nameserver: Annotated[
-        str | None,
-        typer.Option(
-            "--nameserver",
-            metavar="HOST[:PORT]",
-            help="Ask this nameserver for the domains' records (default: the system's resolver).",
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each DNS answer.")
-    ] = 5.0,
+    nameserver: NameserverOption = None,
+    timeout: DnsTimeoutOption = 5.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Check the store, the configuration, the relay, each sending domain's DNS records and

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lettr_cli.cli.command import JsonFlag, LettrTyper, LimitOption, YesFlag
+from lettr_cli.cli.command import (
+    DnsTimeoutOption,
+    JsonFlag,
+    LettrTyper,
+    LimitOption,
+    NameserverOption,
+    YesFlag,
+)
 from lettr_cli.cli.output import (
     confirm,
     emit_deleted,
@@ -84,17 +91,8 @@ def records(ctx: typer.Context, domain: DomainArgument, as_json: JsonFlag = Fals
 def verify(
     ctx: typer.Context,
     domain: DomainArgument,
-    nameserver: Annotated[
-        str | None,
-        typer.Option(
-            "--nameserver",
-            metavar="HOST[:PORT]",
-            help="Ask this nameserver (default: the system's resolver).",
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each DNS answer.")
-    ] = 5.0,
+    nameserver: NameserverOption = None,
+    timeout: DnsTimeoutOption = 5.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Look the records up in DNS; exits 1 (unconfigured_domain) unless all are valid."""

@@ -129,11 +129,8 @@ class CampaignRun:
             interrupted=self.stop.is_set(),
         )
 
-    def _result(self, status: str, **extra: object) -> RunResult:
-        result = RunResult(self.handle.campaign_id, self.name, status, self.writer.tally)
-        for key, value in extra.items():
-            setattr(result, key, value)
-        return result
+    def _result(self, status: str, **extra: Any) -> RunResult:
+        return RunResult(self.handle.campaign_id, self.name, status, self.writer.tally, **extra)
 
     def _status(self, conn: Connection) -> tuple[str, str]:
         c = outbox.campaigns

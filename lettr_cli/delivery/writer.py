@@ -117,7 +117,9 @@ class Writer:
             self.lease_lost = True
             return []
         now = utcnow()
-        t = outbox.outbox
+        t, c = outbox.outbox, outbox.contacts
+        # The contact's status comes along by key (a deleted contact gives None); filtering it
+        # in SQL would make SQLite scan every subscribed contact through the status index.
         rows = conn.execute(
             sa.select(
                 t.c.id,
@@ -127,7 +129,9 @@ class Writer:
                 t.c.attempts,
                 t.c.injected_at,
                 t.c.reply_class,
+                c.c.status.label("contact_status"),
             )
+            .select_from(t.outerjoin(c, c.c.id == t.c.contact_id))
             .where(
                 t.c.campaign_id == self.campaign_id,
                 t.c.status == outbox.QUEUED,
@@ -138,9 +142,8 @@ class Writer:
         ).all()
         if not rows:
             return []
-        live = self._subscribed(conn, [row.contact_id for row in rows])
-        gone = [row.id for row in rows if row.contact_id not in live]
-        kept = [row for row in rows if row.contact_id in live]
+        gone = [row.id for row in rows if row.contact_status != "subscribed"]
+        kept = [row for row in rows if row.contact_status == "subscribed"]
         if gone:
             self._skip(conn, gone, now)
         if kept:
@@ -162,14 +165,6 @@ class Writer:
             )
             for row in kept
         ]
-
-    @staticmethod
-    def _subscribed(conn: Connection, contact_ids: Sequence[str]) -> set[str]:
-        # Looked up by key and filtered here: with `status = ?` in SQL, SQLite would rather
-        # scan every subscribed contact through the status index.
-        c = outbox.contacts
-        query = sa.select(c.c.id, c.c.status).where(c.c.id.in_(set(contact_ids)))
-        return {str(row.id) for row in conn.execute(query) if row.status == "subscribed"}
 
     def _skip(self, conn: Connection, row_ids: Sequence[int], now: datetime) -> None:
         t = outbox.outbox
