@@ -339,6 +339,16 @@ def test_names_that_cannot_be_properties_are_ignored_with_a_warning(lettr, tmp_p
     assert "column '2nd' is ignored: invalid property name" in result.stderr
 
 
+def test_reserved_link_names_are_not_created_from_columns(lettr, tmp_path: Path) -> None:
+    rows = [["email", "Confirmation URL", "preferences_link"], ["a@example.org", "x", "y"]]
+    path = write_csv(tmp_path / "in.csv", rows)
+    result = lettr("contact", "import", str(path), "--create-properties")
+    assert result.exit_code == 0, result.stderr
+    assert lettr("property", "list", "--json").json() == []
+    assert "column 'Confirmation URL' is ignored: 'confirmation_url' is a reserved" in result.stderr
+    assert "column 'preferences_link' is ignored: 'preferences_link' is a reserved" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("encoding", "args", "delimiter", "newline"),
     [

@@ -21,7 +21,7 @@ MAX_NAME = 255
 MAX_VALUE = 1000
 RESERVED_NAMES = frozenset(
     {"email", "status", "created_at", "updated_at", "id", "lists", "topics"}
-    | {"unsubscribe_link", "webversion_link"}
+    | {"unsubscribe_link", "webversion_link", "preferences_link", "confirmation_url"}
     | {word.lower() for word in keyword.kwlist}
     # Jinja's default globals, and the names Jinja gives meaning to inside templates
     | {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
