@@ -26,7 +26,7 @@ SAMPLE_PROPERTIES = {
     "signup_date": "date",
     "timezone": "string",
 }
-NO_SKIPS = {"existing": 0, "duplicate_in_file": 0, "opt_out_kept": 0}
+NO_SKIPS = {"existing": 0, "duplicate_in_file": 0, "opt_out_kept": 0, "empty_row": 0}
 
 
 def db(home: Path) -> Path:
@@ -53,6 +53,7 @@ def test_the_sample_audience_imports_cleanly(lettr, isolated_home: Path) -> None
         "updated": 0,
         "skipped": 0,
         "invalid": 0,
+        "added_to_groups": 0,
         "skipped_by_reason": NO_SKIPS,
         "errors": [],
     }
@@ -108,7 +109,12 @@ def test_bad_rows_are_reported_by_line_and_the_rest_import(lettr, tmp_path: Path
         "skipped": 2,
         "invalid": 4,
     }
-    assert body["skipped_by_reason"] == {"existing": 1, "duplicate_in_file": 1, "opt_out_kept": 0}
+    assert body["skipped_by_reason"] == {
+        "existing": 1,
+        "duplicate_in_file": 1,
+        "opt_out_kept": 0,
+        "empty_row": 0,
+    }
     assert [(e["line"], e["email"], e["error_code"]) for e in body["errors"]] == [
         (5, "not an address", "invalid_email"),
         (6, "", "missing_email"),
