@@ -26,7 +26,7 @@ SAMPLE_PROPERTIES = {
     "signup_date": "date",
     "timezone": "string",
 }
-NO_SKIPS = {"existing": 0, "duplicate_in_file": 0, "opt_out_kept": 0}
+NO_SKIPS = {"existing": 0, "duplicate_in_file": 0, "opt_out_kept": 0, "empty_row": 0}
 
 
 def db(home: Path) -> Path:
@@ -53,6 +53,7 @@ def test_the_sample_audience_imports_cleanly(lettr, isolated_home: Path) -> None
         "updated": 0,
         "skipped": 0,
         "invalid": 0,
+        "added_to_groups": 0,
         "skipped_by_reason": NO_SKIPS,
         "errors": [],
     }
@@ -108,7 +109,12 @@ def test_bad_rows_are_reported_by_line_and_the_rest_import(lettr, tmp_path: Path
         "skipped": 2,
         "invalid": 4,
     }
-    assert body["skipped_by_reason"] == {"existing": 1, "duplicate_in_file": 1, "opt_out_kept": 0}
+    assert body["skipped_by_reason"] == {
+        "existing": 1,
+        "duplicate_in_file": 1,
+        "opt_out_kept": 0,
+        "empty_row": 0,
+    }
     assert [(e["line"], e["email"], e["error_code"]) for e in body["errors"]] == [
         (5, "not an address", "invalid_email"),
         (6, "", "missing_email"),
@@ -337,6 +343,16 @@ def test_names_that_cannot_be_properties_are_ignored_with_a_warning(lettr, tmp_p
     assert lettr("property", "list", "--json").json() == []
     assert "column 'class' is ignored: 'class' is a reserved name" in result.stderr
     assert "column '2nd' is ignored: invalid property name" in result.stderr
+
+
+def test_reserved_link_names_are_not_created_from_columns(lettr, tmp_path: Path) -> None:
+    rows = [["email", "Confirmation URL", "preferences_link"], ["a@example.org", "x", "y"]]
+    path = write_csv(tmp_path / "in.csv", rows)
+    result = lettr("contact", "import", str(path), "--create-properties")
+    assert result.exit_code == 0, result.stderr
+    assert lettr("property", "list", "--json").json() == []
+    assert "column 'Confirmation URL' is ignored: 'confirmation_url' is a reserved" in result.stderr
+    assert "column 'preferences_link' is ignored: 'preferences_link' is a reserved" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,13 @@ def test_update_mode_overwrites_what_the_file_gives_and_logs_it(lettr, tmp_path:
         "updated": 2,  # ann (score, list, topic) and dan (status, list, topic)
         "skipped": 2,  # eve (nothing to change) and bob (would re-subscribe)
         "invalid": 0,
-        "skipped_by_reason": {"existing": 1, "duplicate_in_file": 0, "opt_out_kept": 1},
+        "added_to_groups": 0,
+        "skipped_by_reason": {
+            "existing": 1,
+            "duplicate_in_file": 0,
+            "opt_out_kept": 1,
+            "empty_row": 0,
+        },
         "errors": [],
     }
     ann, bob, dan, eve = (show(lettr, f"{n}@example.org") for n in ("ann", "bob", "dan", "eve"))
@@ -127,9 +133,101 @@ def test_skip_mode_leaves_existing_contacts_untouched(lettr, tmp_path: Path) -> 
     path = write_csv(
         tmp_path / "in.csv", [["email", "score", "status"], ["ann@example.org", "9", "bounced"]]
     )
-    result = lettr("contact", "import", str(path), "--list", "Customers", "--json")
+    result = lettr("contact", "import", str(path), "--json")
     assert result.json()["skipped_by_reason"]["existing"] == 1
+    assert result.json()["added_to_groups"] == 0
     assert show(lettr, "ann@example.org") == before
+
+
+SKIP_ROWS = [
+    ["email", "first_name", "score", "status"],
+    ["ANN@example.org", "Annie", "9", "bounced"],  # joins both; nothing else changes
+    ["bob@example.org", "Bob", "7", "subscribed"],  # unsubscribed: joins the list only
+    ["eve@example.org", "", "", ""],  # a member of both already: skipped
+    ["frank@example.org", "Frank", "", ""],  # new
+]
+
+
+def test_skip_mode_adds_existing_contacts_to_the_list_and_topic(lettr, tmp_path: Path) -> None:
+    setup_existing(lettr)
+    ann_before, bob_before = show(lettr, "ann@example.org"), show(lettr, "bob@example.org")
+    eve_before = show(lettr, "eve@example.org")
+    path = write_csv(tmp_path / "in.csv", SKIP_ROWS)
+    args = ("contact", "import", str(path), "--list", "Customers", "--topic", "News")
+    result = lettr(*args, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == {
+        "created": 1,
+        "updated": 0,
+        "skipped": 1,
+        "invalid": 0,
+        "added_to_groups": 2,
+        "skipped_by_reason": {
+            "existing": 1,
+            "duplicate_in_file": 0,
+            "opt_out_kept": 0,
+            "empty_row": 0,
+        },
+        "errors": [],
+    }
+    assert "bob@example.org" not in result.stderr
+    assert "1 existing contact is not subscribed: not opted in to News" in result.stderr
+    ann, bob = show(lettr, "ann@example.org"), show(lettr, "bob@example.org")
+    for after, before in ((ann, ann_before), (bob, bob_before)):
+        assert (after["properties"], after["status"]) == (before["properties"], before["status"])
+        assert [g["name"] for g in after["lists"]] == ["Customers"]
+    assert [g["name"] for g in ann["topics"]] == ["News"]
+    assert bob["topics"] == []  # an import never opts in someone who opted out
+    assert bob["status"] == "unsubscribed"
+    assert kinds(ann)[-2:] == ["list_added", "topic_opted_in"]
+    assert kinds(bob)[-1] == "list_added"
+    assert show(lettr, "eve@example.org") == eve_before
+    counts = {g["name"]: g["contacts_count"] for g in lettr("list", "list", "--json").json()}
+    assert counts == {"Customers": 4}
+    again = lettr(*args)  # nothing left to add: all four skipped as existing
+    assert again.stdout.splitlines() == [
+        f"Imported {path}: 0 created, 0 updated, 4 skipped, 0 invalid",
+        "  existing 4, duplicate in the file 0, opt-out kept 0",
+    ]
+
+
+def test_the_summary_in_words_counts_contacts_added_to_groups(lettr, tmp_path: Path) -> None:
+    setup_existing(lettr)
+    path = write_csv(tmp_path / "in.csv", SKIP_ROWS)
+    result = lettr("contact", "import", str(path), "--list", "Customers")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        f"Imported {path}: 1 created, 0 updated, 1 skipped, 0 invalid",
+        "  2 existing contacts added to lists or topics",
+        "  existing 1, duplicate in the file 0, opt-out kept 0",
+    ]
+
+
+def test_update_mode_never_opts_an_unsubscribed_contact_in_to_a_topic(
+    lettr, tmp_path: Path
+) -> None:
+    setup_existing(lettr)
+    path = write_csv(tmp_path / "in.csv", [["email", "score"], ["bob@example.org", "3"]])
+    args = ("contact", "import", str(path), "--on-duplicate", "update", "--yes", "--json")
+    result = lettr(*args, "--list", "Customers", "--topic", "News")
+    assert result.json()["updated"] == 1
+    bob = show(lettr, "bob@example.org")
+    assert (bob["status"], bob["properties"]) == ("unsubscribed", {"score": 3})
+    assert [g["name"] for g in bob["lists"]] == ["Customers"]
+    assert bob["topics"] == []
+
+
+def test_empty_rows_are_counted_as_skipped(lettr, tmp_path: Path) -> None:
+    assert lettr("property", "create", "score", "--type", "number").exit_code == 0
+    path = tmp_path / "in.csv"
+    text = "email,score\n\na@example.org,1\n,\n , \nb@example.org,2\n\n"
+    path.write_text(text, encoding="utf-8", newline="")
+    body = lettr("contact", "import", str(path), "--json").json()
+    assert (body["created"], body["skipped"], body["invalid"]) == (2, 4, 0)
+    assert body["skipped_by_reason"]["empty_row"] == 4
+    assert len(contacts(lettr)) == 2
+    words = lettr("contact", "import", str(path))
+    assert "  4 empty rows skipped" in words.stdout.splitlines()
 
 
 def test_an_opted_out_contact_deleted_and_imported_again_stays_opted_out(
@@ -197,7 +295,12 @@ def test_identity_is_case_insensitive_with_non_ascii_addresses(lettr, tmp_path: 
     )
     body = lettr("contact", "import", str(path), "--json").json()
     assert body["created"] == 2
-    assert body["skipped_by_reason"] == {"existing": 1, "duplicate_in_file": 1, "opt_out_kept": 0}
+    assert body["skipped_by_reason"] == {
+        "existing": 1,
+        "duplicate_in_file": 1,
+        "opt_out_kept": 0,
+        "empty_row": 0,
+    }
     assert show(lettr, "straße@EXAMPLE.org")["properties"] == {"first_name": "Ömer"}
     assert show(lettr, "strasse@example.org")["email"] == "Straße@example.org"
     assert show(lettr, "ÉMILE@bücher.example.org")["email"] == "émile@xn--bcher-kva.example.org"

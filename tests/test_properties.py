@@ -41,6 +41,8 @@ def test_create_list_update_delete(lettr) -> None:
         "true",
         "class",
         "unsubscribe_link",
+        "confirmation_url",
+        "preferences_link",
         "x" * 256,
         "",
     ],

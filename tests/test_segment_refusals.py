@@ -109,8 +109,9 @@ def test_a_wrong_expression_is_refused_pointing_at_the_fault(
     first, quoted, marks = message.split("\n")
     assert first.startswith(f"at column {column}: ")
     assert says in first
-    assert quoted == f"    {where}"
-    assert marks.index("^") == 4 + column - 1
+    if len(where) <= 200:  # longer ones are quoted in part (test_segment_limits)
+        assert quoted == f"    {where}"
+        assert marks.index("^") == 4 + column - 1
     assert lettr("segment", "list", "--json").json() == []
     # the same refusal for a preview, as plain text on stderr
     words = lettr("segment", "preview", "--where", where)

@@ -106,14 +106,24 @@ class CsvFile:
     header_line: int
     _lines: Iterator[str]
     _lines_read: int
+    empty_rows: int = 0  # blank records after the header, counted as they are read
 
     def records(self) -> Iterator[Record]:
-        """Every record after the header, with the line it starts on; blank records are skipped."""
-        return _records(self._lines, self.delimiter, self.name, self._lines_read)
+        """Every record after the header, with the line it starts on; blank records are skipped
+        (a blank line, or a record whose cells are all empty) and counted in ``empty_rows``."""
+        for start, cells in _records(self._lines, self.delimiter, self.name, self._lines_read):
+            if _blank(cells):
+                self.empty_rows += 1
+            else:
+                yield start, cells
+
+
+def _blank(cells: list[str]) -> bool:
+    return not "".join(cells).strip()
 
 
 def _records(lines: Iterator[str], delimiter: str, name: str, offset: int) -> Iterator[Record]:
-    """Records that have a non-blank cell; ``offset`` lines came before ``lines``."""
+    """Every record, blank ones too; ``offset`` lines came before ``lines``."""
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     previous = offset
     while True:
@@ -124,8 +134,7 @@ def _records(lines: Iterator[str], delimiter: str, name: str, offset: int) -> It
         except csv.Error as exc:
             raise _malformed(name, previous + 1, exc) from None
         start, previous = previous + 1, offset + reader.line_num
-        if "".join(cells).strip():
-            yield start, cells
+        yield start, cells
 
 
 def open_csv(binary: IO[bytes], *, encoding: str, name: str) -> CsvFile:
@@ -146,7 +155,8 @@ def open_csv(binary: IO[bytes], *, encoding: str, name: str) -> CsvFile:
     # One record at a time: the csv reader pulls only the lines of the record it returns.
     counted = _Counted(stream)
     for start, cells in _records(counted, delimiter, name, 0):
-        return CsvFile(name, delimiter, cells, start, stream, counted.count)
+        if not _blank(cells):  # blank lines before the header are not rows
+            return CsvFile(name, delimiter, cells, start, stream, counted.count)
     raise ValidationError.field("file", f"{name} is empty: it has no header line")
 
 

@@ -3,7 +3,8 @@
 Headers are matched after normalising them (CONTRACT "Naming and matching": lower case, runs of
 other characters become ``_``); ``--map COLUMN=FIELD`` names a column's target outright. A column
 that matches nothing is ignored with a warning, or, with ``--create-properties``, becomes a new
-property whose type is inferred from every value in the column.
+property whose type is inferred from every value in the column. Messages quote headers in part
+(at most 200 characters of a header, or of a list of them), however long the file's are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.formulas import unguard
 from lettr_cli.audience.properties import InvalidValue, check_name, coerce
 from lettr_cli.errors import NotFound, ValidationError
@@ -88,11 +90,14 @@ def plan_columns(
     for index, given in targets.items():
         if index == email or given == IGNORE:
             continue
-        shown = f"'{header[index]}'" if header[index].strip() else f"{index + 1} (no header)"
+        shown = (
+            f"'{clipped(header[index])}'" if header[index].strip() else f"{index + 1} (no header)"
+        )
         target = EMAIL if given in EMAIL_ALIASES and index not in mapped else given
         if target in taken:
             plan.warnings.append(
-                f"column {shown} is ignored: column '{header[taken[target]]}' gives {target}"
+                f"column {shown} is ignored: column '{clipped(header[taken[target]])}' "
+                f"gives {clipped(target)}"
             )
             continue
         taken[target] = index
@@ -128,7 +133,12 @@ def plan_columns(
 
 def _columns(shown: list[str]) -> str:
     """``column 'a'`` or ``columns 'a', 'b'``."""
-    return f"column {shown[0]}" if len(shown) == 1 else f"columns {', '.join(shown)}"
+    return f"column {shown[0]}" if len(shown) == 1 else f"columns {clipped(', '.join(shown))}"
+
+
+def _listed(header: Sequence[str]) -> str:
+    """The file's columns, as a refusal lists them."""
+    return clipped(", ".join(header)) or "(none)"
 
 
 def _mapped_targets(
@@ -145,21 +155,21 @@ def _mapped_targets(
         if not sep or not column.strip() or not target:
             raise ValidationError.field(
                 "map",
-                f"'{item}' is not of the form COLUMN=FIELD (FIELD: email, status, a property, "
-                "or - to ignore the column)",
+                f"'{clipped(item)}' is not of the form COLUMN=FIELD (FIELD: email, status, "
+                "a property, or - to ignore the column)",
             )
         index = _find_column(header, normalised, column)
         if index is None:
             raise ValidationError.field(
                 "map",
-                f"--map {item}: the file has no column '{column}'; its columns: "
-                + ", ".join(header),
+                f"--map {clipped(item)}: the file has no column '{clipped(column)}'; "
+                f"its columns: {_listed(header)}",
             )
         if target not in (EMAIL, STATUS, IGNORE) and target not in definitions:
             if not create_properties:
                 raise NotFound(
-                    f"--map {item}: no property named '{target}'; create it with "
-                    f"`lettr property create {target}`, or pass --create-properties"
+                    f"--map {clipped(item)}: no property named '{clipped(target)}'; create it "
+                    f"with `lettr property create {clipped(target)}`, or pass --create-properties"
                 )
             check_name(target)
         targets[index] = target
@@ -188,7 +198,7 @@ def _find_email(
     raise ValidationError.field(
         "email",
         "the file has no email column (a header named email, or --map COLUMN=email); "
-        f"its columns: {', '.join(header) or '(none)'}",
+        f"its columns: {_listed(header)}",
     )
 
 

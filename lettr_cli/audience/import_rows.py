@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from lettr_cli.audience.addresses import InvalidAddress
 from lettr_cli.audience.bulk_addresses import AddressChecker
 from lettr_cli.audience.contacts import STATUSES, folded_values
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.formulas import unguard
 from lettr_cli.audience.import_columns import ColumnPlan
 from lettr_cli.audience.properties import MAX_VALUE, InvalidValue, coerce
@@ -85,7 +86,12 @@ class RowBuilder:
         try:
             email, key = self._email_and_key(raw_email)
         except InvalidAddress as exc:
-            return RowError(line, raw_email, INVALID_EMAIL, f"invalid email address: {exc}")
+            return RowError(
+                line,
+                clipped(raw_email),
+                INVALID_EMAIL,
+                f"invalid email address: {clipped(str(exc))}",
+            )
         problems: list[str] = []
         if given > plan.width and any(c.strip() for c in cells[plan.width :]):
             problems.append(
@@ -97,7 +103,7 @@ class RowBuilder:
             written = cells[plan.status].strip()
             status = written.lower() or None
             if status is not None and status not in _STATUSES:
-                problems.append(f"status '{written}' is not one of {', '.join(STATUSES)}")
+                problems.append(f"status '{clipped(written)}' is not one of {', '.join(STATUSES)}")
         properties, only_strings = self._values(cells, problems)
         if problems:
             return RowError(line, email, INVALID_VALUE, "; ".join(problems))
@@ -120,7 +126,7 @@ class RowBuilder:
             try:
                 value = properties[name] = coerce(kind, raw)
             except InvalidValue as exc:
-                problems.append(f"column '{header}' ({kind}): {exc}")
+                problems.append(f"column '{clipped(header)}' ({kind}): {exc}")
                 continue
             only_strings = only_strings and type(value) is str
         return properties, only_strings

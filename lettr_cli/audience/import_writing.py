@@ -9,7 +9,9 @@ Rules (DESIGN "Decisions", reference §8, §13): new contacts get no "created" e
 memberships are not logged (the bulk path); an address deleted while opted out is created with
 its old status (``opt_out_kept``); in update mode an existing contact may leave ``subscribed``
 but never return to it (the row is skipped, ``opt_out_kept``), and what changes is logged as
-``contact edit`` logs it; opt-out topics attach to every new contact.
+``contact edit`` logs it; opt-out topics attach to every new contact. In skip mode an existing
+contact keeps its properties and status but joins the chosen lists and topics (logged), topics
+only while it is subscribed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from lettr_cli.audience import activity
-from lettr_cli.audience.import_updates import update_existing
+from lettr_cli.audience.import_updates import join_existing, update_existing
 from lettr_cli.errors import ResourceAlreadyExists
 from lettr_cli.store import tables as _tables  # noqa: F401 (registers the tables)
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id
@@ -37,6 +39,8 @@ class Outcome:
     existing: int = 0
     opt_out_kept_created: int = 0
     opt_out_kept_skipped: int = 0
+    added_to_groups: int = 0  # skip mode: existing contacts that joined a chosen list or topic
+    not_opted_in: int = 0  # existing contacts kept out of the chosen topics (not subscribed)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,11 @@ def write_staged(
         counts = update_existing(conn, staging, targets.list_ids, targets.topic_ids, now)
         outcome.updated, outcome.existing = counts.updated, counts.unchanged
         outcome.opt_out_kept_skipped = counts.opt_out_kept
+        outcome.not_opted_in = counts.not_opted_in
+    elif targets.list_ids or targets.topic_ids:
+        counts = join_existing(conn, staging, targets.list_ids, targets.topic_ids, now)
+        outcome.added_to_groups, outcome.existing = counts.updated, counts.unchanged
+        outcome.not_opted_in = counts.not_opted_in
     else:
         outcome.existing = conn.execute(
             sa.select(sa.func.count()).select_from(staging).where(staging.c.contact_id.is_not(None))

@@ -58,13 +58,15 @@ class ImportSummary:
     duplicate_in_file: int = 0
     opt_out_kept_skipped: int = 0  # update mode: rows that would have re-subscribed
     opt_out_kept_created: int = 0  # suppressed addresses created with their old status
+    added_to_groups: int = 0  # skip mode: existing contacts added to a --list or --topic only
+    empty_rows: int = 0  # blank records, or records whose cells are all empty
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     new_properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
-        return self.existing + self.duplicate_in_file + self.opt_out_kept_skipped
+        return self.existing + self.duplicate_in_file + self.opt_out_kept_skipped + self.empty_rows
 
     @property
     def opt_out_kept(self) -> int:
@@ -76,10 +78,12 @@ class ImportSummary:
             "updated": self.updated,
             "skipped": self.skipped,
             "invalid": len(self.errors),
+            "added_to_groups": self.added_to_groups,
             "skipped_by_reason": {
                 "existing": self.existing,
                 "duplicate_in_file": self.duplicate_in_file,
                 "opt_out_kept": self.opt_out_kept,
+                "empty_row": self.empty_rows,
             },
             "errors": [e.to_json() for e in self.errors],
         }
@@ -167,7 +171,19 @@ def _import(
     summary.existing = outcome.existing
     summary.opt_out_kept_created = outcome.opt_out_kept_created
     summary.opt_out_kept_skipped = outcome.opt_out_kept_skipped
+    summary.added_to_groups = outcome.added_to_groups
+    summary.empty_rows = csv_file.empty_rows
+    if outcome.not_opted_in:
+        summary.warnings.append(_not_opted_in(outcome.not_opted_in, request.topics))
     return summary
+
+
+def _not_opted_in(count: int, topics: Sequence[str]) -> str:
+    who = "1 existing contact is" if count == 1 else f"{count} existing contacts are"
+    return (
+        f"{who} not subscribed: not opted in to {', '.join(topics)} "
+        "(an import never opts in someone who opted out)"
+    )
 
 
 def _stage(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Contact, Property
@@ -21,7 +22,7 @@ MAX_NAME = 255
 MAX_VALUE = 1000
 RESERVED_NAMES = frozenset(
     {"email", "status", "created_at", "updated_at", "id", "lists", "topics"}
-    | {"unsubscribe_link", "webversion_link"}
+    | {"unsubscribe_link", "webversion_link", "preferences_link", "confirmation_url"}
     | {word.lower() for word in keyword.kwlist}
     # Jinja's default globals, and the names Jinja gives meaning to inside templates
     | {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
@@ -40,7 +41,7 @@ def check_name(name: str) -> str:
     if not NAME_PATTERN.match(name) or len(name) > MAX_NAME:
         raise ValidationError.field(
             "name",
-            f"invalid property name '{name}': use lower-case letters, digits and _, "
+            f"invalid property name '{clipped(name)}': use lower-case letters, digits and _, "
             "starting with a letter",
         )
     if name in RESERVED_NAMES:
@@ -65,10 +66,10 @@ def coerce(kind: str, raw: str) -> Any:
         return raw
     if kind == "number":
         if not _NUMBER.match(text):
-            raise InvalidValue(f"'{raw}' is not a number (use . for decimals)")
+            raise InvalidValue(f"'{clipped(raw)}' is not a number (use . for decimals)")
         number = float(text)
         if not math.isfinite(number):
-            raise InvalidValue(f"'{raw}' is not a finite number")
+            raise InvalidValue(f"'{clipped(raw)}' is not a finite number")
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "boolean":
         word = text.lower()
@@ -76,7 +77,7 @@ def coerce(kind: str, raw: str) -> Any:
             return True
         if word in _FALSE:
             return False
-        raise InvalidValue(f"'{raw}' is not a boolean (true/false, 1/0, yes/no)")
+        raise InvalidValue(f"'{clipped(raw)}' is not a boolean (true/false, 1/0, yes/no)")
     if kind == "date":
         return _iso_date(raw)
     if kind == "json":
@@ -84,6 +85,8 @@ def coerce(kind: str, raw: str) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise InvalidValue(f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidValue("not valid JSON: nested too deeply") from None
     raise AssertionError(kind)
 
 
@@ -94,7 +97,7 @@ def _iso_date(raw: str) -> str:
             return date.fromisoformat(text).isoformat()
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
-        raise InvalidValue(f"'{raw}' is not an ISO 8601 date (YYYY-MM-DD)") from None
+        raise InvalidValue(f"'{clipped(raw)}' is not an ISO 8601 date (YYYY-MM-DD)") from None
 
 
 def folded(value: Any) -> Any:

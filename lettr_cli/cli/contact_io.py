@@ -138,11 +138,16 @@ def _print_summary(name: str, summary: ImportSummary) -> None:
         f"Imported {name}: {body['created']} created, {body['updated']} updated, "
         f"{body['skipped']} skipped, {body['invalid']} invalid"
     )
-    if body["skipped"] or reasons["opt_out_kept"]:
+    if added := body["added_to_groups"]:
+        who = "1 existing contact" if added == 1 else f"{added} existing contacts"
+        emit_line(f"  {who} added to lists or topics")
+    if body["skipped"] > reasons["empty_row"] or reasons["opt_out_kept"]:
         emit_line(
             f"  existing {reasons['existing']}, duplicate in the file "
             f"{reasons['duplicate_in_file']}, opt-out kept {reasons['opt_out_kept']}"
         )
+    if empty := reasons["empty_row"]:
+        emit_line(f"  {empty} empty {'row' if empty == 1 else 'rows'} skipped")
     for error in summary.errors[:SHOWN_ERRORS]:
         who = f"{error.email}: " if error.email else ""
         emit_line(f"  line {error.line}: {who}{error.error} [{error.error_code}]")

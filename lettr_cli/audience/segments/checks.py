@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.contacts import STATUSES
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce
 from lettr_cli.audience.segments.model import (
     BUILT_IN_FIELDS,
@@ -65,7 +66,8 @@ def _check(
     if operator not in OPERATORS:
         close = difflib.get_close_matches(operator, list(OPERATORS), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f"; one of: {', '.join(OPERATORS)}"
-        raise source.refuse(raw, "operator", f"unknown operator '{operator}'{hint}")
+        shown = clipped(operator, 60)
+        raise source.refuse(raw, "operator", f"unknown operator '{shown}'{hint}")
     what = f"{field} (a {kind} {'field' if field in BUILT_IN_FIELDS else 'property'})"
     if kind not in OPERATORS[operator]:
         fitting = ", ".join(operators_for(kind))
@@ -105,7 +107,7 @@ def _field(raw: RawCondition, properties: Mapping[str, Property], source: Source
     raise source.refuse(
         raw,
         "field",
-        f"unknown field '{raw.field}'; {hint}fields are {', '.join(BUILT_IN_FIELDS)} "
+        f"unknown field '{clipped(raw.field, 60)}'; {hint}fields are {', '.join(BUILT_IN_FIELDS)} "
         f"and the properties ({props})",
     )
 
@@ -118,7 +120,7 @@ def _value(session: Session, field: str, kind: str, raw: str) -> str:
     if kind == STATUS:
         status = raw.strip().lower()
         if status not in STATUSES:
-            raise InvalidValue(f"'{raw}' is not a status ({', '.join(STATUSES)})")
+            raise InvalidValue(f"'{clipped(raw)}' is not a status ({', '.join(STATUSES)})")
         return status
     if kind in (LIST, TOPIC):
         return _group_id(session, kind, raw)
@@ -132,7 +134,7 @@ def _date(raw: str) -> str:
             return date.fromisoformat(text).isoformat()
         except ValueError:
             pass
-    raise InvalidValue(f"'{raw}' is not a date (YYYY-MM-DD)")
+    raise InvalidValue(f"'{clipped(raw)}' is not a date (YYYY-MM-DD)")
 
 
 def _timestamp(raw: str) -> str:
@@ -146,7 +148,7 @@ def _timestamp(raw: str) -> str:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InvalidValue(
-            f"'{raw}' is not a date (YYYY-MM-DD) or a time with an offset "
+            f"'{clipped(raw)}' is not a date (YYYY-MM-DD) or a time with an offset "
             "(2026-01-31T09:00:00+01:00)"
         )
     return moment.astimezone(UTC).isoformat()
@@ -162,7 +164,7 @@ def _group_id(session: Session, kind: str, raw: str) -> str:
             session.get(Topic, raw) or session.exec(select(Topic).where(Topic.name == raw)).first()
         )
     if found is None:
-        raise InvalidValue(f"there is no {kind} named '{raw}' (nor with that id)")
+        raise InvalidValue(f"there is no {kind} named '{clipped(raw)}' (nor with that id)")
     return found.id
 
 

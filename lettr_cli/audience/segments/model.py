@@ -63,6 +63,18 @@ NO_VALUE = frozenset({"is_true", "is_false"})
 NEGATIVE = frozenset({"not_equals", "not_contains", "not_starts_with", "not_ends_with", "is_false"})
 KEYWORDS = frozenset({"and", "or"})
 MAX_VALUE = 1000
+# A segment is evaluated as one SQL expression; these bound its size (and the work of refusing it).
+MAX_GROUPS = 100
+MAX_CONDITIONS = 500
+
+
+def size_problem(groups: int, conditions: int) -> str | None:
+    """Why a segment of this size is refused; None when it is within the limits."""
+    if groups > MAX_GROUPS:
+        return f"a segment has at most {MAX_GROUPS} groups; this one has {groups}"
+    if conditions > MAX_CONDITIONS:
+        return f"a segment has at most {MAX_CONDITIONS} conditions; this one has {conditions}"
+    return None
 
 
 def operators_for(kind: str) -> list[str]:

@@ -7,8 +7,9 @@
 Keywords and operators are case-insensitive. VALUE is a bare word (no white space, no
 parentheses, not starting with a quote) or a quoted string, '…' or "…", in which a backslash keeps
 the next character as it is. Conditions joined by ``or`` alone are one group. Mixing ``and`` and
-``or`` without parentheses is refused, showing both readings. Refusals quote the expression and
-underline the offending part.
+``or`` without parentheses is refused, showing both readings. Refusals quote the expression (at
+most 200 characters of it, around the fault) and underline the offending part. A segment has at
+most 100 groups and 500 conditions; a bigger one is refused before anything is evaluated.
 """
 
 from __future__ import annotations
@@ -19,18 +20,23 @@ from dataclasses import dataclass
 from itertools import product
 from math import prod
 
+from lettr_cli.audience.excerpts import clipped, window
 from lettr_cli.audience.segments.model import (
     KEYWORDS,
+    MAX_CONDITIONS,
+    MAX_GROUPS,
     NO_VALUE,
     OPERATORS,
     RawCondition,
     Span,
+    size_problem,
 )
 from lettr_cli.errors import ValidationError
 
 WORD, QUOTED, OPEN, CLOSE = "word", "quoted", "(", ")"
 QUOTES = "\"'"
 _MAX_REWRITE = 8  # show the AND-first reading rewritten as groups when it takes this few
+_WORD = 60  # characters of a token a message quotes (the excerpt below it shows more)
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,11 @@ class TextSource:
     def at(self, span: Span, message: str) -> ValidationError:
         shown = "".join(ch if ch.isprintable() else "·" for ch in self.text)
         start = min(span.start, len(shown))
-        marks = "^" * max(1, span.end - span.start)
+        excerpt, offset, end = window(shown, start)
+        marks = "^" * max(1, min(span.end, end) - span.start)
         return ValidationError.field(
-            "where", f"at column {start + 1}: {message}\n    {shown}\n    {' ' * start}{marks}"
+            "where",
+            f"at column {start + 1}: {message}\n    {excerpt}\n    {' ' * offset}{marks}",
         )
 
     def refuse(self, raw: RawCondition, part: str, message: str) -> ValidationError:
@@ -134,6 +142,7 @@ class _Item:
     """One operand of the top level: a condition, or a parenthesised group of them."""
 
     conditions: list[RawCondition]
+    span: Span  # where it starts: its condition, or its '('
 
 
 class _Parser:
@@ -172,14 +181,26 @@ class _Parser:
         words = {join.keyword for join in joins}
         if words == {"and", "or"}:
             raise self.mixed(items, joins)
+        self.check_size(items, one_group=words == {"or"})
         if words == {"or"}:
             return [[c for item in items for c in item.conditions]]
         return [item.conditions for item in items]
 
+    def check_size(self, items: list[_Item], *, one_group: bool) -> None:
+        conditions = [c for item in items for c in item.conditions]
+        problem = size_problem(1 if one_group else len(items), len(conditions))
+        if problem is None:
+            return
+        if not one_group and len(items) > MAX_GROUPS:
+            raise self.fail(items[MAX_GROUPS].span, problem)
+        raise self.fail(conditions[MAX_CONDITIONS].spans["condition"], problem)
+
     def unexpected(self, token: Token) -> ValidationError:
         if token.kind == CLOSE:
             return self.fail(token, "this ')' has no matching '('")
-        return self.fail(token, f"expected 'and', 'or' or the end, found '{token.text}'")
+        return self.fail(
+            token, f"expected 'and', 'or' or the end, found '{clipped(token.text, _WORD)}'"
+        )
 
     def item(self, after: Token | None) -> _Item:
         token = self.peek()
@@ -187,7 +208,7 @@ class _Parser:
             place = f" after '{after.text}'" if after else ""
             raise self.fail(token, f"expected a condition{place} (FIELD OPERATOR VALUE)")
         if token.kind != OPEN:
-            return _Item([self.condition()])
+            return _Item([self.condition()], token.span)
         self.take()
         conditions = [self.condition()]
         while True:
@@ -195,7 +216,7 @@ class _Parser:
             if join is None:
                 raise self.fail(token, "this '(' is never closed")
             if join.kind == CLOSE:
-                return _Item(conditions)
+                return _Item(conditions, token.span)
             if join.keyword == "and":
                 raise self.fail(
                     join,
@@ -203,7 +224,7 @@ class _Parser:
                     "'and' joins groups, as in (A or B) and (C or D)",
                 )
             if join.keyword != "or":
-                raise self.fail(join, f"expected 'or' or ')', found '{join.text}'")
+                raise self.fail(join, f"expected 'or' or ')', found '{clipped(join.text, _WORD)}'")
             conditions.append(self.condition())
 
     def condition(self) -> RawCondition:
@@ -216,7 +237,7 @@ class _Parser:
             raise self.fail(field, "a field is a bare name, not a quoted string")
         operator = self.take()
         if operator is None or not operator.is_value:
-            raise self.fail(operator, f"expected an operator after '{field.text}'")
+            raise self.fail(operator, f"expected an operator after '{clipped(field.text, _WORD)}'")
         name = operator.text.lower()
         if operator.kind != WORD or name not in OPERATORS:
             raise self.fail(operator, _unknown_operator(operator.text))
@@ -235,10 +256,10 @@ class _Parser:
                 raise self.fail(following, f"'{name}' takes no value")
             hint = ""
             if last.kind == WORD and following.kind == WORD:
-                hint = f"; quote a value that has spaces: {quote(self.slice(last, following))}"
-            raise self.fail(
-                following, f"expected 'and', 'or' or the end, found '{following.text}'{hint}"
-            )
+                spaced = quote(self.slice(last, following))
+                hint = f"; quote a value that has spaces: {clipped(spaced, _WORD)}"
+            found = clipped(following.text, _WORD)
+            raise self.fail(following, f"expected 'and', 'or' or the end, found '{found}'{hint}")
         spans["condition"] = Span(field.span.start, last.span.end)
         return RawCondition(field.text, name, value, spans=spans)
 
@@ -275,13 +296,14 @@ class _Parser:
         return self.fail(
             first_other,
             "'and' and 'or' are mixed without parentheses. It could mean "
-            f"{_join_groups(or_first)} (OR inside the parentheses, AND between them), "
-            f"or {reading}. Write the one you mean with parentheses",
+            f"{clipped(_join_groups(or_first))} (OR inside the parentheses, AND between them), "
+            f"or {clipped(reading)}. Write the one you mean with parentheses",
         )
 
 
 def _unknown_operator(text: str) -> str:
     close = difflib.get_close_matches(text.lower(), list(OPERATORS), n=1)
+    shown = clipped(text, _WORD)
     if close:
-        return f"unknown operator '{text}'; did you mean '{close[0]}'?"
-    return f"unknown operator '{text}'; operators are: {', '.join(OPERATORS)}"
+        return f"unknown operator '{shown}'; did you mean '{close[0]}'?"
+    return f"unknown operator '{shown}'; operators are: {', '.join(OPERATORS)}"

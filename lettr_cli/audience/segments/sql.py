@@ -4,14 +4,18 @@ Only SQLAlchemy constructs that both dialects render are used: JSON element acce
 (``json_extract`` on SQLite, ``->>`` on PostgreSQL) with casts, ``LIKE`` with escaping, and
 ``IN`` over the membership tables. Case-insensitive comparisons use the casefolded copies kept
 beside the values (``email_key``, ``properties_folded``), because SQLite folds only ASCII.
+Long runs of AND and OR are nested as balanced, parenthesised halves: SQLite reads a flat run of
+n as n levels deep and refuses an expression deeper than 1,000, which 500 conditions could reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, true
+from sqlalchemy import Boolean, ColumnElement, and_, not_, or_, true
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import BinaryExpression, Grouping
 from sqlmodel import col, select
 
 from lettr_cli.audience.segments.model import (
@@ -55,11 +59,30 @@ _COMPARE: Mapping[str, Callable[[Any, Any], Clause]] = {
 }
 
 
+_FLAT = 8  # runs up to this long stay flat: the SQL of everyday segments reads as written
+
+
 def groups_clause(groups: Groups, property_types: Mapping[str, str]) -> Clause:
     """Membership in the segment: OR inside each group, AND across groups."""
     if not groups:
         return true()
-    return and_(*(or_(*(condition_clause(c, property_types) for c in g)) for g in groups))
+    return balanced(
+        "and", [balanced("or", [condition_clause(c, property_types) for c in g]) for g in groups]
+    )
+
+
+_JOINS = {"and": (and_, operators.and_), "or": (or_, operators.or_)}
+
+
+def balanced(word: str, clauses: Sequence[Clause]) -> Clause:
+    """``clauses`` joined with ``word`` ("and", "or") as parenthesised halves: log(n) deep."""
+    join, operator = _JOINS[word]
+    if len(clauses) <= _FLAT:
+        return join(*clauses)
+    middle = len(clauses) // 2
+    left, right = (Grouping(balanced(word, part)) for part in (clauses[:middle], clauses[middle:]))
+    # A binary expression, because and_() and or_() would flatten the halves back into one run.
+    return BinaryExpression(left, right, operator, type_=Boolean())
 
 
 def condition_clause(condition: Condition, property_types: Mapping[str, str]) -> Clause:
