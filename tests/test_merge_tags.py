@@ -20,9 +20,7 @@ HTML = (
     "<p>City [{{ city }}]{% if city is defined %} is known{% endif %}.</p>"
     "<p>Hi {{ first_name }}, {{ first_name | upper }}.</p></body></html>"
 )
-WITHOUT = (
-    "From your city. Near your town. Region [Europe] or somewhere. City []. Hi there, THERE."
-)
+WITHOUT = "From your city. Near your town. Region [Europe] or somewhere. City []. Hi there, THERE."
 WITH = "From Oslo. Near Oslo. Region [North] or North. City [Oslo] is known. Hi Ann, ANN."
 FALLBACKS = {"city": None, "region": "Europe", "first_name": "there"}
 

@@ -45,25 +45,25 @@ class Missing(Undefined):
         return self.fallback[key]
 
     def __eq__(self, other: Any) -> bool:
-        return self.fallback == plain(other)
+        return bool(self.fallback == plain(other))
 
     def __ne__(self, other: Any) -> bool:
-        return self.fallback != plain(other)
+        return bool(self.fallback != plain(other))
 
     def __hash__(self) -> int:
         return hash(self.fallback)
 
-    def __lt__(self, other: Any) -> bool:
-        return self.fallback < plain(other)
+    def __lt__(self, other: Any) -> bool:  # type: ignore[override]
+        return bool(self.fallback < plain(other))
 
-    def __le__(self, other: Any) -> bool:
-        return self.fallback <= plain(other)
+    def __le__(self, other: Any) -> bool:  # type: ignore[override]
+        return bool(self.fallback <= plain(other))
 
-    def __gt__(self, other: Any) -> bool:
-        return self.fallback > plain(other)
+    def __gt__(self, other: Any) -> bool:  # type: ignore[override]
+        return bool(self.fallback > plain(other))
 
-    def __ge__(self, other: Any) -> bool:
-        return self.fallback >= plain(other)
+    def __ge__(self, other: Any) -> bool:  # type: ignore[override]
+        return bool(self.fallback >= plain(other))
 
     def __add__(self, other: Any) -> Any:
         return self.fallback + plain(other)
@@ -74,10 +74,10 @@ class Missing(Undefined):
     def __mod__(self, other: Any) -> Any:
         return self.fallback % other
 
-    def __int__(self) -> int:
+    def __int__(self) -> int:  # type: ignore[override]
         return int(self.fallback)
 
-    def __float__(self) -> float:
+    def __float__(self) -> float:  # type: ignore[override]
         return float(self.fallback)
 
 
