@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def make(lettr: Any, tmp_path: Path, html: str, subject: str = "Our spring letter") -> str:
     page = tmp_path / f"c{abs(hash(html))}.html"
@@ -125,3 +127,37 @@ def test_a_runaway_template_is_an_error_within_seconds(lettr, tmp_path: Path) ->
     assert result.exit_code == 1
     assert codes(result, "errors") == ["html_content_invalid"]
     assert "longer than" in result.json()["errors"][0]["message"]
+
+
+BROKEN = {
+    "syntax": "{% if %}",
+    "unknown tag": "{% frob %}",
+    "sandbox refusal": "{{ 'x' * 10**9 }}",
+    "undefined": "{{ city.nope.deeper }}",
+    "forbidden": "{{ ''.__class__.__mro__ }}",
+}
+FIELDS = {"subject": "the subject", "html_content": "the HTML", "text_content": "the text part"}
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+@pytest.mark.parametrize("field", FIELDS)
+def test_a_template_error_names_its_field(lettr, tmp_path: Path, field: str, kind: str) -> None:
+    lettr("property", "create", "city")
+    parts = {"subject": "Hello", "html_content": "<p>Hello</p>", "text_content": "Hello"}
+    parts[field] = BROKEN[kind]
+    (tmp_path / "c.html").write_text(parts["html_content"], encoding="utf-8")
+    (tmp_path / "c.txt").write_text(parts["text_content"], encoding="utf-8")
+    created = lettr("campaign", "create", "C", "--subject", parts["subject"],
+                    "--from-email", "news@example.com", "--html", str(tmp_path / "c.html"),
+                    "--text", str(tmp_path / "c.txt"), "--json")  # fmt: skip
+    if created.exit_code != 0:  # refused when the campaign is made: the field is named there
+        error = created.error()
+        assert error["error_code"] == "validation_error"
+        assert list(error["errors"]) == [field]
+        assert error["message"].startswith(FIELDS[field] + " "), error["message"]
+        return
+    result = lettr("campaign", "check", "C", "--json")
+    assert result.exit_code == 1
+    [finding] = result.json()["errors"]
+    assert finding["code"] == f"{field}_invalid"
+    assert FIELDS[field] + " " in finding["message"], finding["message"]

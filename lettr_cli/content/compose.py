@@ -94,7 +94,7 @@ def unknown_tags(sources: Iterable[tuple[str, str, bool]], known: Iterable[str])
     allowed = set(known) | set(BUILTINS)
     found: list[str] = []
     for field, source, is_html in sources:
-        for name in sorted(referenced_names(source, html=is_html) - allowed):
+        for name in sorted(referenced_names(source, html=is_html, field=field) - allowed):
             found.append(f"{{{{ {name} }}}} in {field}")
     return found
 

@@ -24,7 +24,12 @@ class Missing(Undefined):
     def __getattr__(self, name: str) -> Any:
         if name[:2] == "__" and name[-2:] == "__":
             raise AttributeError(name)
-        return getattr(self.fallback, name)
+        try:
+            return getattr(self.fallback, name)
+        except AttributeError:
+            raise self._undefined_exception(
+                f"{self._undefined_name!r} has no attribute {name!r}"
+            ) from None
 
     def __str__(self) -> str:
         return self.fallback

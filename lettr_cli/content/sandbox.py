@@ -31,12 +31,24 @@ RENDER_SECONDS = 2.0
 _PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\d+|\*)")
 
 
+# How messages name a campaign's template fields (the keys stay the contract's field names).
+LABELS = {"subject": "subject", "html_content": "HTML", "text_content": "text part"}
+
+
 class RenderRefused(ValidationError):
-    """A template that the sandbox stopped; the message says what it tried."""
+    """A template that the sandbox stopped; the message says what it tried and where."""
+
+    in_field: str | None = None
 
 
-def _refuse(message: str, field: str = "template") -> RenderRefused:
-    return RenderRefused(message, errors={field: [message]})
+def _refuse(message: str, field: str | None = None) -> RenderRefused:
+    refused = RenderRefused(message, errors={field or "template": [message]})
+    refused.in_field = field
+    return refused
+
+
+def _label(field: str) -> str:
+    return LABELS.get(field, field)
 
 
 class LettrSandbox(ImmutableSandboxedEnvironment):
@@ -130,12 +142,17 @@ def compile_template(source: str, *, html: bool, field: str = "template") -> Tem
     try:
         return env.from_string(source)
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise _refuse(f"the {field} is not a valid template{where}: {exc.message}", field) from None
+        raise _invalid(exc, field) from None
 
 
-def referenced_names(source: str, *, html: bool) -> set[str]:
+def _invalid(exc: TemplateError, field: str) -> RenderRefused:
+    line = getattr(exc, "lineno", None)
+    where = f" (line {line})" if line else ""
+    message = f"the {_label(field)} is not a valid template{where}: {exc.message}"
+    return _refuse(message, field)
+
+
+def referenced_names(source: str, *, html: bool, field: str = "template") -> set[str]:
     """Every top-level name the template reads (its merge tags)."""
     from jinja2 import meta
 
@@ -143,7 +160,7 @@ def referenced_names(source: str, *, html: bool) -> set[str]:
     try:
         tree = env.parse(source)
     except TemplateError as exc:
-        raise _refuse(f"the template is not valid: {exc.message}") from None
+        raise _invalid(exc, field) from None
     # Loop variables and names set inside the template are not merge tags; Jinja leaves them out.
     return set(meta.find_undeclared_variables(tree))
 
@@ -159,21 +176,24 @@ def render(
     """Render within a time and a size cap; any failure is a ``validation_error``."""
     pieces: list[str] = []
     size = 0
+    label = _label(field)
     try:
         with _Deadline(seconds, field):
             for piece in template.generate(values):
                 size += len(piece)
                 if size > limit:
-                    raise _refuse(f"the rendered {field} is larger than {limit} characters", field)
+                    raise _refuse(f"the rendered {label} is larger than {limit} characters", field)
                 pieces.append(piece)
-    except RenderRefused:
-        raise
+    except RenderRefused as exc:
+        if exc.in_field is not None:
+            raise
+        raise _refuse(f"the {label} was refused: {exc.message}", field) from None
     except SecurityError as exc:
-        raise _refuse(f"the {field} tried something the sandbox forbids: {exc}", field) from None
+        raise _refuse(f"the {label} tried something the sandbox forbids: {exc}", field) from None
     except TemplateError as exc:
-        raise _refuse(f"the {field} could not be rendered: {exc.message}", field) from None
+        raise _refuse(f"the {label} could not be rendered: {exc.message}", field) from None
     except (ArithmeticError, TypeError, ValueError, MemoryError, RecursionError) as exc:
-        raise _refuse(f"the {field} could not be rendered: {exc}", field) from None
+        raise _refuse(f"the {label} could not be rendered: {exc}", field) from None
     return "".join(pieces)
 
 
@@ -197,7 +217,7 @@ class _Deadline:
     def __exit__(self, kind: object, error: object, tb: object) -> None:
         sys.settrace(self.previous)
         if isinstance(error, _TooSlow):
-            message = f"the {self.field} took longer than {self.seconds:g} s to render"
+            message = f"the {_label(self.field)} took longer than {self.seconds:g} s to render"
             raise _refuse(message, self.field) from None
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
