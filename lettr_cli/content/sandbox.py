@@ -1,10 +1,12 @@
 """A hardened Jinja2 sandbox for operators' templates.
 
 Jinja's ``SandboxedEnvironment`` keeps templates away from Python internals; on top of it this
-bounds what can make a render huge or endless (DESIGN "Messages"): ``**`` and ``*`` (and ``%``
-on strings) are intercepted and bounded, padding filters are capped, ``str.format`` is refused,
-the output has a size cap, and a render has a time cap enforced by a line tracer on the
-template's own compiled code. Every refusal is a ``validation_error``.
+bounds what can make a render huge or endless (DESIGN "Messages"): ``**``, ``*``, ``+`` and
+``%`` are intercepted, method calls and every filter have their size arguments checked before
+the work (``bounds``, ``filter_bounds``), ``~`` and captured blocks are measured before they are
+joined, ``str.format`` is refused, the output has a size cap, and a render has a time cap
+enforced by a line tracer on the template's own compiled code. Every refusal is a
+``validation_error`` that names the field.
 """
 
 from __future__ import annotations
