@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def make(lettr: Any, tmp_path: Path, html: str, subject: str = "Our spring letter") -> str:
@@ -125,3 +128,81 @@ def test_a_runaway_template_is_an_error_within_seconds(lettr, tmp_path: Path) ->
     assert result.exit_code == 1
     assert codes(result, "errors") == ["html_content_invalid"]
     assert "longer than" in result.json()["errors"][0]["message"]
+
+
+BROKEN = {
+    "syntax": "{% if %}",
+    "unknown tag": "{% frob %}",
+    "sandbox refusal": "{{ 'x' * 10**9 }}",
+    "undefined": "{{ city.nope.deeper }}",
+    "forbidden": "{{ ''.__class__.__mro__ }}",
+}
+FIELDS = {"subject": "the subject", "html_content": "the HTML", "text_content": "the text part"}
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+@pytest.mark.parametrize("field", FIELDS)
+def test_a_template_error_names_its_field(lettr, tmp_path: Path, field: str, kind: str) -> None:
+    lettr("property", "create", "city")
+    parts = {"subject": "Hello", "html_content": "<p>Hello</p>", "text_content": "Hello"}
+    parts[field] = BROKEN[kind]
+    (tmp_path / "c.html").write_text(parts["html_content"], encoding="utf-8")
+    (tmp_path / "c.txt").write_text(parts["text_content"], encoding="utf-8")
+    created = lettr("campaign", "create", "C", "--subject", parts["subject"],
+                    "--from-email", "news@example.com", "--html", str(tmp_path / "c.html"),
+                    "--text", str(tmp_path / "c.txt"), "--json")  # fmt: skip
+    if created.exit_code != 0:  # refused when the campaign is made: the field is named there
+        error = created.error()
+        assert error["error_code"] == "validation_error"
+        assert list(error["errors"]) == [field]
+        assert error["message"].startswith(FIELDS[field] + " "), error["message"]
+        return
+    result = lettr("campaign", "check", "C", "--json")
+    assert result.exit_code == 1
+    [finding] = result.json()["errors"]
+    assert finding["code"] == f"{field}_invalid"
+    assert FIELDS[field] + " " in finding["message"], finding["message"]
+
+
+def checked_in_a_process(tmp_path: Path, campaign: str) -> tuple[int, str, int]:
+    """``lettr campaign check --json`` in a fresh interpreter: exit code, stdout, and the
+    process's peak resident memory in KiB."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = tmp_path / f"out-{campaign}.json"
+    with out.open("w") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lettr_cli", "campaign", "check", campaign, "--json"],
+            stdout=stdout, stderr=subprocess.DEVNULL, cwd=REPO,
+        )  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, out.read_text(), usage.ru_maxrss
+
+
+@pytest.mark.parametrize(
+    ("html", "named"),
+    [
+        ("{{ 'x'.zfill(10**9) }}", "zfill(1000000000)"),
+        ("{{ ('x'|string).ljust(10**9) }}", "ljust(1000000000)"),
+        ("{{ '\\t'.expandtabs(10**9) }}", "expandtabs(1000000000)"),
+        ("{{ ('ab'*50000)|replace('a','a'*50000) }}", "replace('a', 'aaaa"),
+    ],
+)
+def test_a_template_cannot_make_lettr_use_much_memory(
+    lettr, tmp_path: Path, html: str, named: str
+) -> None:
+    calm = make(lettr, tmp_path, "<p>Hello {{ 'x'.zfill(10) }}</p>")
+    hostile = make(lettr, tmp_path, f"<p>{html}</p>")
+    code, _, baseline = checked_in_a_process(tmp_path, calm)
+    assert code == 0
+    code, out, peak = checked_in_a_process(tmp_path, hostile)
+    assert code == 1
+    [finding] = json.loads(out)["errors"]
+    assert finding["code"] == "html_content_invalid"
+    assert named in finding["message"]
+    assert peak < baseline + 100 * 1024, (peak, baseline)  # KiB: a memory bound, not a timing

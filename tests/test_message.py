@@ -111,12 +111,23 @@ def test_check_header_value_points_at_the_character() -> None:
     assert "(U+000A) at position 3" in caught.value.message
 
 
-header_text = st.text(
+plain_header_text = st.text(
     alphabet=st.characters(
         blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"
     ),
     max_size=120,
 )
+# Text that a reader would take for an RFC 2047 encoded word unless lettr encodes it.
+lookalike = st.builds(
+    lambda before, charset, kind, word, after: f"{before}=?{charset}?{kind}?{word}?={after}",
+    st.text(alphabet="ab ", max_size=5),
+    st.sampled_from(["utf-8", "us-ascii", "iso-8859-1"]),
+    st.sampled_from(["q", "Q", "b", "B"]),
+    st.sampled_from(["Bcc=3A_x=40evil", "QmNjOiB4QGV2aWw=", "x", ""]),
+    st.text(alphabet="ab =?", max_size=5),
+)
+header_text = st.one_of(plain_header_text, lookalike)
+LOOKALIKE = "=?utf-8?q?Bcc=3A_x=40evil?="
 
 
 def decoded(value: object) -> str:
@@ -141,6 +152,29 @@ def test_subjects_and_names_survive_the_round_trip(subject: str, name: str) -> N
     display_name, address = parseaddr(str(raw["From"]))
     assert address == "news@example.com"
     assert words(decoded(display_name)) == words(name)
+    # And as a reader with the modern parser shows them.
+    modern = parse(data)
+    assert words(modern["Subject"]) == words(subject)
+    if "=?" in name:
+        assert words(modern["From"].addresses[0].display_name) == words(name)
+
+
+def test_text_that_looks_like_an_encoded_word_is_shown_literally() -> None:
+    headers = Headers(
+        **{
+            **BASE.__dict__,
+            "subject": f"Hello {LOOKALIKE}",
+            "from_name": LOOKALIKE,
+            "list_id": f"{LOOKALIKE} <c1.lists.example.com>",
+        }
+    )
+    data = to_bytes(build_message(headers, "<p>x</p>", "x"))
+    message = parse(data)
+    assert message["Subject"] == f"Hello {LOOKALIKE}"
+    assert message["From"].addresses[0].display_name == LOOKALIKE
+    assert message["From"].addresses[0].addr_spec == "news@example.com"
+    assert message["List-Id"] == f"{LOOKALIKE} <c1.lists.example.com>"
+    assert b"Bcc: x@evil" not in data
 
 
 def test_preheader_footer_and_pixel_go_inside_the_body() -> None:

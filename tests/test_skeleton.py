@@ -74,9 +74,18 @@ def assert_same(fast: bytes, slow: bytes) -> None:
     assert re.search(rb"(?m)^Date: ", fast) and re.search(rb"(?m)^Message-ID: <", fast)
 
 
-values_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    max_size=40,
+LOOKALIKE = "=?utf-8?q?Bcc=3A_x=40evil?="
+values_text = st.one_of(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        max_size=40,
+    ),
+    # Values a reader would take for RFC 2047 encoded words unless lettr encodes them.
+    st.builds(
+        lambda a, b: f"{a}{LOOKALIKE}{b}",
+        st.text(alphabet="ab ", max_size=4),
+        st.text(alphabet="ab =?", max_size=4),
+    ),
 )
 
 
@@ -100,6 +109,21 @@ def test_every_variant_parses_back_like_the_full_path(
     fast = skeleton.message(address, address, values, lambda p: SIGNER.for_row(p, row))
     assert fast is not None
     assert_same(fast, slow)
+
+
+def test_a_value_that_looks_like_an_encoded_word_stays_literal_on_both_paths() -> None:
+    c = composer()
+    skeleton = Skeleton.plan(c)
+    assert skeleton is not None
+    values = {"first_name": LOOKALIKE, "city": None}
+    fast = skeleton.message(
+        "a@example.org", "a@example.org", values, lambda p: SIGNER.for_row(p, 7)
+    )
+    assert fast is not None
+    slow = full_path(c, "a@example.org", values, 7)
+    for data in (fast, slow):
+        assert parsed(data)["Subject"] == f"Hi {LOOKALIKE}"
+        assert b"Bcc: x@evil" not in data
 
 
 def test_a_given_text_part_and_the_footer_take_the_skeleton_too() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lettr_cli.content import html as page
 from lettr_cli.content.message import Headers, build_message, check_header_value
+from lettr_cli.content.missing import Missing
 from lettr_cli.content.sandbox import compile_template, referenced_names, render
 from lettr_cli.errors import ValidationError
 from lettr_cli.tracking.tokens import Purpose
@@ -78,9 +79,10 @@ class Rendered:
 def merge_values(
     fallbacks: Mapping[str, str | None], values: Mapping[str, Any], email: str
 ) -> dict[str, Any]:
-    """What merge tags see: each defined property's value, else its fallback, else ""."""
+    """What merge tags see: each defined property's value; a property the contact has no value
+    for is undefined to Jinja (``default()`` works) and prints as its fallback, else ""."""
     merged: dict[str, Any] = {
-        name: values[name] if values.get(name) is not None else (fallback or "")
+        name: values[name] if values.get(name) is not None else Missing(name, fallback or "")
         for name, fallback in fallbacks.items()
     }
     merged["email"] = email
@@ -92,7 +94,7 @@ def unknown_tags(sources: Iterable[tuple[str, str, bool]], known: Iterable[str])
     allowed = set(known) | set(BUILTINS)
     found: list[str] = []
     for field, source, is_html in sources:
-        for name in sorted(referenced_names(source, html=is_html) - allowed):
+        for name in sorted(referenced_names(source, html=is_html, field=field) - allowed):
             found.append(f"{{{{ {name} }}}} in {field}")
     return found
 

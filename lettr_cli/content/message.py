@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -70,9 +71,26 @@ class Headers:
 
 
 def encode_text_header(name: str, value: str) -> str:
-    """An unstructured header value, RFC 2047-encoded where it is not ASCII, folded at 78."""
-    charset = "us-ascii" if value.isascii() else "utf-8"
+    """An unstructured header value, folded at 78, RFC 2047-encoded where it is not ASCII or
+    holds ``=?`` (a reader would decode text that looks like an encoded word; encoded, it shows
+    literally)."""
+    charset = "us-ascii" if value.isascii() and "=?" not in value else "utf-8"
     return Header(value, charset, header_name=name).encode(linesep="\n", maxlinelen=78)
+
+
+def encode_address(name: str, address: str) -> str:
+    """``Name <address>``, the name encoded as ``encode_text_header`` decides."""
+    if "=?" in name:
+        return f"{Charset('utf-8').header_encode(name)} <{address}>"
+    return formataddr((name, address), "utf-8")
+
+
+def encode_list_id(list_id: str) -> str:
+    """``phrase <id>`` with the phrase encoded when it holds ``=?``."""
+    phrase, bracket, rest = list_id.rpartition(" <")
+    if "=?" not in phrase or not bracket:
+        return list_id
+    return f"{encode_text_header('List-Id', phrase)} <{rest}"
 
 
 def message_id(domain: str) -> str:
@@ -86,7 +104,7 @@ def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
     message = EmailMessage(policy=SMTP_POLICY)
     # Subject and From are encoded with the legacy `email.header` encoder: the newer folding
     # code can drop a space where it splits text into two RFC 2047 encoded words.
-    message.set_raw("From", formataddr((headers.from_name or "", headers.from_email), "utf-8"))
+    message.set_raw("From", encode_address(headers.from_name or "", headers.from_email))
     message["To"] = headers.to_email
     if headers.reply_to:
         message["Reply-To"] = headers.reply_to
@@ -105,7 +123,10 @@ def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
             u.startswith("https:") or u.startswith("http:") for u in headers.list_unsubscribe
         ):
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if headers.list_id:
+    if headers.list_id and "=?" in headers.list_id:
+        # The email package would decode text that looks like an encoded word.
+        message.set_raw("List-Id", encode_list_id(headers.list_id))
+    elif headers.list_id:
         message["List-Id"] = headers.list_id
     if headers.feedback_id:
         message["Feedback-ID"] = headers.feedback_id

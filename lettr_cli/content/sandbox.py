@@ -1,66 +1,115 @@
 """A hardened Jinja2 sandbox for operators' templates.
 
 Jinja's ``SandboxedEnvironment`` keeps templates away from Python internals; on top of it this
-bounds what can make a render huge or endless (DESIGN "Messages"): ``**`` and ``*`` (and ``%``
-on strings) are intercepted and bounded, padding filters are capped, ``str.format`` is refused,
-the output has a size cap, and a render has a time cap enforced by a line tracer on the
-template's own compiled code. Every refusal is a ``validation_error``.
+bounds what can make a render huge or endless (DESIGN "Messages"): ``**``, ``*``, ``+`` and
+``%`` are intercepted, method calls and every filter have their size arguments checked before
+the work (``bounds``, ``filter_bounds``), ``~`` and captured blocks are measured before they are
+joined, ``str.format`` is refused, the output has a size cap, and a render has a time cap
+enforced by a line tracer on the template's own compiled code. Every refusal is a
+``validation_error`` that names the field.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import FrameType
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from lettr_cli.errors import ValidationError
+from lettr_cli.content import bounds
+from lettr_cli.content.bounds import RenderRefused
+from lettr_cli.content.bounds import refuse as _refuse
+from lettr_cli.content.filter_bounds import bounded_filter
+from lettr_cli.content.missing import plain
 
 MAX_OUTPUT = 2_000_000  # characters of rendered output
-MAX_SEQUENCE = 100_000  # characters or items that * may build
-MAX_POWER_BITS = 4096  # size of an integer that ** may build
-MAX_WIDTH = 10_000  # padding widths (center, indent, %-formatting)
 RENDER_SECONDS = 2.0
-_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\d+|\*)")
+
+__all__ = ["RenderRefused", "compile_template", "environment", "referenced_names", "render"]
+
+# How messages name a campaign's template fields (the keys stay the contract's field names).
+LABELS = {"subject": "subject", "html_content": "HTML", "text_content": "text part"}
 
 
-class RenderRefused(ValidationError):
-    """A template that the sandbox stopped; the message says what it tried."""
+def _label(field: str) -> str:
+    return LABELS.get(field, field)
 
 
-def _refuse(message: str, field: str = "template") -> RenderRefused:
-    return RenderRefused(message, errors={field: [message]})
+class _Generator(CodeGenerator):
+    """Jinja's code generator, with the pieces of ``a ~ b`` measured before they are joined."""
+
+    def buffer(self, frame: Frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.new_buffer()")
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}(environment.concat_pieces((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
 
 
 class LettrSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"**", "*", "%"})
+    intercepted_binops = frozenset({"**", "*", "%", "+"})
+    code_generator_class = _Generator
 
     def __init__(self, *, autoescape: bool) -> None:
         super().__init__(
-            autoescape=autoescape, undefined=StrictUndefined, keep_trailing_newline=True
+            autoescape=autoescape,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            finalize=_printed,
         )
         self.globals.pop("lipsum", None)
-        self.filters["center"] = _capped(self.filters["center"], "width")
-        self.filters["indent"] = _capped(self.filters["indent"], "width")
-        self.filters["format"] = _checked_format(self.filters["format"])
+        for name, function in list(self.filters.items()):
+            self.filters[name] = bounded_filter(name, function)
+
+    @staticmethod
+    def concat(pieces: Iterable[str]) -> str:
+        """Join what a block, a macro or ``{% set %}...{% endset %}`` captured, measured first."""
+        return "".join(bounds.bounded_concat(pieces))
+
+    @staticmethod
+    def new_buffer() -> list[str]:
+        """Where a block, a macro or ``{% set %}...{% endset %}`` collects its output."""
+        return bounds.Buffer()
+
+    @staticmethod
+    def concat_pieces(pieces: Iterable[Any]) -> list[Any]:
+        return bounds.bounded_concat(pieces)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        left, right = plain(left), plain(right)
         if operator == "**":
-            return _power(left, right)
+            bounds.check_power(left, right)
+            return left**right
         if operator == "*":
-            _check_repeat(left, right)
-            _check_repeat(right, left)
+            bounds.check_multiply(left, right)
             return left * right
-        if isinstance(left, str):
-            _check_percent_widths(left)
+        if operator == "+":
+            bounds.check_add(left, right)
+            return left + right
+        bounds.check_percent(left, right)
         return left % right
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        checked = bounds.check_method(__obj, list(args), kwargs)
+        result = super().call(__context, __obj, *checked, **kwargs)
+        return bounds.check_result(result, f"{getattr(__obj, '__name__', 'a call')}(…)")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if super().wrap_str_format(value) is None:
@@ -72,46 +121,11 @@ class LettrSandbox(ImmutableSandboxedEnvironment):
         return refused
 
 
-def _check_percent_widths(pattern: str) -> None:
-    for width in _PERCENT_WIDTH.findall(pattern):
-        if width == "*" or int(width) > MAX_WIDTH:
-            raise _refuse(f"a %-format width over {MAX_WIDTH} is not allowed")
-
-
-def _checked_format(function: Callable[..., str]) -> Callable[..., str]:
-    def checked(value: Any, *args: Any, **kwargs: Any) -> str:
-        _check_percent_widths(str(value))
-        return function(value, *args, **kwargs)
-
-    return checked
-
-
-def _power(left: Any, right: Any) -> Any:
-    if isinstance(left, int | float) and isinstance(right, int | float):
-        magnitude = abs(left)
-        if magnitude > 1 and right > 0:
-            bits = right * math.log2(magnitude)
-            if bits > MAX_POWER_BITS:
-                raise _refuse(f"{left} ** {right} is too large a number for a template")
-    return left**right
-
-
-def _check_repeat(sequence: Any, count: Any) -> None:
-    repeats = isinstance(sequence, str | list | tuple) and isinstance(count, int)
-    if repeats and len(sequence) * count > MAX_SEQUENCE:
-        raise _refuse(f"repeating a value {count} times is too large for a template")
-
-
-def _capped(function: Callable[..., Any], name: str) -> Callable[..., Any]:
-    def capped(value: Any, *args: Any, **kwargs: Any) -> Any:
-        width = kwargs.get(name, args[0] if args else 0)
-        if isinstance(width, int) and width > MAX_WIDTH:
-            raise _refuse(f"a {name} over {MAX_WIDTH} is not allowed")
-        if isinstance(width, str) and len(width) > MAX_WIDTH:
-            raise _refuse(f"an indent over {MAX_WIDTH} characters is not allowed")
-        return function(value, *args, **kwargs)
-
-    return capped
+def _printed(value: Any) -> Any:
+    """What ``{{ value }}`` prints: a container is measured before it becomes text."""
+    if not isinstance(plain(value), str):
+        bounds.check_printed(value, "printing a value")
+    return value
 
 
 _environments: dict[bool, LettrSandbox] = {}
@@ -130,12 +144,17 @@ def compile_template(source: str, *, html: bool, field: str = "template") -> Tem
     try:
         return env.from_string(source)
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise _refuse(f"the {field} is not a valid template{where}: {exc.message}", field) from None
+        raise _invalid(exc, field) from None
 
 
-def referenced_names(source: str, *, html: bool) -> set[str]:
+def _invalid(exc: TemplateError, field: str) -> RenderRefused:
+    line = getattr(exc, "lineno", None)
+    where = f" (line {line})" if line else ""
+    message = f"the {_label(field)} is not a valid template{where}: {exc.message}"
+    return _refuse(message, field)
+
+
+def referenced_names(source: str, *, html: bool, field: str = "template") -> set[str]:
     """Every top-level name the template reads (its merge tags)."""
     from jinja2 import meta
 
@@ -143,7 +162,7 @@ def referenced_names(source: str, *, html: bool) -> set[str]:
     try:
         tree = env.parse(source)
     except TemplateError as exc:
-        raise _refuse(f"the template is not valid: {exc.message}") from None
+        raise _invalid(exc, field) from None
     # Loop variables and names set inside the template are not merge tags; Jinja leaves them out.
     return set(meta.find_undeclared_variables(tree))
 
@@ -159,21 +178,24 @@ def render(
     """Render within a time and a size cap; any failure is a ``validation_error``."""
     pieces: list[str] = []
     size = 0
+    label = _label(field)
     try:
         with _Deadline(seconds, field):
             for piece in template.generate(values):
                 size += len(piece)
                 if size > limit:
-                    raise _refuse(f"the rendered {field} is larger than {limit} characters", field)
+                    raise _refuse(f"the rendered {label} is larger than {limit} characters", field)
                 pieces.append(piece)
-    except RenderRefused:
-        raise
+    except RenderRefused as exc:
+        if exc.in_field is not None:
+            raise
+        raise _refuse(f"the {label} was refused: {exc.message}", field) from None
     except SecurityError as exc:
-        raise _refuse(f"the {field} tried something the sandbox forbids: {exc}", field) from None
+        raise _refuse(f"the {label} tried something the sandbox forbids: {exc}", field) from None
     except TemplateError as exc:
-        raise _refuse(f"the {field} could not be rendered: {exc.message}", field) from None
+        raise _refuse(f"the {label} could not be rendered: {exc.message}", field) from None
     except (ArithmeticError, TypeError, ValueError, MemoryError, RecursionError) as exc:
-        raise _refuse(f"the {field} could not be rendered: {exc}", field) from None
+        raise _refuse(f"the {label} could not be rendered: {exc}", field) from None
     return "".join(pieces)
 
 
@@ -197,7 +219,7 @@ class _Deadline:
     def __exit__(self, kind: object, error: object, tb: object) -> None:
         sys.settrace(self.previous)
         if isinstance(error, _TooSlow):
-            message = f"the {self.field} took longer than {self.seconds:g} s to render"
+            message = f"the {_label(self.field)} took longer than {self.seconds:g} s to render"
             raise _refuse(message, self.field) from None
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
