@@ -318,6 +318,13 @@ class CampaignRun:
                 except RelayFailure as exc:
                     self._relay_failed(exc.reply)
                     outcome = Outcome(built.recipient, ReplyClass.RELAY, exc.reply)
+                except Exception as exc:
+                    # Whatever went wrong, the row gets a result: one left `sending` would
+                    # stall the run until someone interrupts it.
+                    relay.broken = True
+                    relay.client.close()
+                    reply = f"the outcome is unknown: {type(exc).__name__}: {exc}"
+                    outcome = Outcome(built.recipient, ReplyClass.UNKNOWN, reply)
                 self.writer.record(item, outcome)
                 self._done_with([item])
                 used += 1

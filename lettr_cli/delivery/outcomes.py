@@ -51,6 +51,8 @@ def judge(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -
         return Verdict(outbox.SENT, event="delivery", delivered=True)
     if kind is ReplyClass.RELAY:
         return Verdict(outbox.QUEUED, attempted=False)
+    if outcome.unsendable:
+        return Verdict(outbox.FAILED, attempted=False)
     if kind is ReplyClass.UNKNOWN:
         return Verdict(outbox.IN_DOUBT)
     if kind is ReplyClass.SOFT:
