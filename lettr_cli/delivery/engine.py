@@ -35,6 +35,9 @@ from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64
 BRAKE_CHECK_SECONDS = 1.0
+# New connections in a row that dropped before the server answered their first MAIL FROM: then
+# the relay has failed (DESIGN's relay row), not the recipients.
+DROPS_TO_RELAY_FAILURE = 3
 
 
 def paused(workspace: Workspace) -> bool:
@@ -67,6 +70,7 @@ class CampaignRun:
         self.braked = False
         self.stale_after = leases.timeout_seconds(workspace.environ) / 3
         self.in_flight = 0  # rows claimed and not yet answered, released or failed
+        self.fresh_drops = 0  # see DROPS_TO_RELAY_FAILURE
         self.committed = asyncio.Event()
         self._started = clock()
 
@@ -325,6 +329,7 @@ class CampaignRun:
                     relay.client.close()
                     reply = f"the outcome is unknown: {type(exc).__name__}: {exc}"
                     outcome = Outcome(built.recipient, ReplyClass.UNKNOWN, reply)
+                self._count_drop(outcome, fresh=used == 0)
                 self.writer.record(item, outcome)
                 self._done_with([item])
                 used += 1
@@ -332,6 +337,18 @@ class CampaignRun:
             if relay is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(relay.__aexit__(None, None, None))
+
+    def _count_drop(self, outcome: Outcome, *, fresh: bool) -> None:
+        if not outcome.unanswered:
+            self.fresh_drops = 0
+            return
+        if fresh:
+            self.fresh_drops += 1
+        if self.fresh_drops >= DROPS_TO_RELAY_FAILURE:
+            self._relay_failed(
+                f"the relay closed {self.fresh_drops} new connections in a row before answering "
+                f"MAIL FROM ({outcome.reply})"
+            )
 
     async def _still_ours(self) -> bool:
         """Before DATA: a holder that may have been asleep since its mark was committed (a

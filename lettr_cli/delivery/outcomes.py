@@ -49,7 +49,9 @@ def judge(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -
     kind = outcome.reply_class
     if kind is ReplyClass.DELIVERED:
         return Verdict(outbox.SENT, event="delivery", delivered=True)
-    if kind is ReplyClass.RELAY:
+    if kind is ReplyClass.RELAY or outcome.unanswered:
+        # Nothing said about the recipient: back to the queue at once, no attempt counted (a
+        # connection dropped before its MAIL FROM was answered is retried on a new one).
         return Verdict(outbox.QUEUED, attempted=False)
     if outcome.unsendable:
         return Verdict(outbox.FAILED, attempted=False)

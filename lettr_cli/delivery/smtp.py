@@ -11,7 +11,7 @@ dot by ``smtp.data_timeout``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 
 import aiosmtplib
@@ -63,6 +63,9 @@ class Outcome:
     reply_class: ReplyClass
     reply: str
     connection_lost: bool = False  # before the server's 354: retried on a new connection
+    # The connection dropped before the server answered anything of this transaction (its
+    # MAIL FROM): the connection's fault, retried at once without counting an attempt.
+    unanswered: bool = False
     # The message cannot be offered to this relay (an internationalised address, and the
     # relay does not offer SMTPUTF8): the row fails without an attempt.
     unsendable: bool = False
@@ -129,7 +132,8 @@ class Relay:
     async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
         """Send one message; recipient-level replies become an ``Outcome``.
 
-        A connection lost (or a timeout) before the server's 354 is a soft failure that says
+        A connection lost (or a timeout) before the server answered MAIL FROM is no attempt at
+        all (``unanswered``); later but before the server's 354 it is a soft failure that says
         nothing about the recipient (``connection_lost``); after the 354 the message may have
         arrived, so the outcome is ``unknown``. Either way the connection is closed.
         """
@@ -155,7 +159,8 @@ class Relay:
                 f"the relay refused the sender {sender}: {exc.code} {exc.message}"
             ) from None
         except _LOST as exc:
-            return self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
+            lost = self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
+            return replace(lost, unanswered=True)
         try:
             await self._rcpt(recipient, utf8=utf8)
             start = await self.client.execute_command(b"DATA")
