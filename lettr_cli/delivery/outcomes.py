@@ -40,7 +40,7 @@ class Verdict:
     event: str | None = None  # "delivery" or "bounce"
     bounce_class: str | None = None
     bounces_contact: bool = False  # a hard bounce: the contact becomes `bounced`
-    soft_for_contact: bool = False  # a per-recipient 4xx: counts towards suppression
+    soft_for_contact: bool = False  # counts towards suppression (``counts_against_contact``)
     delivered: bool = False
 
 
@@ -69,7 +69,7 @@ def judge(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -
 
 
 def _soft(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -> Verdict:
-    per_recipient = not outcome.connection_lost
+    per_recipient = outcome.counts_against_contact
     if attempts >= policy.max_attempts:
         return Verdict(outbox.FAILED, soft_for_contact=per_recipient)
     # A lost connection is retried at once on a new one; a soft reply waits its backoff.

@@ -16,7 +16,7 @@ from types import TracebackType
 
 import aiosmtplib
 
-from lettr_cli.delivery.replies import Reply, ReplyClass, classify
+from lettr_cli.delivery.replies import Reply, ReplyClass, classify, counts_against_contact
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
 
@@ -66,6 +66,8 @@ class Outcome:
     # The connection dropped before the server answered anything of this transaction (its
     # MAIL FROM): the connection's fault, retried at once without counting an attempt.
     unanswered: bool = False
+    # A soft reply that counts towards the contact's suppression (``counts_against_contact``).
+    counts_against_contact: bool = False
     # The message cannot be offered to this relay (an internationalised address, and the
     # relay does not offer SMTPUTF8): the row fails without an attempt.
     unsendable: bool = False
@@ -220,7 +222,8 @@ class Relay:
             await self._reset()
             raise RelayFailure(f"the relay is throttling: {reply}")
         await self._reset()
-        return Outcome(recipient, kind, str(reply))
+        counts = counts_against_contact(reply, stage=stage)
+        return Outcome(recipient, kind, str(reply), counts_against_contact=counts)
 
     def _lost(self, recipient: str, reply: str) -> Outcome:
         self.broken = True
