@@ -164,10 +164,13 @@ class CampaignRun:
         if status == lifecycle.SENDING and outbox.unfinished(conn, campaign_id) == 0:
             c = outbox.campaigns
             now = utcnow()
+            # When its last message was accepted, not when the run wound up (after a drain, a
+            # stop request or a retry of rows that stayed in doubt).
+            sent_at = outbox.last_accepted_at(conn, campaign_id) or now
             conn.execute(
                 c.update()
                 .where(c.c.id == campaign_id)
-                .values(status=lifecycle.SENT, sent_at=now, updated_at=now)
+                .values(status=lifecycle.SENT, sent_at=sent_at, updated_at=now)
             )
             return lifecycle.SENT
         return status

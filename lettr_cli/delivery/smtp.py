@@ -10,6 +10,7 @@ dot by ``smtp.data_timeout``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -141,8 +142,15 @@ class Relay:
         """
         if self.broken:
             raise RelayFailure("the connection to the relay was lost")
-        refused = await self._envelope(sender, recipient)
-        return refused if refused is not None else await self._content(recipient, message)
+        try:
+            refused = await self._envelope(sender, recipient)
+            return refused if refused is not None else await self._content(recipient, message)
+        except asyncio.CancelledError:
+            # Cut off mid-transaction (a drain that ran out): the connection is out of step,
+            # and a polite QUIT would wait on a server that has not answered yet.
+            self.broken = True
+            self.client.close()
+            raise
 
     async def _envelope(self, sender: str, recipient: str) -> Outcome | None:
         """MAIL, RCPT and DATA up to the server's 354; an ``Outcome`` if it goes no further."""
