@@ -50,7 +50,7 @@ def test_retry_in_doubt_sends_the_in_doubt_rows_again(
     body = sent.json()
     assert body["status"] == "sent"
     assert body["outbox"]["in_doubt"] == 1
-    assert "retry --in-doubt" in sent.stderr
+    assert f"lettr campaign retry {ref} --in-doubt" in sent.stderr
     assert body["stats"]["injections"] == 5 and body["stats"]["deliveries"] == 4
     first_sent_at = campaign_row(isolated_home, ref)["sent_at"]
 

@@ -1,7 +1,8 @@
 """Soft-bounce suppression (DESIGN "Sending engine"): three soft failures in a row across
-campaigns make a contact `bounced`. The count takes per-recipient 4xx replies to RCPT or DATA,
-at most once per campaign; a delivery resets it; lost connections and relay failures never
-count."""
+campaigns make a contact `bounced`. The count takes per-recipient 4xx replies to RCPT or DATA
+whose enhanced code is x.1.x or x.2.x (or 450/452 at RCPT without one), at most once per
+campaign; a delivery resets it; 421, 4.3.x, 4.4.x, 4.5.x and 4.7.x, lost connections and relay
+failures never count."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_three_soft_failures_in_a_row_bounce_the_contact(
     assert soft_failures(isolated_home) == {FLAKY: 1}
     # A 4xx to the final dot counts as well as one to RCPT.
     del relay.rcpt[FLAKY]
-    relay.data[FLAKY] = "451 4.3.0 please try again"
+    relay.data[FLAKY] = "452 4.2.2 mailbox full"
     campaigns.next()
     assert soft_failures(isolated_home) == {FLAKY: 2}
     assert contact_states(isolated_home)[FLAKY] == "subscribed"
@@ -106,6 +107,25 @@ def test_three_soft_failures_in_a_row_bounce_the_contact(
     fourth = campaigns.next()
     assert campaigns.flaky_row(fourth) is None
     assert outbox_states(isolated_home, fourth) == {"sent": 2}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["452 4.5.3 too many recipients", "450 4.7.1 greylisted, try later", "421 4.3.0 try later"],
+)
+def test_4xx_that_say_nothing_of_the_mailbox_never_count(
+    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path, reply: str
+) -> None:
+    campaigns = Campaigns(lettr, tmp_path, isolated_home)
+    relay.rcpt[FLAKY] = reply
+    campaigns.first()
+    campaigns.next()
+    campaigns.next()
+
+    assert [campaigns.flaky_row(ref) for ref in campaigns.ids] == ["failed"] * 3
+    assert [entry for entry in relay.log if entry[0] == FLAKY] == [(FLAKY, "rcpt", reply)] * 3
+    assert soft_failures(isolated_home) == {}
+    assert contact_states(isolated_home)[FLAKY] == "subscribed"
 
 
 def test_a_delivery_resets_the_count(

@@ -33,6 +33,10 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
             f"{item['name']}: {item['status']}; {item['sent']} sent, {item['failed']} failed, "
             f"{item['bounced']} bounced, {item['in_doubt']} in doubt{retry}"
         )
+        if item["in_doubt"]:
+            from lettr_cli.cli.sending import in_doubt_advice
+
+            say(in_doubt_advice(item["id"], item["in_doubt"], item["status"]))
     for skipped in result.skipped:
         say(f"{skipped.name}: skipped, leased by {skipped.holder.describe()}")
 

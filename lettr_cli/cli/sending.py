@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,7 +25,7 @@ Detach = Annotated[
 ]
 
 
-def _show(ws: Workspace, campaign_id: str, as_json: bool) -> None:
+def _show(ws: Workspace, campaign_id: str, as_json: bool) -> dict[str, Any]:
     from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
 
     with ws.store.read() as session:
@@ -40,6 +40,33 @@ def _show(ws: Workspace, campaign_id: str, as_json: bool) -> None:
             f"{counts['in_doubt']} in doubt, {counts['queued']} queued of "
             f"{body['total_recipients']}"
         )
+    return body
+
+
+def in_doubt_advice(campaign_id: str, count: int, status: str) -> str:
+    """What to do about ``count`` messages in doubt: the exact command that sends them again
+    (``retry`` takes sent campaigns only)."""
+    what = "1 message is" if count == 1 else f"{count} messages are"
+    retry = f"`lettr campaign retry {campaign_id} --in-doubt` sends them again"
+    when = "" if status == "sent" else "once the campaign is sent, "
+    return (
+        f"{what} in doubt (the relay may have them): `lettr campaign show {campaign_id}` "
+        f"lists them; {when}{retry}."
+    )
+
+
+def _stopped(body: dict[str, Any]) -> None:
+    """After SIGINT or SIGTERM: what the drain left, as the store has it."""
+    counts, status = body["outbox"], body["status"]
+    left = counts["queued"] + counts["claimed"]
+    if status == "sent":
+        say("Stopped: nothing was left to send; the campaign is sent.")
+    elif left:
+        say(f"Stopped: {left} rows are still queued; `lettr daemon tick` finishes the send.")
+    else:
+        say(f"Stopped while the campaign was {status}; `lettr daemon tick` goes on from there.")
+    if counts["in_doubt"]:
+        say(in_doubt_advice(body["id"], counts["in_doubt"], status))
 
 
 def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json: bool) -> None:
@@ -60,9 +87,9 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
         result, signalled = run_until_signal(
             lambda stop: CampaignRun(ws, taken, observer=shown, stop=stop).drive()
         )
-    _show(ws, campaign_id, as_json)
+    body = _show(ws, campaign_id, as_json)
     if signalled is not None:
-        say("Stopped: claimed rows went back to the queue; `lettr daemon tick` finishes the send.")
+        _stopped(body)
         raise typer.Exit(signalled)
     if result.relay_failure is not None:
         raise TransmissionFailed(
@@ -75,8 +102,6 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
 
 
 def _explain(result: RunResult) -> None:
-    from lettr_cli.delivery import outbox
-
     if result.status == "in_review":
         say(
             f"Parked in review: {result.failure_reason}. `lettr campaign approve "
@@ -91,11 +116,8 @@ def _explain(result: RunResult) -> None:
         if result.retry_at is not None:
             with_retry = f" the next is due at {result.retry_at.isoformat(timespec='seconds')};"
         say(f"Only scheduled retries remain:{with_retry} `lettr daemon tick` finishes them.")
-    if result.tally.in_doubt or result.in_doubt:
-        say(
-            f"Some messages are {outbox.IN_DOUBT}: `lettr campaign show {result.campaign_id[:8]}` "
-            "lists them; `lettr campaign retry --in-doubt` sends them again."
-        )
+    if result.in_doubt:
+        say(in_doubt_advice(result.campaign_id, result.in_doubt, result.status))
 
 
 def send(

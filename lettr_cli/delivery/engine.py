@@ -35,6 +35,9 @@ from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64
 BRAKE_CHECK_SECONDS = 1.0
+# New connections in a row that dropped before the server answered their first MAIL FROM: then
+# the relay has failed (DESIGN's relay row), not the recipients.
+DROPS_TO_RELAY_FAILURE = 3
 
 
 def paused(workspace: Workspace) -> bool:
@@ -67,6 +70,7 @@ class CampaignRun:
         self.braked = False
         self.stale_after = leases.timeout_seconds(workspace.environ) / 3
         self.in_flight = 0  # rows claimed and not yet answered, released or failed
+        self.fresh_drops = 0  # see DROPS_TO_RELAY_FAILURE
         self.committed = asyncio.Event()
         self._started = clock()
 
@@ -160,10 +164,13 @@ class CampaignRun:
         if status == lifecycle.SENDING and outbox.unfinished(conn, campaign_id) == 0:
             c = outbox.campaigns
             now = utcnow()
+            # When its last message was accepted, not when the run wound up (after a drain, a
+            # stop request or a retry of rows that stayed in doubt).
+            sent_at = outbox.last_accepted_at(conn, campaign_id) or now
             conn.execute(
                 c.update()
                 .where(c.c.id == campaign_id)
-                .values(status=lifecycle.SENT, sent_at=now, updated_at=now)
+                .values(status=lifecycle.SENT, sent_at=sent_at, updated_at=now)
             )
             return lifecycle.SENT
         return status
@@ -318,6 +325,14 @@ class CampaignRun:
                 except RelayFailure as exc:
                     self._relay_failed(exc.reply)
                     outcome = Outcome(built.recipient, ReplyClass.RELAY, exc.reply)
+                except Exception as exc:
+                    # Whatever went wrong, the row gets a result: one left `sending` would
+                    # stall the run until someone interrupts it.
+                    relay.broken = True
+                    relay.client.close()
+                    reply = f"the outcome is unknown: {type(exc).__name__}: {exc}"
+                    outcome = Outcome(built.recipient, ReplyClass.UNKNOWN, reply)
+                self._count_drop(outcome, fresh=used == 0)
                 self.writer.record(item, outcome)
                 self._done_with([item])
                 used += 1
@@ -325,6 +340,18 @@ class CampaignRun:
             if relay is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(relay.__aexit__(None, None, None))
+
+    def _count_drop(self, outcome: Outcome, *, fresh: bool) -> None:
+        if not outcome.unanswered:
+            self.fresh_drops = 0
+            return
+        if fresh:
+            self.fresh_drops += 1
+        if self.fresh_drops >= DROPS_TO_RELAY_FAILURE:
+            self._relay_failed(
+                f"the relay closed {self.fresh_drops} new connections in a row before answering "
+                f"MAIL FROM ({outcome.reply})"
+            )
 
     async def _still_ours(self) -> bool:
         """Before DATA: a holder that may have been asleep since its mark was committed (a

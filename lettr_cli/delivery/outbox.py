@@ -118,6 +118,12 @@ def next_retry_at(conn: Connection, campaign_id: str) -> datetime | None:
     return cast(datetime | None, conn.execute(query).scalar_one())
 
 
+def last_accepted_at(conn: Connection, campaign_id: str) -> datetime | None:
+    """When the relay last accepted a message of the campaign (None: it accepted none)."""
+    query = sa.select(sa.func.max(outbox.c.accepted_at)).where(outbox.c.campaign_id == campaign_id)
+    return cast(datetime | None, conn.execute(query).scalar_one())
+
+
 def unfinished(conn: Connection, campaign_id: str) -> int:
     """Rows that are not final yet."""
     query = sa.select(sa.func.count()).where(

@@ -40,7 +40,7 @@ class Verdict:
     event: str | None = None  # "delivery" or "bounce"
     bounce_class: str | None = None
     bounces_contact: bool = False  # a hard bounce: the contact becomes `bounced`
-    soft_for_contact: bool = False  # a per-recipient 4xx: counts towards suppression
+    soft_for_contact: bool = False  # counts towards suppression (``counts_against_contact``)
     delivered: bool = False
 
 
@@ -49,8 +49,12 @@ def judge(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -
     kind = outcome.reply_class
     if kind is ReplyClass.DELIVERED:
         return Verdict(outbox.SENT, event="delivery", delivered=True)
-    if kind is ReplyClass.RELAY:
+    if kind is ReplyClass.RELAY or outcome.unanswered:
+        # Nothing said about the recipient: back to the queue at once, no attempt counted (a
+        # connection dropped before its MAIL FROM was answered is retried on a new one).
         return Verdict(outbox.QUEUED, attempted=False)
+    if outcome.unsendable:
+        return Verdict(outbox.FAILED, attempted=False)
     if kind is ReplyClass.UNKNOWN:
         return Verdict(outbox.IN_DOUBT)
     if kind is ReplyClass.SOFT:
@@ -65,7 +69,7 @@ def judge(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -
 
 
 def _soft(outcome: Outcome, attempts: int, policy: RetryPolicy, now: datetime) -> Verdict:
-    per_recipient = not outcome.connection_lost
+    per_recipient = outcome.counts_against_contact
     if attempts >= policy.max_attempts:
         return Verdict(outbox.FAILED, soft_for_contact=per_recipient)
     # A lost connection is retried at once on a new one; a soft reply waits its backoff.

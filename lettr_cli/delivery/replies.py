@@ -43,7 +43,12 @@ class Reply:
 
 
 def classify(reply: Reply, *, stage: str) -> ReplyClass:
-    """The class of ``reply`` to ``stage`` (greeting, mail, rcpt or data)."""
+    """The class of ``reply`` to ``stage`` (greeting, mail, rcpt or data), as DESIGN's table
+    has it: 2xx is delivered; any other reply at the greeting or to MAIL FROM, and throttling
+    (421 4.7.x, 451 4.7.x, 454), is a relay failure; other 4xx, and 552 or x.2.2 (mailbox
+    full), are soft; 5xx with x.1.x is hard, with x.7.x a block, any other 5xx permanent.
+
+    Which soft replies count against the contact is ``counts_against_contact``'s answer."""
     code, enhanced = reply.code, reply.enhanced or ""
     if 200 <= code < 300:
         return ReplyClass.DELIVERED
@@ -55,3 +60,19 @@ def classify(reply: Reply, *, stage: str) -> ReplyClass:
         return ReplyClass.SOFT
     subject = enhanced.split(".")[1] if enhanced.startswith("5.") else ""
     return {"1": ReplyClass.HARD, "7": ReplyClass.BLOCK}.get(subject, ReplyClass.PERMANENT)
+
+
+def counts_against_contact(reply: Reply, *, stage: str) -> bool:
+    """Whether ``reply`` to ``stage`` counts towards the contact's three soft failures in a
+    row (DESIGN "Sending engine"): soft replies to RCPT or DATA whose enhanced code is
+    x.1.x or x.2.x (mailbox full among them), or 450/452 at RCPT without one. 421, 4.3.x,
+    4.4.x, 4.5.x and 4.7.x are retried but never count, nor do relay-level failures or a
+    connection dropped before the server answered the transaction."""
+    if stage not in ("rcpt", "data") or reply.code == 421:
+        return False
+    if classify(reply, stage=stage) is not ReplyClass.SOFT:
+        return False
+    enhanced = reply.enhanced
+    if enhanced is None:
+        return reply.code == 552 or (stage == "rcpt" and reply.code in (450, 452))
+    return enhanced.split(".")[1] in ("1", "2")

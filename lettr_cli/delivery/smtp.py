@@ -3,17 +3,21 @@ timeouts, and the outcome of each message as a reply class.
 
 Relay-level failures (refused connection, TLS or STARTTLS failure, AUTH failure, a refused
 sender, throttling) raise ``RelayFailure``: they say nothing about the recipient.
+
+Every wait on the relay is bounded: each command by ``smtp.timeout``, the reply to the final
+dot by ``smtp.data_timeout``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 
 import aiosmtplib
 
-from lettr_cli.delivery.replies import Reply, ReplyClass, classify
+from lettr_cli.delivery.replies import Reply, ReplyClass, classify, counts_against_contact
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
 
@@ -60,6 +64,14 @@ class Outcome:
     reply_class: ReplyClass
     reply: str
     connection_lost: bool = False  # before the server's 354: retried on a new connection
+    # The connection dropped before the server answered anything of this transaction (its
+    # MAIL FROM): the connection's fault, retried at once without counting an attempt.
+    unanswered: bool = False
+    # A soft reply that counts towards the contact's suppression (``counts_against_contact``).
+    counts_against_contact: bool = False
+    # The message cannot be offered to this relay (an internationalised address, and the
+    # relay does not offer SMTPUTF8): the row fails without an attempt.
+    unsendable: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -123,28 +135,44 @@ class Relay:
     async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
         """Send one message; recipient-level replies become an ``Outcome``.
 
-        A connection lost (or a timeout) before the server's 354 is a soft failure that says
+        A connection lost (or a timeout) before the server answered MAIL FROM is no attempt at
+        all (``unanswered``); later but before the server's 354 it is a soft failure that says
         nothing about the recipient (``connection_lost``); after the 354 the message may have
         arrived, so the outcome is ``unknown``. Either way the connection is closed.
         """
         if self.broken:
             raise RelayFailure("the connection to the relay was lost")
-        refused = await self._envelope(sender, recipient)
-        return refused if refused is not None else await self._content(recipient, message)
+        try:
+            refused = await self._envelope(sender, recipient)
+            return refused if refused is not None else await self._content(recipient, message)
+        except asyncio.CancelledError:
+            # Cut off mid-transaction (a drain that ran out): the connection is out of step,
+            # and a polite QUIT would wait on a server that has not answered yet.
+            self.broken = True
+            self.client.close()
+            raise
 
     async def _envelope(self, sender: str, recipient: str) -> Outcome | None:
         """MAIL, RCPT and DATA up to the server's 354; an ``Outcome`` if it goes no further."""
+        # RFC 6531: an address beyond ASCII needs the relay's SMTPUTF8 and the MAIL parameter.
+        utf8 = not (sender.isascii() and recipient.isascii())
         try:
-            await self._mail(sender)
+            await self._ready()
+            if utf8 and not self.client.supports_extension("smtputf8"):
+                needs = recipient if not recipient.isascii() else sender
+                reason = f"not sent: the relay does not offer SMTPUTF8, which {needs} needs"
+                return Outcome(recipient, ReplyClass.PERMANENT, reason, unsendable=True)
+            await self._mail(sender, utf8=utf8)
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             raise RelayFailure(
                 f"the relay refused the sender {sender}: {exc.code} {exc.message}"
             ) from None
         except _LOST as exc:
-            return self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
+            lost = self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
+            return replace(lost, unanswered=True)
         try:
-            await self._rcpt(recipient)
+            await self._rcpt(recipient, utf8=utf8)
             start = await self.client.execute_command(b"DATA")
         except aiosmtplib.SMTPResponseException as exc:
             return await self._refused(recipient, Reply(exc.code, exc.message), "rcpt")
@@ -171,22 +199,23 @@ class Relay:
             return await self._refused(recipient, Reply(response.code, response.message), "data")
         return Outcome(recipient, ReplyClass.DELIVERED, f"{response.code} {response.message}")
 
-    async def _mail(self, sender: str) -> None:
+    async def _mail(self, sender: str, *, utf8: bool) -> None:
         # Plain ASCII addresses go out as they are; aiosmtplib's own quoting parses each one
         # with the email package, which costs more than the rest of the command.
+        if utf8:
+            await self.client.mail(sender, options=["SMTPUTF8"], encoding="utf-8")
+            return
         if not _PLAIN.match(sender):
             await self.client.mail(sender)
             return
-        await self._ready()
         reply = await self.client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode())
         if reply.code != 250:
             raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
 
-    async def _rcpt(self, recipient: str) -> None:
+    async def _rcpt(self, recipient: str, *, utf8: bool) -> None:
         if not _PLAIN.match(recipient):
-            await self.client.rcpt(recipient)
+            await self.client.rcpt(recipient, encoding="utf-8" if utf8 else "ascii")
             return
-        await self._ready()
         reply = await self.client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode())
         if reply.code not in (250, 251):
             raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
@@ -201,7 +230,8 @@ class Relay:
             await self._reset()
             raise RelayFailure(f"the relay is throttling: {reply}")
         await self._reset()
-        return Outcome(recipient, kind, str(reply))
+        counts = counts_against_contact(reply, stage=stage)
+        return Outcome(recipient, kind, str(reply), counts_against_contact=counts)
 
     def _lost(self, recipient: str, reply: str) -> Outcome:
         self.broken = True

@@ -1,0 +1,170 @@
+"""Internationalised addresses (RFC 6531) and the SMTP timeouts (DESIGN "Sending engine").
+
+A relay that offers SMTPUTF8 gets the message with the ``SMTPUTF8`` MAIL parameter; one that
+does not makes the row `failed` at once with the reason, never `in_doubt`, never an injection.
+No wait on the relay outlives `smtp.timeout` (`smtp.data_timeout` for the final dot): a server
+that stops answering ends the send instead of hanging it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.send_cases import (
+    LIVENESS,
+    CountingHandler,
+    audience_campaign,
+    finish,
+    outbox_states,
+    serving,
+    spawn,
+    stop,
+)
+from tests.sending_helpers import outbox_rows
+
+UTF8 = "andré@example.com"
+PLAIN = ["reader1@example.org", "reader2@example.org"]
+
+
+class OptionsHandler(CountingHandler):
+    """Keeps the MAIL parameters and the SMTPUTF8 flag of every message that arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.envelopes: list[tuple[list[str], bool]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append((list(envelope.mail_options), bool(envelope.smtp_utf8)))
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def relay_options(lettr: Any, smtp_server: Any, verified_domain: Any) -> Any:
+    verified_domain()
+
+    def start(handler: CountingHandler, **options: Any) -> Any:
+        return serving(handler, **options)
+
+    return start
+
+
+def send(home: Path, ref: str) -> Any:
+    """`campaign send` in a process of its own, so that a hang fails the test (after a
+    generous bound) instead of stopping the suite; returns the campaign's JSON."""
+    process = spawn(home, "campaign", "send", ref, "--yes", "--json")
+    try:
+        code, stdout, stderr = finish(process, timeout=LIVENESS)
+    finally:
+        stop(process)
+    assert code == 0, stderr
+    return json.loads(stdout)
+
+
+@pytest.mark.parametrize("concurrency", ["1", "4"])
+def test_a_relay_with_smtputf8_gets_the_internationalised_address(
+    lettr, relay_options, tmp_path: Path, isolated_home: Path, concurrency: str
+) -> None:
+    ref = audience_campaign(lettr, tmp_path, [*PLAIN, UTF8])
+    handler = OptionsHandler()
+    with relay_options(handler, enable_SMTPUTF8=True) as port:
+        lettr("config", "set", "smtp.port", str(port))
+        lettr("config", "set", "sending.concurrency", concurrency)
+
+        body = send(isolated_home, ref)
+
+    assert body["status"] == "sent"
+    assert body["outbox"]["sent"] == 3 and body["outbox"]["in_doubt"] == 0
+    assert handler.delivered_to() == sorted([*PLAIN, UTF8])
+    by_recipient = {
+        rcpts[0]: options
+        for (_, rcpts, _), options in zip(handler.messages, handler.envelopes, strict=True)
+    }
+    assert by_recipient[UTF8] == (["SMTPUTF8"], True)
+    # Plain addresses go out as before, without the parameter.
+    assert all(by_recipient[address] == ([], False) for address in PLAIN)
+
+
+def test_a_relay_without_smtputf8_fails_the_row_at_once(
+    lettr, relay_options, tmp_path: Path, isolated_home: Path
+) -> None:
+    ref = audience_campaign(lettr, tmp_path, [*PLAIN, UTF8])
+    lettr("config", "set", "sending.max_attempts", "5")
+    lettr("config", "set", "sending.retry_base_seconds", "3600")
+    handler = OptionsHandler()
+    with relay_options(handler, enable_SMTPUTF8=False) as port:
+        lettr("config", "set", "smtp.port", str(port))
+
+        body = send(isolated_home, ref)
+
+    assert body["status"] == "sent"
+    assert handler.delivered_to() == sorted(PLAIN)
+    status, reply = outbox_rows(isolated_home, ref)[UTF8]
+    assert status == "failed"
+    assert reply is not None and "SMTPUTF8" in reply
+    assert body["outbox"]["in_doubt"] == 0 and body["outbox"]["failed"] == 1
+    # Nothing reached the relay for it: no injection, no bounce.
+    assert body["stats"]["injections"] == len(PLAIN)
+    assert body["stats"]["bounces"] == 0
+
+
+class StallingHandler(CountingHandler):
+    """Stops answering at ``stage`` (rcpt or data, i.e. the final dot) for ``address``."""
+
+    def __init__(self, address: str, stage: str) -> None:
+        super().__init__()
+        self.address, self.stage = address, stage
+        self.released = asyncio.Event()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.stage == "rcpt" and address == self.address:
+            await asyncio.sleep(LIVENESS * 2)
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.stage == "data" and envelope.rcpt_tos[0] == self.address:
+            await asyncio.sleep(LIVENESS * 2)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def stalled_send(
+    lettr: Any, relay_options: Any, tmp_path: Path, isolated_home: Path, request: Any
+) -> Iterator[tuple[str, str]]:
+    stage, address = request.param
+    ref = audience_campaign(lettr, tmp_path, [*PLAIN, "stuck@example.org"])
+    lettr("config", "set", "smtp.timeout", "1")
+    lettr("config", "set", "smtp.data_timeout", "2")
+    lettr("config", "set", "sending.max_attempts", "1")
+    lettr("config", "set", "sending.concurrency", "1")
+    with relay_options(StallingHandler(address, stage)) as port:
+        lettr("config", "set", "smtp.port", str(port))
+        yield ref, stage
+
+
+@pytest.mark.parametrize(
+    "stalled_send",
+    [("rcpt", "stuck@example.org"), ("data", "stuck@example.org")],
+    ids=["at-rcpt", "at-final-dot"],
+    indirect=True,
+)
+def test_a_relay_that_stops_answering_never_hangs_the_send(
+    stalled_send: tuple[str, str], isolated_home: Path
+) -> None:
+    ref, stage = stalled_send
+    process = spawn(isolated_home, "campaign", "send", ref, "--yes", "--json")
+    try:
+        code, _, stderr = finish(process, timeout=LIVENESS)
+    finally:
+        stop(process)
+    assert code == 0, stderr
+    status, reply = outbox_rows(isolated_home, ref)["stuck@example.org"]
+    # Before the 354 the row failed (its one attempt); after the final dot it is in doubt.
+    assert status == ("failed" if stage == "rcpt" else "in_doubt"), reply
+    assert outbox_states(isolated_home, ref)["sent"] == len(PLAIN)
