@@ -29,7 +29,7 @@ from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
 from lettr_cli.delivery.writer import Claimed, Writer, boottime
-from lettr_cli.errors import LettrError
+from lettr_cli.errors import LettrError, StoreUnavailable
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
 
@@ -99,6 +99,8 @@ class CampaignRun:
             spec = await self.writer.call(
                 lambda conn: factory_spec(self.workspace, conn, campaign_id)
             )
+        except StoreUnavailable:
+            raise  # the store's trouble, not the campaign's: it must not fail the campaign
         except LettrError as exc:
             reason = exc.message
             status = await self.writer.call(lambda conn: self._fail(conn, reason))
