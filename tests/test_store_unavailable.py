@@ -30,6 +30,7 @@ from tests.send_cases import LIVENESS, campaign_status, outbox_states, query, wa
 from tests.sending_helpers import make_campaign
 
 NO_TRACEBACK = "Traceback"
+NO_PARTIAL = "the store is untouched and no partial backup was left"
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -77,7 +78,9 @@ def fill(folder: Path, leave: int = 0) -> Path:
     return filler
 
 
-def assert_store_unavailable(result: Any, *words: str) -> str:
+def assert_store_unavailable(
+    result: Any, *words: str, settled: str = "nothing was half-written"
+) -> str:
     stderr = str(result.stderr)
     code = getattr(result, "exit_code", getattr(result, "returncode", None))
     assert code == 1, stderr
@@ -86,7 +89,7 @@ def assert_store_unavailable(result: Any, *words: str) -> str:
     assert last.startswith("Error [store_unavailable]: "), stderr
     for word in words:
         assert word in last, last
-    assert "nothing was half-written" in last
+    assert settled in last
     return last
 
 
@@ -271,3 +274,23 @@ def test_daemon_run_waits_out_a_full_disk(
         assert NO_TRACEBACK not in "".join(seen) + rest
     delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
     assert delivered == Counter(emails)
+
+
+def test_a_backup_onto_a_full_disk_leaves_nothing_behind(lettr, tmp_path: Path) -> None:
+    assert lettr("contact", "add", "ann@example.com").exit_code == 0
+    with tmpfs(tmp_path / "mnt", "256k") as mount:
+        fill(mount)
+        refused = lettr("store", "backup", str(mount / "copy.db"), "--yes")
+        assert_store_unavailable(refused, "no space left", str(mount), settled=NO_PARTIAL)
+        assert sorted(p.name for p in mount.iterdir()) == ["filler"]
+
+
+def test_a_backup_into_a_read_only_folder_is_a_clear_error(lettr, tmp_path: Path) -> None:
+    assert lettr("contact", "add", "ann@example.com").exit_code == 0
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    with immutable(folder):
+        refused = lettr("store", "backup", str(folder / "copy.db"))
+        wanted = f"cannot write the backup {folder / 'copy.db'}"
+        assert_store_unavailable(refused, wanted, settled=NO_PARTIAL)
+    assert list(folder.iterdir()) == []

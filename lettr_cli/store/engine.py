@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from lettr_cli.errors import StoreUnavailable, ValidationError
-from lettr_cli.store.failures import describe_os_error, store_unavailable
+from lettr_cli.store.failures import backup_failed, describe_os_error, store_unavailable
 from lettr_cli.store.location import PRIVATE_FILE_MODE, create_private_file
 
 BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
@@ -158,7 +158,10 @@ class Store:
         if destination.is_dir():
             raise ValidationError.field("file", f"{destination} is a folder; name a file")
         temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
-        create_private_file(temporary)
+        try:
+            create_private_file(temporary)
+        except OSError as exc:
+            raise backup_failed(destination, exc) from None
         try:
             raw = self.engine.raw_connection()
             try:
@@ -174,8 +177,10 @@ class Store:
             finally:
                 raw.close()
             os.replace(temporary, destination)
-        except BaseException:
+        except BaseException as exc:
             temporary.unlink(missing_ok=True)
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise backup_failed(destination, exc) from None
             raise
         return destination.stat().st_size
 

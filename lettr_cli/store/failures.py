@@ -79,6 +79,23 @@ def describe_os_error(path: Path, error: OSError) -> StoreUnavailable:
     )
 
 
+def backup_failed(destination: Path, error: BaseException) -> StoreUnavailable:
+    """A backup that could not be written (the copy was removed; the store is untouched)."""
+    untouched = "the store is untouched and no partial backup was left"
+    code = _primary_code(error)
+    number = error.errno if isinstance(error, OSError) else None
+    if code == _FULL or number == errno.ENOSPC or _no_space(destination):
+        return StoreUnavailable(
+            f"no space left on the device holding {destination.parent}: free space (or choose "
+            f"another place), then {_AGAIN}; {untouched}"
+        )
+    reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+    return StoreUnavailable(
+        f"cannot write the backup {destination}: {reason}: check that its folder can be "
+        f"written (or choose another place), then {_AGAIN}; {untouched}"
+    )
+
+
 def _primary_code(error: BaseException) -> int | None:
     if not isinstance(error, sqlite3.OperationalError):
         return None
