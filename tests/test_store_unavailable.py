@@ -218,6 +218,35 @@ def test_a_send_on_a_full_disk_resumes_after_space_is_freed(
     assert delivered == Counter(emails)
 
 
+def test_a_disk_that_fills_during_a_send_stops_it_cleanly(
+    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+) -> None:
+    with tmpfs(isolated_home, "64m"):
+        verified_domain()
+        assert lettr("config", "set", "plan.tier", "2000").exit_code == 0
+        emails = [f"reader{n}@example.org" for n in range(2000)]
+        campaign_id = make_campaign(lettr, tmp_path, emails)
+        # Room to prepare, not to record every result: the disk fills while messages go out.
+        filler = fill(isolated_home, leave=1500 * 1024)
+        refused = run_process(["campaign", "send", campaign_id, "--yes"], timeout=LIVENESS)
+        assert_store_unavailable(refused, "no space left", "`lettr daemon tick`")
+        assert campaign_status(isolated_home, campaign_id) == "sending"
+        filler.unlink()
+        ticked = run_process(["daemon", "tick"], timeout=LIVENESS)
+        assert ticked.returncode == 0, ticked.stderr
+        assert campaign_status(isolated_home, campaign_id) == "sent"
+        in_doubt = {
+            e
+            for (e,) in query(
+                isolated_home, "SELECT email FROM outbox WHERE status = ?", "in_doubt"
+            )
+        }
+    # Messages whose results could not be written are in doubt, never sent twice or lost.
+    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
+    assert delivered == Counter(emails)
+    assert in_doubt <= set(delivered)
+
+
 def test_a_tick_on_a_full_disk_is_store_unavailable(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
