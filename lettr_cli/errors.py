@@ -94,4 +94,11 @@ class StoreTooNew(LettrError):
     code = "store_too_new"
 
 
+class StoreUnavailable(LettrError):
+    """The store cannot be opened or written: not a SQLite store, unreadable, read-only, a full
+    disk. The message says what to do; the transaction that met it was rolled back."""
+
+    code = "store_unavailable"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(cls.code for cls in LettrError.__subclasses__())

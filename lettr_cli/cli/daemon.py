@@ -89,6 +89,8 @@ def run(
 
     from lettr_cli.cli.live import display, run_until_signal
     from lettr_cli.delivery.daemon import tick as run_tick
+    from lettr_cli.errors import StoreUnavailable
+    from lettr_cli.store.failures import with_next_step
 
     ws = workspace(ctx)
     pause = interval or float(ws.settings().integer("daemon.interval"))
@@ -96,9 +98,17 @@ def run(
     async def loop(stop: asyncio.Event) -> None:
         with display() as shown:
             while not stop.is_set():
-                result = await run_tick(ws, observer=shown, stop=stop)
-                if result.relay_failure is not None:
-                    say(f"the relay failed: {result.relay_failure}; trying again in {pause:.0f}s")
+                try:
+                    result = await run_tick(ws, observer=shown, stop=stop)
+                except StoreUnavailable as error:
+                    # A full disk or a store made read-only may be fixed while the daemon waits.
+                    say(with_next_step(error, f"the daemon tries again in {pause:.0f}s").message)
+                else:
+                    if result.relay_failure is not None:
+                        say(
+                            f"the relay failed: {result.relay_failure}; "
+                            f"trying again in {pause:.0f}s"
+                        )
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=pause)
                 except TimeoutError:

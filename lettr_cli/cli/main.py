@@ -15,6 +15,7 @@ from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
 from lettr_cli.cli import daemon as daemon_commands
 from lettr_cli.cli import demo as demo_command
+from lettr_cli.cli import dns as dns_commands
 from lettr_cli.cli import doctor as doctor_command
 from lettr_cli.cli import domain as domain_commands
 from lettr_cli.cli import feedback as feedback_commands
@@ -77,6 +78,7 @@ app.add_typer(segment_commands.app, name="segment")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.add_typer(domain_commands.app, name="domain")
+app.add_typer(dns_commands.app, name="dns")
 app.command("demo")(demo_command.demo)
 app.command("sink")(sink_command.sink)
 app.add_typer(daemon_commands.app, name="daemon")

@@ -76,17 +76,22 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
     from lettr_cli.cli.live import display, run_until_signal
     from lettr_cli.delivery.engine import CampaignRun
     from lettr_cli.delivery.leases import Holder
-    from lettr_cli.errors import CampaignNotSendable, TransmissionFailed
+    from lettr_cli.errors import CampaignNotSendable, StoreUnavailable, TransmissionFailed
+    from lettr_cli.store.failures import with_next_step
 
     if isinstance(taken, Holder):
         raise CampaignNotSendable(
             f"the campaign is being sent by another process ({taken.describe()}); "
             "`lettr campaign show ID --watch` follows it"
         )
-    with display() as shown:
-        result, signalled = run_until_signal(
-            lambda stop: CampaignRun(ws, taken, observer=shown, stop=stop).drive()
-        )
+    try:
+        with display() as shown:
+            result, signalled = run_until_signal(
+                lambda stop: CampaignRun(ws, taken, observer=shown, stop=stop).drive()
+            )
+    except StoreUnavailable as error:
+        # The campaign has left draft: it keeps its state, and the daemon picks it up again.
+        raise with_next_step(error, "run `lettr daemon tick` to finish the send") from None
     body = _show(ws, campaign_id, as_json)
     if signalled is not None:
         _stopped(body)

@@ -29,7 +29,7 @@ from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.replies import ReplyClass
 from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
 from lettr_cli.delivery.writer import Claimed, Writer, boottime
-from lettr_cli.errors import LettrError
+from lettr_cli.errors import LettrError, StoreUnavailable
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
 
@@ -67,6 +67,7 @@ class CampaignRun:
         self.name = ""
         self.total = 0
         self.relay_failure: str | None = None
+        self.store_failure: StoreUnavailable | None = None  # halts the run; raised at its end
         self.braked = False
         self.stale_after = leases.timeout_seconds(workspace.environ) / 3
         self.in_flight = 0  # rows claimed and not yet answered, released or failed
@@ -103,6 +104,8 @@ class CampaignRun:
             spec = await self.writer.call(
                 lambda conn: factory_spec(self.workspace, conn, campaign_id)
             )
+        except StoreUnavailable:
+            raise  # the store's trouble, not the campaign's: it must not fail the campaign
         except LettrError as exc:
             reason = exc.message
             status = await self.writer.call(lambda conn: self._fail(conn, reason))
@@ -113,6 +116,8 @@ class CampaignRun:
             self.observer.state(campaign_id, self.name, "paused", "")
         else:
             await self._send(spec)
+            if self.store_failure is not None:
+                raise self.store_failure
         status = await self.writer.call(self._finish)
         if status == lifecycle.SENT:
             self.observer.state(campaign_id, self.name, status, "")
@@ -186,6 +191,7 @@ class CampaignRun:
             self.stop.is_set()
             or self.braked
             or self.relay_failure is not None
+            or self.store_failure is not None
             or self.writer.lease_lost
             or (self.deadline is not None and self.clock() >= self.deadline)
         )
@@ -317,7 +323,15 @@ class CampaignRun:
                         continue
                     used = 0
                 await bucket.take()
-                if not await self.writer.mark(item) or not await self._still_ours():
+                try:
+                    marked = await self.writer.mark(item)
+                except StoreUnavailable as exc:
+                    # Not marked, so not sent; the run winds down (nothing must wait for a
+                    # connection that is gone) and raises it at its end.
+                    self.store_failure = self.store_failure or exc
+                    self._done_with([item], release=True)
+                    continue
+                if not marked or not await self._still_ours():
                     self._done_with([item])
                     continue
                 try:

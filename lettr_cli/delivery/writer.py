@@ -92,6 +92,7 @@ class Writer:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-writer")
         self._pending = _Batch()
         self._running: asyncio.Task[None] | None = None
+        self.failure: Exception | None = None  # a group that could not be committed
 
     # -- plain calls on the writer's thread --------------------------------------------------
     async def call(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
@@ -182,7 +183,11 @@ class Writer:
 
     # -- grouped marks and results -----------------------------------------------------------
     async def mark(self, item: Claimed) -> bool:
-        """Mark ``item`` sending and wait for the commit; False: do not send it (fenced)."""
+        """Mark ``item`` sending and wait for the commit; False: do not send it (fenced).
+        Raises what made an earlier group fail to commit: the run must not go on as if its
+        results were kept."""
+        if self.failure is not None:
+            raise self.failure
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.marks.append((item, future))
         self._kick()
@@ -204,6 +209,8 @@ class Writer:
         self._kick()
 
     async def flush(self) -> None:
+        if self.failure is not None:
+            raise self.failure
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.waiters.append(future)
         self._kick()
@@ -225,7 +232,12 @@ class Writer:
                 for waiter in batch.waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)
-                raise
+                if not isinstance(exc, Exception):
+                    raise
+                # Kept for the next mark or flush rather than left in this task, where no one
+                # would see it: the group's results are lost, and their rows stay `sending`.
+                self.failure = self.failure or exc
+                continue
             for (_, future), ok in zip(batch.marks, granted, strict=True):
                 if not future.done():
                     future.set_result(ok)

@@ -71,6 +71,14 @@ class DnsResponder:
         with self._lock:
             self._records.clear()
 
+    def serve_only(self, records: Mapping[str, Iterable[str]]) -> None:
+        """Make ``records`` everything served, in one step: no query sees a mix of both."""
+        fresh: dict[dns.name.Name, list[str]] = {}
+        for name, values in records.items():
+            fresh.setdefault(_absolute(name), []).extend(values)
+        with self._lock:
+            self._records = fresh
+
     # -- serving -----------------------------------------------------------------------------
     @property
     def port(self) -> int:

@@ -129,6 +129,17 @@ def list_domains(workspace: Workspace, *, limit: int = 0) -> tuple[list[Domain],
     return [_view(row, smtp_host) for row in rows], int(total)
 
 
+def published_records(workspace: Workspace) -> dict[str, list[str]]:
+    """The TXT records `lettr domain records` prints for every domain in the store, by
+    (fully qualified) name: what `lettr dns serve` answers with."""
+    served: dict[str, list[str]] = {}
+    for domain in list_domains(workspace)[0]:
+        for record in domain.records:
+            if record.value is not None:
+                served.setdefault(record.name, []).append(record.value)
+    return served
+
+
 def find_domain(workspace: Workspace, name: str) -> Domain:
     """The domain called ``name`` (any case, Unicode or ASCII form); ``not_found`` otherwise."""
     smtp_host = workspace.settings().text("smtp.host")

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from lettr_cli.errors import LettrError, ValidationError
+from lettr_cli.errors import StoreUnavailable, ValidationError
+from lettr_cli.store.failures import backup_failed, describe_os_error, store_unavailable
 from lettr_cli.store.location import PRIVATE_FILE_MODE, create_private_file
 
 BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
@@ -28,10 +29,7 @@ _BEGIN_OPTION = "lettr_begin"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 
-class StoreUnavailable(LettrError):
-    """The store file cannot be opened or read (permissions, not a database, disk errors)."""
-
-    code = "store_unavailable"
+__all__ = ["BeginMode", "Store", "StoreUnavailable"]
 
 
 class Store:
@@ -47,13 +45,17 @@ class Store:
         self.path = path
         self.busy_timeout = busy_timeout
         self.durability = durability
-        self.created = create_private_file(path)
+        try:
+            self.created = create_private_file(path)
+        except OSError as exc:
+            raise describe_os_error(path, exc) from None
         self.engine: Engine = create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", _on_begin)
+        event.listen(self.engine, "handle_error", self._on_error)
         self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
     # -- connection set-up -------------------------------------------------------------------
@@ -69,10 +71,19 @@ class Store:
             synchronous = "FULL" if self.durability == "full" else "NORMAL"
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
         except sqlite3.DatabaseError as exc:
-            raise StoreUnavailable(f"cannot open the store {self.path}: {exc}") from None
+            raise store_unavailable(self.path, exc) or StoreUnavailable(
+                f"cannot open the store {self.path}: {exc}"
+            ) from None
         finally:
             cursor.close()
         self._keep_side_files_private()
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        # One place for every statement, commit and connection of this store: a read-only or
+        # full store becomes store_unavailable, whichever command or service met it.
+        translated = store_unavailable(self.path, context.original_exception)
+        if translated is not None:
+            raise translated from None
 
     def _keep_side_files_private(self) -> None:
         # SQLite gives -wal and -shm the database file's mode; this holds if the store was
@@ -147,7 +158,10 @@ class Store:
         if destination.is_dir():
             raise ValidationError.field("file", f"{destination} is a folder; name a file")
         temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
-        create_private_file(temporary)
+        try:
+            create_private_file(temporary)
+        except OSError as exc:
+            raise backup_failed(destination, exc) from None
         try:
             raw = self.engine.raw_connection()
             try:
@@ -163,8 +177,10 @@ class Store:
             finally:
                 raw.close()
             os.replace(temporary, destination)
-        except BaseException:
+        except BaseException as exc:
             temporary.unlink(missing_ok=True)
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise backup_failed(destination, exc) from None
             raise
         return destination.stat().st_size
 
