@@ -76,6 +76,13 @@ def engage(home: Path, campaign: str, sent_at: datetime = SENT_AT) -> None:
         conn.execute(
             "UPDATE campaigns SET opens = 4, unique_opens = 3, machine_opens = 1,"
             " unique_machine_opens = 1, clicks = 4, unique_clicks = 3, unsubscribes = 2,"
-            " spam_complaints = 1 WHERE id = ?",
+            " list_unsubscribes = 1, link_unsubscribes = 1, spam_complaints = 1 WHERE id = ?",
+            (campaign,),
+        )
+        conn.execute(  # clicks per row and URL, as the tracking server counts them
+            "INSERT INTO link_clicks (campaign_id, outbox_id, url, clicks)"
+            " SELECT campaign_id, outbox_id, target_link_url, count(*) FROM events"
+            " WHERE campaign_id = ? AND event_type = 'click'"
+            " GROUP BY outbox_id, target_link_url",
             (campaign,),
         )

@@ -215,3 +215,46 @@ def test_the_email_filter_folds_case_beyond_ascii(lettr, sent: str, isolated_hom
         )
     found = all_events(lettr, sent, "--email", "ZOË.STRASSE@example.ORG")
     assert [e["email"] for e in found] == ["Zoë.Straße@Example.org"]
+
+
+def test_top_links_and_unsubscribe_methods_outlive_the_archive(
+    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+) -> None:
+    """Clicks and unsubscribes made through the tracking server are kept as counters: after
+    the 30-day archive the report still has its top links and unsubscribe methods."""
+    from tests.tracking_helpers import BROWSER, app_client, sent_campaign
+
+    campaign, links = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
+    ann, bob = links["ann@example.com"], links["bob@example.org"]
+    client = app_client(isolated_home)
+    agent = {"User-Agent": BROWSER}
+    for path in (bob.clicks[0], bob.clicks[0], bob.clicks[1], ann.clicks[0]):
+        assert client.get(path, headers=agent).status_code == 302
+    assert client.post(ann.unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    for _ in range(2):  # a replay counts once
+        assert client.post(bob.unsubscribe, data={"confirm": "1"}).status_code == 200
+    expected_links = [
+        {"url": "https://example.com/offer?id=1", "clicks": 3, "unique_clicks": 2},
+        {"url": "https://example.org/shop", "clicks": 1, "unique_clicks": 1},
+    ]
+    methods = {"list_unsubscribe": 1, "link_unsubscribe": 1}
+    before = lettr("campaign", "report", campaign, "--json").json()
+    assert before["top_links"] == expected_links
+    assert before["unsubscribes_by_method"] == methods
+
+    with sqlite3.connect(store_path(isolated_home)) as conn:
+        old = datetime.now(UTC) - timedelta(days=31)
+        conn.execute("UPDATE campaigns SET sent_at = ? WHERE id = ?", (stamp(old), campaign))
+    result = lettr("daemon", "tick")
+    assert result.exit_code == 0, result.stderr
+    assert archive_file(isolated_home, campaign).exists()
+    assert all_events(lettr, campaign) == []
+    after = lettr("campaign", "report", campaign, "--json").json()
+    assert after["top_links"] == expected_links
+    assert after["unsubscribes_by_method"] == methods
+    assert after["stats"] == before["stats"]
+    # a click after the archive adds to the same counters; the same visitor stays one
+    assert client.get(bob.clicks[1], headers=agent).status_code == 302
+    later = lettr("campaign", "report", campaign, "--json").json()
+    assert later["top_links"][1] == {"url": "https://example.org/shop", "clicks": 2,
+                                     "unique_clicks": 1}  # fmt: skip

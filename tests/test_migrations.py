@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -181,16 +182,33 @@ def test_a_version_2_store_upgrades_to_segments_keeping_its_data(tmp_path: Path)
     assert columns == ["id", "name", "list_id", "conditions", "created_at", "updated_at"]
 
 
-def _rows(db: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[object, ...]]]:
+def _rows(
+    db: Path, tables: tuple[str, ...], columns: dict[str, list[str]] | None = None
+) -> dict[str, list[tuple[object, ...]]]:
+    """Each table's rows, sorted; only ``columns`` when given (those an old store had)."""
     with sqlite3.connect(db) as conn:
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+        return {
+            t: sorted(
+                conn.execute(
+                    f"SELECT {', '.join(columns[t]) if columns else '*'} FROM {t}"
+                ).fetchall()
+            )
+            for t in tables
+        }
+
+
+def _columns(db: Path, tables: tuple[str, ...]) -> dict[str, list[str]]:
+    with sqlite3.connect(db) as conn:
+        return {t: [row[1] for row in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
 
 
 def test_a_version_7_store_upgrades_to_the_outbox_keeping_its_campaign(
     lettr, tmp_path: Path
 ) -> None:
     db = copy_fixture("store_v7.db", tmp_path)
-    before = _rows(db, ("contacts", "list_members", "campaigns", "properties", "config"))
+    kept = ("contacts", "list_members", "campaigns", "properties", "config")
+    columns = _columns(db, kept)
+    before = _rows(db, kept, columns)
     result = lettr("--db", str(db), "campaign", "show", "Winter sale", "--json")
     assert result.exit_code == 0, result.stderr
     shown = result.json()
@@ -198,7 +216,7 @@ def test_a_version_7_store_upgrades_to_the_outbox_keeping_its_campaign(
     assert shown["outbox"] == dict.fromkeys(
         ("queued", "claimed", "sending", "sent", "failed", "bounced", "skipped", "in_doubt"), 0
     )
-    assert _rows(db, tuple(before)) == before
+    assert _rows(db, kept, columns) == before
     with sqlite3.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
@@ -211,14 +229,15 @@ def test_a_version_8_store_upgrades_to_tracking_keeping_its_sent_campaign(
 ) -> None:
     db = copy_fixture("store_v8.db", tmp_path)
     kept = ("contacts", "campaigns", "events", "tracking_keys", "domains", "config")
-    before = _rows(db, kept)
+    columns = _columns(db, kept)
+    before = _rows(db, kept, columns)
     result = lettr("--db", str(db), "campaign", "show", "Spring sale", "--json")
     assert result.exit_code == 0, result.stderr
     shown = result.json()
     assert shown["status"] == "sent"
     assert shown["outbox"]["sent"] == 2
     assert (shown["stats"]["injections"], shown["stats"]["deliveries"]) == (2, 2)
-    assert _rows(db, kept) == before
+    assert _rows(db, kept, columns) == before
     with sqlite3.connect(db) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
         rows = conn.execute(
@@ -230,3 +249,36 @@ def test_a_version_8_store_upgrades_to_tracking_keeping_its_sent_campaign(
         ("ann@example.com", "sent", '{"first_name":"Ann"}', None, None, None, None),
         ("bob@example.org", "sent", "{}", None, None, None, None),
     ]
+
+
+def test_a_version_10_store_backfills_link_and_unsubscribe_counters_from_its_events(
+    lettr, tmp_path: Path
+) -> None:
+    """store_v10.db: a campaign sent to Ann and Bob, clicked and unsubscribed through the
+    tracking server. The upgrade keeps per-link clicks and unsubscribes by method as counters
+    (from the events still present) and the fallbacks in force, so neither the 30-day archive
+    nor a later fallback change alters the report or the rebuilt messages."""
+    db = copy_fixture("store_v10.db", tmp_path)
+    kept = ("contacts", "campaigns", "events", "outbox", "properties", "config")
+    columns = _columns(db, kept)
+    before = _rows(db, kept, columns)
+    expected_links = [
+        {"url": "https://example.com/offer?id=1", "clicks": 3, "unique_clicks": 2},
+        {"url": "https://example.org/shop", "clicks": 1, "unique_clicks": 1},
+    ]
+    methods = {"list_unsubscribe": 1, "link_unsubscribe": 1}
+    report = lettr("--db", str(db), "campaign", "report", "Sale", "--json")
+    assert report.exit_code == 0, report.stderr
+    assert report.json()["top_links"] == expected_links
+    assert report.json()["unsubscribes_by_method"] == methods
+    assert _rows(db, kept, columns) == before
+    with sqlite3.connect(db) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+        fallbacks = conn.execute("SELECT merge_fallbacks FROM campaigns").fetchall()
+        conn.execute("DELETE FROM events")  # what the archive does
+    assert versions == ALL_VERSIONS
+    assert [json.loads(value) for (value,) in fallbacks] == [{"first_name": "there"}]
+    after = lettr("--db", str(db), "campaign", "report", "Sale", "--json").json()
+    assert after["top_links"] == expected_links
+    assert after["unsubscribes_by_method"] == methods
+    assert after["stats"] == report.json()["stats"]

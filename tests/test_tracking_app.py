@@ -305,3 +305,68 @@ def test_rotating_the_secret_keeps_old_links_working_and_new_links_use_the_new_k
     assert client.get(new.clicks[0]).headers["location"] == "https://example.com/offer?id=1"
     assert app_client(isolated_home).get(links[ANN].pixel).status_code == 200
     assert counters(isolated_home, campaign)["clicks"] == 1
+
+
+FALLBACK_HTML = (
+    "<html><body><p>Hi {{ first_name }},</p>"
+    "<a href='https://example.com/hello?name={{ first_name }}'>Hello</a>"
+    "<p>Web version: {{ webversion_link }}</p></body></html>"
+)
+
+
+def test_web_version_and_click_targets_keep_the_fallbacks_snapshotted_at_preparing(
+    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+) -> None:
+    """Over real HTTP (`lettr track serve`): Bob has no first_name, so he got the fallback in
+    force when the campaign was prepared; changing it afterwards changes neither the web
+    version nor where his click goes."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import REPO
+
+    _, links = sent_campaign(lettr, tmp_path, smtp_server, verified_domain, html=FALLBACK_HTML)
+    edited = lettr("property", "update", "first_name", "--fallback", "friend")
+    assert edited.exit_code == 0, edited.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lettr_cli", "track", "serve", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the tracking server did not start"
+                time.sleep(0.1)
+        with opener.open(base + links[BOB].view, timeout=10) as response:
+            assert response.status == 200
+            page = response.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as redirect:  # not followed
+            opener.open(base + links[BOB].clicks[0], timeout=10)
+        assert redirect.value.code == 302
+        location = redirect.value.headers["Location"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Hi there," in page and "friend" not in page
+    assert location == "https://example.com/hello?name=there"

@@ -47,12 +47,12 @@ def links_in(message: EmailMessage) -> Links:
     )
 
 
-def create_campaign(lettr: Any, tmp_path: Path, name: str = "Sale") -> str:
-    return new_campaign(lettr, tmp_path, name, html=HTML)
+def create_campaign(lettr: Any, tmp_path: Path, name: str = "Sale", html: str = HTML) -> str:
+    return new_campaign(lettr, tmp_path, name, html=html)
 
 
 def sent_campaign(
-    lettr: Any, tmp_path: Path, smtp_server: Any, verified_domain: Any
+    lettr: Any, tmp_path: Path, smtp_server: Any, verified_domain: Any, html: str = HTML
 ) -> tuple[str, dict[str, Links]]:
     """Ann (first_name Ann) and Bob in the list Customers, a campaign sent to both; returns
     its id and each recipient's links as they arrived."""
@@ -65,7 +65,7 @@ def sent_campaign(
         "email,first_name\nann@example.com,Ann\nbob@example.org,\n", encoding="utf-8"
     )
     assert lettr("contact", "import", str(audience), "--list", "Customers").exit_code == 0
-    campaign = create_campaign(lettr, tmp_path)
+    campaign = create_campaign(lettr, tmp_path, html=html)
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
     return campaign, {rcpts[0]: links_in(message) for _, rcpts, message in arrived(smtp_server)}

@@ -2,7 +2,8 @@
 
 Once 30 days have passed since a campaign was sent, its events leave the store for a CSV beside
 it, ``<store folder>/events-archive/<campaign id>.csv`` (0600, the header once, columns as the
-Event's JSON keys plus ``campaign_id``). Counters stay on the campaign, so reports keep them.
+Event's JSON keys plus ``campaign_id``). Counters stay on the campaign, and clicks per link in
+``link_clicks``, so reports keep them (top links and unsubscribe methods included).
 
 Crash safety: rows are appended and fsynced *before* they are deleted in one transaction. A
 crash in between leaves rows in the store that are already in the file; the next pass reads the

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lettr_cli.analytics.stats import RATES
+from lettr_cli.analytics.svg_chart import svg_chart
 from lettr_cli.store.location import PRIVATE_FILE_MODE
 
 _STYLE = """
@@ -30,53 +31,6 @@ def _when(value: datetime | None, zone: tzinfo) -> str:
     if value is None:
         return "-"
     return value.astimezone(zone).isoformat(sep=" ", timespec="minutes")
-
-
-def svg_chart(series: list[dict[str, Any]], zone: tzinfo = UTC) -> str:
-    """Opens and clicks per bucket as grouped bars, with labelled axes."""
-    if not series:
-        return "<p>No opens or clicks recorded yet.</p>"
-    left, bottom, top, plot_h = 60, 60, 20, 240
-    bar = 6
-    slot = 2 * bar + 4
-    plot_w = slot * len(series)
-    width, height = left + plot_w + 20, top + plot_h + bottom
-    peak = max(max(b["opens"], b["clicks"]) for b in series) or 1
-    parts = [
-        f'<svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="Opens and clicks over time">',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        'stroke="#333"/>',
-    ]
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h - fraction * plot_h
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.0f}" font-size="11" '
-                     f'text-anchor="end">{round(peak * fraction)}</text>')  # fmt: skip
-    for i, bucket in enumerate(series):
-        x = left + i * slot + 2
-        for j, (key, colour) in enumerate((("opens", "#1f77b4"), ("clicks", "#ff7f0e"))):
-            h = bucket[key] / peak * plot_h
-            parts.append(
-                f'<rect x="{x + j * bar}" y="{top + plot_h - h:.1f}" width="{bar}" '
-                f'height="{h:.1f}" fill="{colour}"><title>{escape(key)} '
-                f"{bucket[key]} from {escape(_when(bucket['bucket_start'], zone))}</title></rect>"
-            )
-        if i % 12 == 0 or i >= 48:
-            label = escape(bucket["bucket_start"].astimezone(zone).strftime("%m-%d %H:%M"))
-            parts.append(
-                f'<text x="{x}" y="{top + plot_h + 14}" font-size="9" '
-                f'transform="rotate(45 {x} {top + plot_h + 14})">{label}</text>'
-            )
-    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="12" '
-                 'text-anchor="middle">time (hourly for 48 hours, then daily)</text>')  # fmt: skip
-    parts.append(f'<text x="14" y="{top + plot_h / 2:.0f}" font-size="12" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">count</text>')  # fmt: skip
-    parts.append(f'<text x="{left + 8}" y="{top + 12}" font-size="12" fill="#1f77b4">opens</text>'
-                 f'<text x="{left + 60}" y="{top + 12}" font-size="12" fill="#ff7f0e">clicks'
-                 "</text>")  # fmt: skip
-    parts.append("</svg>")
-    return "\n".join(parts)
 
 
 def render_page(body: dict[str, Any], zone: tzinfo = UTC) -> str:

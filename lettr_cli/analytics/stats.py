@@ -1,8 +1,9 @@
 """A sent campaign's figures: the stored counters, Lettr's rates and healthy ranges, top links,
 unsubscribes by method and opens and clicks over time (reference §16; DESIGN "Decisions").
 
-The counters are stored on the campaign and survive the event archive; top links, the
-unsubscribe methods and the series are read from the events still in the store.
+The counters (unsubscribes by method among them) are stored on the campaign and the clicks per
+link beside it, so they survive the event archive; the series is read from the events still in
+the store.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from sqlmodel import Session
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import STAT_KEYS, find_campaign
 from lettr_cli.errors import ValidationError
-from lettr_cli.store.tables import Campaign, Event, table_of
+from lettr_cli.store.tables import UNSUBSCRIBE_COUNTERS, Campaign, Event, LinkClick, table_of
 
 events = table_of(Event)
+campaigns = table_of(Campaign)
+link_clicks = table_of(LinkClick)
 
 HOURLY_SPAN = timedelta(hours=48)
 HOUR = timedelta(hours=1)
@@ -97,20 +100,16 @@ def warnings_of(rates: dict[str, float | None]) -> list[dict[str, str]]:
 
 def top_links(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
     """Clicked URLs, most clicked first: all clicks, and distinct recipients (outbox rows)."""
-    clicks = sa.func.count().label("clicks")
+    clicks = sa.func.sum(link_clicks.c.clicks).label("clicks")
     query = (
         sa.select(
-            events.c.target_link_url,
+            link_clicks.c.url,
             clicks,
-            sa.func.count(sa.distinct(events.c.outbox_id)).label("unique_clicks"),
+            sa.func.count(sa.distinct(link_clicks.c.outbox_id)).label("unique_clicks"),
         )
-        .where(
-            events.c.campaign_id == campaign_id,
-            events.c.event_type == "click",
-            events.c.target_link_url.is_not(None),
-        )
-        .group_by(events.c.target_link_url)
-        .order_by(clicks.desc(), events.c.target_link_url)
+        .where(link_clicks.c.campaign_id == campaign_id)
+        .group_by(link_clicks.c.url)
+        .order_by(clicks.desc(), link_clicks.c.url)
     )
     return [
         {"url": str(url), "clicks": int(n), "unique_clicks": int(unique)}
@@ -119,13 +118,12 @@ def top_links(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
 
 
 def unsubscribes_by_method(conn: Connection, campaign_id: str) -> dict[str, int]:
-    query = (
-        sa.select(events.c.event_type, sa.func.count())
-        .where(events.c.campaign_id == campaign_id, events.c.event_type.in_(UNSUBSCRIBE_METHODS))
-        .group_by(events.c.event_type)
-    )
-    found = {str(kind): int(n) for kind, n in conn.execute(query)}
-    return {method: found.get(method, 0) for method in UNSUBSCRIBE_METHODS}
+    """The campaign's unsubscribes counted by method (stored counters)."""
+    names = [UNSUBSCRIBE_COUNTERS[method] for method in UNSUBSCRIBE_METHODS]
+    query = sa.select(*(campaigns.c[name] for name in names)).where(campaigns.c.id == campaign_id)
+    found = conn.execute(query).first()
+    counts = [0] * len(names) if found is None else [int(n) for n in found]
+    return dict(zip(UNSUBSCRIBE_METHODS, counts, strict=True))
 
 
 def series(conn: Connection, campaign: Campaign) -> list[dict[str, Any]]:

@@ -40,7 +40,8 @@ def missing_parts(campaign: Campaign, html: str | None) -> list[str]:
 
 
 def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Composer:
-    """Compile the campaign's content once; missing parts and unknown merge tags are refused."""
+    """Compile the campaign's content once, with the fallbacks it was prepared with (the
+    current ones before that); missing parts and unknown merge tags are refused."""
     html, text, _ = content_of(session, campaign)
     missing = missing_parts(campaign, html)
     if missing:
@@ -62,8 +63,16 @@ def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Co
         track_opens=campaign.track_opens,
         track_clicks=campaign.track_clicks,
     )
-    fallbacks = {name: prop.fallback_value for name, prop in all_properties(session).items()}
+    fallbacks = campaign.merge_fallbacks
+    if fallbacks is None:  # not prepared yet: the fallbacks as they are now
+        fallbacks = current_fallbacks(session)
     return Composer(content, sender_of(settings), fallbacks)
+
+
+def current_fallbacks(session: Session) -> dict[str, str | None]:
+    """Each defined property's fallback now; preparing snapshots these on the campaign, so
+    that its messages, web versions and click targets keep them (DESIGN "Sending engine")."""
+    return {name: prop.fallback_value for name, prop in all_properties(session).items()}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, func, select
 
 from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.rendering import composer_for
+from lettr_cli.campaigns.rendering import composer_for, current_fallbacks
 from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.build import FactorySpec
 from lettr_cli.store.tables import Campaign
@@ -34,6 +34,8 @@ def prepare_campaign(
     if not leases.holds(conn, handle) or campaign.status != lifecycle.PREPARING:
         return campaign.status, None
     total = outbox.prepare(session, campaign)
+    if campaign.merge_fallbacks is None:  # kept when preparing is repeated after a crash
+        campaign.merge_fallbacks = current_fallbacks(session)
     campaign.total_recipients = total
     campaign.updated_at = utcnow()
     reason: str | None = None

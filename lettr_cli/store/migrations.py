@@ -365,6 +365,89 @@ def m010_feedback(op: Operations) -> None:
     )
 
 
+def m011_link_counters(op: Operations) -> None:
+    # Counters that outlive the 30-day event archive (DESIGN "Tracking"): clicks per outbox row
+    # and URL (the report's top links), unsubscribes by method, and the property fallbacks a
+    # campaign was prepared with (its web versions and click targets are rebuilt with them).
+    op.create_table(
+        "link_clicks",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "campaign_id",
+            sa.String(36),
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("outbox_id", sa.Integer, nullable=False),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("clicks", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_link_clicks_campaign", "link_clicks", ["campaign_id", "url"])
+    op.create_index("ix_link_clicks_outbox", "link_clicks", ["outbox_id"])
+    for name in METHOD_COUNTERS.values():
+        op.add_column("campaigns", sa.Column(name, sa.Integer, nullable=False, server_default="0"))
+    op.add_column("campaigns", sa.Column("merge_fallbacks", JSON_TYPE, nullable=True))
+    _backfill_link_counters(op.get_bind())
+
+
+# each unsubscribe method and its counter (as the events name the method)
+METHOD_COUNTERS = {"list_unsubscribe": "list_unsubscribes", "link_unsubscribe": "link_unsubscribes"}
+
+
+def _backfill_link_counters(conn: Connection) -> None:
+    """The new counters from the events still in the store (campaigns archived before this
+    step have none left), and each prepared campaign's fallbacks as they are now."""
+    events = sa.table(
+        "events",
+        sa.column("campaign_id"),
+        sa.column("outbox_id"),
+        sa.column("event_type"),
+        sa.column("target_link_url"),
+    )
+    link_clicks = sa.table(
+        "link_clicks",
+        sa.column("campaign_id"),
+        sa.column("outbox_id"),
+        sa.column("url"),
+        sa.column("clicks"),
+    )
+    clicked = (
+        sa.select(
+            events.c.campaign_id, events.c.outbox_id, events.c.target_link_url, sa.func.count()
+        )
+        .where(
+            events.c.event_type == "click",
+            events.c.outbox_id.is_not(None),
+            events.c.target_link_url.is_not(None),
+        )
+        .group_by(events.c.campaign_id, events.c.outbox_id, events.c.target_link_url)
+    )
+    conn.execute(
+        link_clicks.insert().from_select(["campaign_id", "outbox_id", "url", "clicks"], clicked)
+    )
+    campaigns = sa.table(
+        "campaigns", sa.column("id"), sa.column("merge_fallbacks", JSON_TYPE),
+        *(sa.column(name) for name in METHOD_COUNTERS.values()),
+    )  # fmt: skip
+    counts = {
+        name: sa.select(sa.func.count())
+        .where(events.c.campaign_id == campaigns.c.id, events.c.event_type == method)
+        .scalar_subquery()
+        for method, name in METHOD_COUNTERS.items()
+    }
+    conn.execute(campaigns.update().values(counts))
+    properties = sa.table("properties", sa.column("name"), sa.column("fallback_value"))
+    fallbacks = {
+        str(name): fallback
+        for name, fallback in conn.execute(
+            sa.select(properties.c.name, properties.c.fallback_value)
+        )
+    }
+    outbox = sa.table("outbox", sa.column("campaign_id"))
+    prepared = sa.select(outbox.c.campaign_id).where(outbox.c.campaign_id == campaigns.c.id)
+    conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -376,6 +459,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "m008_outbox", m008_outbox),
     Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
+    Migration(11, "m011_link_counters", m011_link_counters),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy import Table, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id, utcnow
@@ -214,6 +214,34 @@ class Campaign(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # Migration 11. Unsubscribes by method, beside ``unsubscribes`` (their sum), and the
+    # property fallbacks in force when the campaign was prepared (null until then): its
+    # messages, web versions and click targets are rendered with these.
+    list_unsubscribes: int = 0
+    link_unsubscribes: int = 0
+    merge_fallbacks: dict[str, str | None] | None = Field(
+        default=None, sa_column=Column(JSON_TYPE, nullable=True)
+    )
+
+
+# An unsubscribe method (CONTRACT "Tracking") and the campaign counter that counts it.
+UNSUBSCRIBE_COUNTERS = {
+    "list_unsubscribe": "list_unsubscribes",
+    "link_unsubscribe": "link_unsubscribes",
+}
+
+
+class LinkClick(SQLModel, table=True):
+    """How often one outbox row clicked one URL (migration 11). The report's top links add
+    these up, so they survive the 30-day event archive; a row per (outbox row, URL)."""
+
+    __tablename__ = "link_clicks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaigns.id", ondelete="CASCADE")
+    outbox_id: int
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    clicks: int = 0
 
 
 class TrackingKey(SQLModel, table=True):

@@ -60,7 +60,7 @@ _KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
 class Tracker:
     """What the endpoints share: the store, the signer (reloaded when a token names a key
     this process has not seen, so `config rotate-secret` needs no restart), and each
-    campaign's compiled content (its content is frozen once it leaves draft)."""
+    prepared campaign's compiled content (its content and fallbacks are frozen by then)."""
 
     def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
         self.workspace = workspace
@@ -105,7 +105,8 @@ class Tracker:
                 composer = composer_for(session, campaign, self.settings)
             except LettrError:
                 return None
-            if campaign.status != "draft":  # a draft's content may still change
+            # Content freezes when a campaign leaves draft, its fallbacks when it is prepared.
+            if campaign.status != "draft" and campaign.merge_fallbacks is not None:
                 self._composers[campaign_id] = composer
         return composer
 

@@ -1,9 +1,10 @@
 """What the tracking server writes: opens, clicks and unsubscribes of one outbox row
 (CONTRACT "Tracking", DESIGN "Tracking, feedback, analytics").
 
-Each is one short ``IMMEDIATE`` transaction: the event, the campaign's counters, and for the
-unique counters the row's first-open / first-click time, set only while it is empty (so counters
-survive the event archive and a replay counts once). No web imports here.
+Each is one short ``IMMEDIATE`` transaction: the event, the campaign's counters (an unsubscribe's
+method too), a click's count for its row and URL, and for the unique counters the row's
+first-open / first-click time, set only while it is empty (so counters survive the event archive
+and a replay counts once). No web imports here.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from lettr_cli.audience.addresses import email_key
 from lettr_cli.errors import LettrError
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import (
+    UNSUBSCRIBE_COUNTERS,
     Activity,
     Campaign,
     Contact,
     Event,
+    LinkClick,
     OutboxRow,
     Suppression,
     table_of,
@@ -38,6 +41,7 @@ contacts = table_of(Contact)
 events = table_of(Event)
 activity = table_of(Activity)
 suppressions = table_of(Suppression)
+link_clicks = table_of(LinkClick)
 
 LIST_UNSUBSCRIBE = "list_unsubscribe"  # RFC 8058 one-click, from the List-Unsubscribe header
 LINK_UNSUBSCRIBE = "link_unsubscribe"  # the confirm page reached from the body's link
@@ -149,16 +153,34 @@ def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: d
         if _set_first(conn, row.row_id, "first_click_at", now):
             counters["unique_clicks"] = 1
         _add(conn, row.campaign_id, counters, now)
+        _count_link(conn, row, url)
         _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
 
     _write(store, write)
 
 
+def _count_link(conn: Connection, row: Recipient, url: str) -> None:
+    """One more click of ``url`` by the row. Inside the write transaction, so on SQLite (one
+    writer) the row and URL get one record; a second record made by a race elsewhere would
+    still add up right (the report sums clicks and counts distinct rows)."""
+    counted = conn.execute(
+        link_clicks.update()
+        .where(link_clicks.c.outbox_id == row.row_id, link_clicks.c.url == url)
+        .values(clicks=link_clicks.c.clicks + 1)
+    ).rowcount
+    if not counted:
+        conn.execute(
+            link_clicks.insert().values(
+                campaign_id=row.campaign_id, outbox_id=row.row_id, url=url, clicks=1
+            )
+        )
+
+
 def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now: datetime) -> bool:
     """Unsubscribe the row's contact (globally). The first unsubscribe of a row counts in the
-    campaign's ``unsubscribes`` and writes its event; a repeat changes nothing more. Returns
-    whether this one counted. Raises ``StoreBusy`` when the store stays locked; returning means
-    the write is committed."""
+    campaign's ``unsubscribes`` and in its method's counter, and writes its event; a repeat
+    changes nothing more. Returns whether this one counted. Raises ``StoreBusy`` when the store
+    stays locked; returning means the write is committed."""
     if method not in UNSUBSCRIBE_METHODS:
         raise ValueError(f"not an unsubscribe method: {method}")
     counted = False
@@ -167,7 +189,7 @@ def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now:
         nonlocal counted
         counted = _set_first(conn, row.row_id, "unsubscribed_at", now)
         if counted:
-            _add(conn, row.campaign_id, {"unsubscribes": 1}, now)
+            _add(conn, row.campaign_id, {"unsubscribes": 1, UNSUBSCRIBE_COUNTERS[method]: 1}, now)
             _event(conn, row, method, now, user_agent=user_agent)
         _unsubscribe_contact(conn, row, method, now)
 
