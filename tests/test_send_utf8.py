@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,10 @@ def test_a_relay_with_smtputf8_gets_the_internationalised_address(
         for (_, rcpts, _), options in zip(handler.messages, handler.envelopes, strict=True)
     }
     assert by_recipient[UTF8] == (["SMTPUTF8"], True)
+    # The header names the address as UTF-8 (RFC 6532), never as an encoded word.
+    data = next(data for _, rcpts, data in handler.messages if rcpts == [UTF8])
+    assert f"\r\nTo: {UTF8}\r\n".encode() in data
+    assert message_from_bytes(data, policy=policy.default)["To"] == UTF8
     # Plain addresses go out as before, without the parameter.
     assert all(by_recipient[address] == ([], False) for address in PLAIN)
 

@@ -24,6 +24,9 @@ MAX_LINE = 998
 # Headers lettr folds itself (List-Unsubscribe) are written as given: the email package would
 # otherwise turn a long URL into RFC 2047 encoded words, which receivers cannot use.
 SMTP_POLICY = policy.SMTP.clone(max_line_length=78, refold_source="none")
+# A message to an internationalised address (RFC 6531, sent only to a relay that offers
+# SMTPUTF8) carries its header as UTF-8 (RFC 6532): an address cannot be an encoded word.
+SMTPUTF8_POLICY = SMTP_POLICY.clone(utf8=True)
 
 
 def check_header_value(field_name: str, value: str) -> str:
@@ -105,7 +108,10 @@ def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
     # Subject and From are encoded with the legacy `email.header` encoder: the newer folding
     # code can drop a space where it splits text into two RFC 2047 encoded words.
     message.set_raw("From", encode_address(headers.from_name or "", headers.from_email))
-    message["To"] = headers.to_email
+    if headers.to_email.isascii():
+        message["To"] = headers.to_email
+    else:
+        message.set_raw("To", headers.to_email)
     if headers.reply_to:
         message["Reply-To"] = headers.reply_to
     message.set_raw("Subject", encode_text_header("Subject", headers.subject))
@@ -140,7 +146,8 @@ def build_message(headers: Headers, html: str, text: str) -> EmailMessage:
 
 def to_bytes(message: EmailMessage) -> bytes:
     """The wire form: CRLF line endings, every line within 998 characters."""
-    data = message.as_bytes(policy=SMTP_POLICY)
+    utf8 = not str(message.get("To", "")).isascii()
+    data = message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
     longest = max((len(line) for line in data.split(b"\r\n")), default=0)
     if longest > MAX_LINE:
         raise ValidationError.field("message", f"a line of {longest} characters exceeds {MAX_LINE}")
