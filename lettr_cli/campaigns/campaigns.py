@@ -166,9 +166,15 @@ def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign
     return copy
 
 
-def delete_campaign(session: Session, ref: str) -> str:
+def deletable_campaign(session: Session, ref: str) -> Campaign:
+    """The campaign ``ref`` names, if its state lets it be deleted (draft or failed)."""
     campaign = find_campaign(session, ref)
     lifecycle.require_deletable(campaign)
+    return campaign
+
+
+def delete_campaign(session: Session, ref: str) -> str:
+    campaign = deletable_campaign(session, ref)
     session.delete(campaign)
     return campaign.id
 

@@ -140,13 +140,17 @@ def to_rejected(session: Session, campaign: Campaign, reason: str) -> None:
     to_failed(session, campaign, f"rejected in review: {reason}")
 
 
-def to_resending(session: Session, campaign: Campaign) -> None:
-    """sent → sending: `campaign retry` requeued some of its rows."""
+def require_resendable(campaign: Campaign) -> None:
     if campaign.status != SENT:
         raise CampaignNotSendable(
             f"campaign '{campaign.name}' is {campaign.status}; only a sent campaign can be "
             "retried (a failed one is duplicated: lettr campaign duplicate)"
         )
+
+
+def to_resending(session: Session, campaign: Campaign) -> None:
+    """sent → sending: `campaign retry` requeued some of its rows."""
+    require_resendable(campaign)
     campaign.status = SENDING
     campaign.updated_at = utcnow()
     session.add(campaign)

@@ -11,7 +11,14 @@ from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
+from lettr_cli.cli.output import (
+    confirm_checked,
+    emit_deleted,
+    emit_json,
+    emit_line,
+    say,
+    show_table,
+)
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
@@ -248,12 +255,18 @@ def duplicate(
 @app.command("delete")
 def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag = False) -> None:
     """Delete a draft or failed campaign."""
-    from lettr_cli.campaigns.campaigns import delete_campaign
+    from lettr_cli.campaigns.campaigns import deletable_campaign, delete_campaign
 
-    confirm(f"Delete the campaign '{ref}'?", yes=yes)
-    with workspace(ctx).store.write() as session:
-        deleted = delete_campaign(session, ref)
-    emit_deleted([deleted], [ref], as_json=as_json, noun="campaign")
+    ws = workspace(ctx)
+    found = confirm_checked(
+        ws,
+        lambda session: deletable_campaign(session, ref),
+        lambda campaign: f"Delete the campaign '{campaign.name}'?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
+        deleted = delete_campaign(session, found.id)
+    emit_deleted([deleted], [found.name], as_json=as_json, noun="campaign")
 
 
 @app.command("preview")

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lettr_cli.errors import ConfirmationRequired
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from sqlmodel import Session
+
+    from lettr_cli.workspace import Workspace
+
+Found = TypeVar("Found")
 
 
 @cache
@@ -127,3 +132,21 @@ def confirm(question: str, *, yes: bool) -> None:
     answer = sys.stdin.readline()
     if answer.strip().lower() not in {"y", "yes"}:
         raise ConfirmationRequired("Not confirmed; nothing was changed.")
+
+
+def confirm_checked(
+    workspace: Workspace,
+    check: Callable[[Session], Found],
+    question: Callable[[Found], str],
+    *,
+    yes: bool,
+) -> Found:
+    """How a destructive command asks (CONTRACT "Errors and exit codes"): ``check`` resolves the
+    target and raises its refusal (``not_found``, a state rule...) in a read transaction; only
+    then is ``question`` asked, or ``--yes`` taken. Returns what ``check`` found; the command
+    then acts in a write transaction of its own, where the service checks again."""
+    with workspace.store.read() as session:
+        found = check(session)
+        text = question(found)
+    confirm(text, yes=yes)
+    return found
