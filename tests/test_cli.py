@@ -251,3 +251,26 @@ def test_progress_on_a_terminal_is_a_live_bar() -> None:
         report(5, 10)
         report(10, 10)
     assert "10/10" in stream.getvalue()
+
+
+def _flags(path: tuple[str, ...]) -> list[str]:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    with command.make_context(" ".join(path) or "lettr", ["--help"], resilient_parsing=True) as ctx:
+        params = command.get_params(ctx)
+    return [p.opts[-1] for p in params if getattr(p, "is_flag", False)]
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "lettr")
+def test_flags_show_no_value_in_help(lettr, path: tuple[str, ...]) -> None:
+    import re
+
+    text = lettr(*path, "--help", env={"COLUMNS": "200"}).stdout
+    assert "<bool>" not in text
+    flags = _flags(path)
+    assert "--help" in flags
+    for flag in flags:
+        rows = [line for line in text.splitlines() if re.search(rf"{flag}(?![\w-])", line)]
+        assert rows, f"{flag} is not in the help of lettr {' '.join(path)}"
+        assert not re.search(r"<\w+>", rows[0]), rows[0]
