@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import cache
@@ -65,7 +66,15 @@ def show(renderable: RenderableType) -> None:
 
 
 def show_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A plain table on stdout; cells are text, never markup."""
+    """A plain table on stdout; cells are text, never markup.
+
+    On a terminal Rich fits it to the width, folding long cells. Piped, a row is one line,
+    never wrapped or cut (CONTRACT "Later faces"): every cell in full, line breaks and other
+    control characters inside a cell written as escapes (``\\n``).
+    """
+    if not _is_terminal(sys.stdout):
+        _write_lines(columns, rows)
+        return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -74,6 +83,36 @@ def show_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None
     for row in rows:
         table.add_row(*(_cell(value) for value in row))
     show(table)
+
+
+def _write_lines(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    from rich.cells import cell_len
+
+    lines = [[_one_line(name) for name in columns]]
+    lines += [[_one_line(_cell(value)) for value in row] for row in rows]
+    widths = [max(cell_len(line[i]) for line in lines) for i in range(len(columns))]
+    for line in lines:
+        padded = (
+            text + " " * (width - cell_len(text)) for text, width in zip(line, widths, strict=True)
+        )
+        sys.stdout.write(COLUMN_GAP.join(padded).rstrip() + "\n")
+    sys.stdout.flush()
+
+
+COLUMN_GAP = "  "  # as Rich spaces the columns of a table without borders
+
+
+def _one_line(text: str) -> str:
+    return "".join(
+        repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
+    )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _cell(value: object) -> str:
