@@ -28,6 +28,11 @@ SCHEDULABLE = frozenset({DRAFT, SCHEDULED})  # scheduling a scheduled campaign r
 
 def require_editable(campaign: Campaign, action: str = "edit") -> None:
     """Content, sender and audience change only while the campaign is a draft."""
+    if campaign.status == SCHEDULED:
+        raise CampaignNotEditable(
+            f"campaign '{campaign.name}' is scheduled; only a draft can be changed ({action}). "
+            f"`lettr campaign unschedule {campaign.id[:8]}` makes it a draft again."
+        )
     if campaign.status != DRAFT:
         raise CampaignNotEditable(
             f"campaign '{campaign.name}' is {campaign.status}; only a draft can be changed "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli import analytics as analytics_commands
+from lettr_cli.cli import campaign_list
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
@@ -216,25 +217,7 @@ def show(
     _print(body, as_json)
 
 
-@app.command("list")
-def list_all(
-    ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help="Only campaigns in this state.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """List campaigns, newest first."""
-    from lettr_cli.campaigns.campaigns import campaign_json, list_campaigns
-
-    with workspace(ctx).store.read() as session:
-        items = [campaign_json(session, c) for c in list_campaigns(session, status)]
-    if as_json:
-        emit_json(items)
-    else:
-        show_table(
-            ["id", "name", "status", "subject", "recipients", "created_at"],
-            ([c["id"][:8], c["name"], c["status"], c["subject"], c["total_recipients"],
-              c["created_at"]] for c in items),
-        )  # fmt: skip
+app.command("list")(campaign_list.list_all)
 
 
 @app.command("duplicate")

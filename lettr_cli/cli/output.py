@@ -115,11 +115,16 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
+def display_time(moment: datetime) -> str:
+    """A time for people: in the operator's zone, to the second."""
+    return moment.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+        return display_time(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
