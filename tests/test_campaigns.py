@@ -222,3 +222,62 @@ def test_prompt_starts_from_the_closest_earlier_campaign(lettr) -> None:
                      "--from-email", "me@example.net", "--json").json()  # fmt: skip
     assert explicit["from_email"] == "me@example.net"  # given values win
     assert explicit["from_name"] == "news"
+
+
+def _as_sent(home: Path, ref: str, **stats: int) -> None:
+    from datetime import UTC, datetime
+
+    ws = Workspace.open(home / "lettr.db", home=home, environ={})
+    with ws.store.write() as session:
+        campaign = find_campaign(session, ref)
+        campaign.status = "sent"
+        campaign.sent_at = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+        campaign.total_recipients = stats.get("injections", 0)
+        for key, value in stats.items():
+            setattr(campaign, key, value)
+        session.add(campaign)
+    ws.close()
+
+
+def test_campaign_list_takes_limit_and_shows_rates(lettr, isolated_home: Path) -> None:
+    for name in ("First", "Second", "Third"):
+        lettr("campaign", "create", name)
+    _as_sent(isolated_home, "First", injections=20, deliveries=20, unique_opens=6,
+             opens=9, unique_clicks=1, clicks=2)  # fmt: skip
+    cut = lettr("campaign", "list", "--limit", "2", "--json")
+    assert [c["name"] for c in cut.json()] == ["Third", "Second"]
+    assert "2 of 3 shown" in cut.stderr
+    assert len(lettr("campaign", "list", "--limit", "0", "--json").json()) == 3
+    whole = lettr("campaign", "list")
+    assert "of 3 shown" not in whole.stderr
+    header, *rows = whole.stdout.splitlines()
+    assert header.split() == [
+        "id", "name", "status", "recipients", "when", "open_rate", "click_rate"
+    ]  # fmt: skip
+    sent = next(row for row in rows if "First" in row)
+    assert "sent 2026-05-01" in sent
+    assert sent.split()[-2:] == ["30.0%", "5.0%"]  # unique over deliveries, as the report
+    draft = next(row for row in rows if "Second" in row)
+    assert "%" not in draft
+    assert lettr("campaign", "list", "--limit", "-1").exit_code == 2
+
+
+def test_a_scheduled_campaign_points_to_unschedule(lettr, isolated_home: Path) -> None:
+    body = lettr("campaign", "create", "Later", "--json").json()
+    set_status(isolated_home, body["id"], "scheduled")
+    message = lettr("campaign", "edit", "Later", "--subject", "x", "--json").error()["message"]
+    assert f"lettr campaign unschedule {body['id'][:8]}" in message
+    assert "duplicate" not in message
+
+
+def test_duplicate_keeps_the_template_link(lettr, isolated_home: Path, tmp_path: Path) -> None:
+    lettr("template", "create", "News", "--html", html_file(tmp_path, "<p>v1</p>", "v1.html"))
+    lettr("campaign", "create", "Draft", "--template", "News")
+    lettr("campaign", "create", "Gone", "--template", "News")
+    set_status(isolated_home, "Gone", "sent")  # frozen at version 1
+    lettr("template", "update", "News", "--html", html_file(tmp_path, "<p>v2</p>", "v2.html"))
+    copy = lettr("campaign", "duplicate", "Gone", "--json").json()
+    assert copy["template"] == {"name": "News", "version": 1}
+    assert lettr("campaign", "show", copy["id"], "--json").json()["html_content"] == "<p>v1</p>"
+    follows = lettr("campaign", "duplicate", "Draft", "--json").json()
+    assert follows["template"] == {"name": "News", "version": 2}

@@ -251,3 +251,62 @@ def test_progress_on_a_terminal_is_a_live_bar() -> None:
         report(5, 10)
         report(10, 10)
     assert "10/10" in stream.getvalue()
+
+
+def _flags(path: tuple[str, ...]) -> list[str]:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    with command.make_context(" ".join(path) or "lettr", ["--help"], resilient_parsing=True) as ctx:
+        params = command.get_params(ctx)
+    return [p.opts[-1] for p in params if getattr(p, "is_flag", False)]
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "lettr")
+def test_flags_show_no_value_in_help(lettr, path: tuple[str, ...]) -> None:
+    import re
+
+    text = lettr(*path, "--help", env={"COLUMNS": "200"}).stdout
+    assert "<bool>" not in text
+    flags = _flags(path)
+    assert "--help" in flags
+    for flag in flags:
+        rows = [line for line in text.splitlines() if re.search(rf"{flag}(?![\w-])", line)]
+        assert rows, f"{flag} is not in the help of lettr {' '.join(path)}"
+        assert not re.search(r"<\w+>", rows[0]), rows[0]
+
+
+LONG_EMAIL = "a.very.long.local.part.that.goes.on.and.on." * 2 + "x@" + "sub." * 10 + "example.com"
+LONG_VALUE = "word " * 59 + "final"  # 300 characters with spaces Rich would wrap at
+
+
+def _one_line_rows(text: str, *cells: str) -> None:
+    for cell in cells:
+        rows = [line for line in text.splitlines() if cell in line]
+        assert len(rows) == 1, f"{cell[:20]}… is not whole on one line:\n{text}"
+
+
+def test_piped_tables_are_never_wrapped_or_cut(lettr, tmp_path: Path) -> None:
+    lettr("property", "create", "note", "--type", "string")
+    lettr("list", "create", "A list whose name is long enough to need its own wide column")
+    added = lettr("contact", "add", LONG_EMAIL, "--prop", f"note={LONG_VALUE}", "--list",
+                  "A list whose name is long enough to need its own wide column")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    listed = lettr("contact", "list", env={"COLUMNS": "80"}).stdout
+    _one_line_rows(listed, LONG_EMAIL)
+    assert len(listed.splitlines()) == 2  # the header and one row
+    shown = lettr("contact", "show", LONG_EMAIL, env={"COLUMNS": "80"}).stdout
+    _one_line_rows(shown, LONG_EMAIL, f"properties.note  {LONG_VALUE}")
+    env = {"COLUMNS": "80", "LETTR_HOME": str(tmp_path / "home")}
+    piped = run_process(["contact", "show", LONG_EMAIL], env=env, cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    _one_line_rows(piped.stdout, LONG_EMAIL, f"properties.note  {LONG_VALUE}")
+    assert all(line == line.rstrip() for line in piped.stdout.splitlines())
+
+
+def test_a_piped_cell_with_a_line_break_stays_on_its_row(lettr) -> None:
+    lettr("property", "create", "note", "--type", "string")
+    lettr("contact", "add", "ann@example.com", "--prop", "note=two\nlines")
+    shown = lettr("contact", "show", "ann@example.com").stdout
+    row = next(line for line in shown.splitlines() if "properties.note" in line)
+    assert row.split() == ["properties.note", "two\\nlines"]

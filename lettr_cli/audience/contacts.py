@@ -274,13 +274,20 @@ def delete_contacts(session: Session, emails: Sequence[str]) -> list[str]:
     return [c.id for c in contacts]
 
 
-def forget_contact(session: Session, email: str) -> list[str]:
-    """Erase an address on request: the contact, its activity and any suppression entry."""
+def held_for(session: Session, email: str) -> tuple[Contact | None, Suppression | None]:
+    """What lettr holds for an address: its contact, its suppression entry, or both; holding
+    neither is ``not_found``."""
     key = lookup_key(email)
     contact = session.exec(select(Contact).where(Contact.email_key == key)).first()
     entry = session.get(Suppression, key)
     if contact is None and entry is None:
         raise NotFound(f"lettr holds nothing for the address '{email.strip()}'")
+    return contact, entry
+
+
+def forget_contact(session: Session, email: str) -> list[str]:
+    """Erase an address on request: the contact, its activity and any suppression entry."""
+    contact, entry = held_for(session, email)
     deleted: list[str] = []
     if contact is not None:
         session.delete(contact)  # memberships and the activity log go with it (ON DELETE CASCADE)

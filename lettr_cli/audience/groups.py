@@ -102,16 +102,22 @@ def rename(session: Session, kind: GroupKind, name: str, new_name: str) -> Group
     return group
 
 
-def delete(session: Session, kind: GroupKind, name: str) -> str:
-    """Delete a group and its memberships; the contacts stay.
-
-    Refused (``resource_in_use``) while a segment refers to it or, for a list, is scoped to it.
-    """
+def deletable(session: Session, kind: GroupKind, name: str) -> Group:
+    """The group called ``name``, unless something in use refers to it (``resource_in_use``)."""
     group = find(session, kind, name)
     if kind is LISTS:
         refuse_if_used(session, kind.noun, name, list_id=group.id)
     else:
         refuse_if_used(session, kind.noun, name, topic_id=group.id)
+    return group
+
+
+def delete(session: Session, kind: GroupKind, name: str) -> str:
+    """Delete a group and its memberships; the contacts stay.
+
+    Refused (``resource_in_use``) while a segment refers to it or, for a list, is scoped to it.
+    """
+    group = deletable(session, kind, name)
     session.delete(group)
     return group.id
 

@@ -93,15 +93,7 @@ def import_contacts(
     store: Store, source: IO[bytes], request: ImportRequest, progress: Progress | None = None
 ) -> ImportSummary:
     """Import the CSV in ``source``; returns the summary. Refusals raise and change nothing."""
-    if request.on_duplicate not in ON_DUPLICATE:
-        raise ValidationError.field(
-            "on_duplicate", f"--on-duplicate is skip or update, not '{request.on_duplicate}'"
-        )
-    encoding = resolve_encoding(request.encoding)
-    with store.read() as session:
-        definitions = {p.name: p.type for p in all_properties(session).values()}
-        groups.find_all(session, groups.LISTS, request.lists)
-        groups.find_all(session, groups.TOPICS, request.topics)
+    encoding, definitions = _check_request(store, request)
     with ExitStack() as stack:
         if request.create_properties and not source.seekable():
             spool = stack.enter_context(tempfile.TemporaryFile())
@@ -132,6 +124,35 @@ def import_contacts(
             progress=progress or _quiet,
             total=total,
         )
+
+
+def _check_request(store: Store, request: ImportRequest) -> tuple[str, dict[str, str]]:
+    """The encoding, and the property definitions, once the request's options are checked."""
+    if request.on_duplicate not in ON_DUPLICATE:
+        raise ValidationError.field(
+            "on_duplicate", f"--on-duplicate is skip or update, not '{request.on_duplicate}'"
+        )
+    encoding = resolve_encoding(request.encoding)
+    with store.read() as session:
+        definitions = {p.name: p.type for p in all_properties(session).values()}
+        groups.find_all(session, groups.LISTS, request.lists)
+        groups.find_all(session, groups.TOPICS, request.topics)
+    return encoding, definitions
+
+
+def check_import(store: Store, source: IO[bytes], request: ImportRequest) -> None:
+    """Refuse now what ``import_contacts`` would refuse before reading rows (the options, the
+    lists and topics, the encoding, the header and ``--map``), so a command can ask after it.
+    A seekable ``source`` is read up to its header and put back where it was."""
+    encoding, definitions = _check_request(store, request)
+    if not source.seekable():
+        return
+    start = source.tell()
+    csv_file = open_csv(source, encoding=encoding, name=request.name)
+    plan_columns(
+        csv_file.header, request.maps, definitions, create_properties=request.create_properties
+    )
+    source.seek(start)
 
 
 def _import(

@@ -155,13 +155,19 @@ def update_fallback(session: Session, name: str, fallback: str | None) -> Proper
     return prop
 
 
+def deletable_property(session: Session, name: str) -> Property:
+    """The property called ``name``, unless a segment's conditions refer to it."""
+    prop = get_property(session, name)
+    refuse_if_used(session, "property", name, property_name=name)
+    return prop
+
+
 def delete_property(session: Session, name: str) -> str:
     """Delete a property and its value on every contact (recreating it must not revive them).
 
     Refused (``resource_in_use``) while a segment's conditions refer to it.
     """
-    prop = get_property(session, name)
-    refuse_if_used(session, "property", name, property_name=name)
+    prop = deletable_property(session, name)
     holders = session.exec(select(Contact).where(Contact.properties[name].isnot(None)))
     for contact in holders:
         contact.properties = {k: v for k, v in contact.properties.items() if k != name}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from lettr_cli.campaigns import lifecycle
@@ -142,9 +143,12 @@ def edit_campaign(session: Session, ref: str, chosen: CampaignFields) -> Campaig
 
 
 def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign:
-    """A new draft with the same content, sender and audience, from a campaign in any state."""
+    """A new draft with the same content, sender and audience, from a campaign in any state.
+
+    A copy of a campaign linked to a template keeps the link: to the version the original
+    froze, or, copying a draft, to the template's active version as the draft does.
+    """
     original = find_campaign(session, ref)
-    html, text, template = content_of(session, original)
     copy = Campaign(
         name=name or f"{original.name} (copy)",
         subject=original.subject,
@@ -156,32 +160,47 @@ def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign
         track_clicks=original.track_clicks,
         audience=dict(original.audience),
     )
-    if original.status == lifecycle.DRAFT and template is not None:
-        copy.template_id = original.template_id  # a draft's copy follows the template too
-    else:
-        copy.html_content, copy.text_content = html, text
+    copy.template_id, copy.template_version = original.template_id, original.template_version
+    copy.html_content, copy.text_content = original.html_content, original.text_content
     _apply(session, copy, CampaignFields(name=copy.name))
     session.add(copy)
     session.flush()
     return copy
 
 
-def delete_campaign(session: Session, ref: str) -> str:
+def deletable_campaign(session: Session, ref: str) -> Campaign:
+    """The campaign ``ref`` names, if its state lets it be deleted (draft or failed)."""
     campaign = find_campaign(session, ref)
     lifecycle.require_deletable(campaign)
+    return campaign
+
+
+def delete_campaign(session: Session, ref: str) -> str:
+    campaign = deletable_campaign(session, ref)
     session.delete(campaign)
     return campaign.id
 
 
-def list_campaigns(session: Session, status: str | None) -> list[Campaign]:
-    query = select(Campaign).order_by(col(Campaign.created_at).desc())
-    if status:
-        if status not in lifecycle.STATUSES:
-            raise ValidationError.field(
-                "status", f"unknown status '{status}'; one of: {', '.join(lifecycle.STATUSES)}"
-            )
-        query = query.where(Campaign.status == status)
+def list_campaigns(session: Session, status: str | None, *, limit: int = 0) -> list[Campaign]:
+    """Campaigns newest first, only those in ``status`` if given; at most ``limit`` (0: all)."""
+    query = _in_status(select(Campaign), status).order_by(col(Campaign.created_at).desc())
+    if limit:
+        query = query.limit(limit)
     return list(session.exec(query))
+
+
+def count_campaigns(session: Session, status: str | None) -> int:
+    return int(session.exec(_in_status(select(func.count()).select_from(Campaign), status)).one())
+
+
+def _in_status(query: Any, status: str | None) -> Any:
+    if not status:
+        return query
+    if status not in lifecycle.STATUSES:
+        raise ValidationError.field(
+            "status", f"unknown status '{status}'; one of: {', '.join(lifecycle.STATUSES)}"
+        )
+    return query.where(Campaign.status == status)
 
 
 def content_of(

@@ -28,6 +28,11 @@ SCHEDULABLE = frozenset({DRAFT, SCHEDULED})  # scheduling a scheduled campaign r
 
 def require_editable(campaign: Campaign, action: str = "edit") -> None:
     """Content, sender and audience change only while the campaign is a draft."""
+    if campaign.status == SCHEDULED:
+        raise CampaignNotEditable(
+            f"campaign '{campaign.name}' is scheduled; only a draft can be changed ({action}). "
+            f"`lettr campaign unschedule {campaign.id[:8]}` makes it a draft again."
+        )
     if campaign.status != DRAFT:
         raise CampaignNotEditable(
             f"campaign '{campaign.name}' is {campaign.status}; only a draft can be changed "
@@ -140,13 +145,17 @@ def to_rejected(session: Session, campaign: Campaign, reason: str) -> None:
     to_failed(session, campaign, f"rejected in review: {reason}")
 
 
-def to_resending(session: Session, campaign: Campaign) -> None:
-    """sent → sending: `campaign retry` requeued some of its rows."""
+def require_resendable(campaign: Campaign) -> None:
     if campaign.status != SENT:
         raise CampaignNotSendable(
             f"campaign '{campaign.name}' is {campaign.status}; only a sent campaign can be "
             "retried (a failed one is duplicated: lettr campaign duplicate)"
         )
+
+
+def to_resending(session: Session, campaign: Campaign) -> None:
+    """sent → sending: `campaign retry` requeued some of its rows."""
+    require_resendable(campaign)
     campaign.status = SENDING
     campaign.updated_at = utcnow()
     session.add(campaign)

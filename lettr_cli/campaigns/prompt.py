@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from lettr_cli.store.tables import Campaign
 
+NAME_LIMIT = 80
+SUBJECT_LIMIT = 120
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(
     (  # noqa: SIM905 (a sentence of words reads better than a column of them)
@@ -74,10 +76,21 @@ def key_phrases(prompt: str, limit: int = 6) -> list[str]:
     )[:limit]
 
 
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` (its spaces collapsed) up to its last whole word within ``limit`` characters;
+    empty when even the first word is longer."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]  # a space just past the limit still ends a whole word
+    return head.rsplit(" ", 1)[0] if " " in head else ""
+
+
 def suggest(prompt: str, campaigns: Sequence[Campaign]) -> Suggestion:
     ranked = [item for item in rank(prompt, campaigns) if item[1] > 0]
     match, score = ranked[0] if ranked else (None, 0.0)
-    phrases = key_phrases(prompt)
-    name = " ".join(prompt.split())[:80] or "Untitled campaign"
-    subject = " ".join(phrases).capitalize() if phrases else name
-    return Suggestion(name=name, subject=subject[:120], match=match, score=round(score, 3))
+    name = cut_at_word(prompt, NAME_LIMIT) or "Untitled campaign"
+    phrase = " ".join(key_phrases(prompt))
+    # Only the first letter is raised: the rest keeps its case (names, acronyms).
+    subject = cut_at_word(phrase[:1].upper() + phrase[1:], SUBJECT_LIMIT) or name
+    return Suggestion(name=name, subject=subject, match=match, score=round(score, 3))

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import find_campaign
@@ -30,12 +31,20 @@ def _refuse(readiness: Readiness) -> None:
         raise refusal
 
 
+def sendable(workspace: Workspace, session: Session, ref: str) -> tuple[Campaign, int]:
+    """The campaign ``ref`` names and its estimated recipients, if nothing but the relay stops
+    it being sent now; else the first refusal (the others in its message)."""
+    campaign = find_campaign(session, ref)
+    readiness = assess(workspace, session, campaign)
+    _refuse(readiness)
+    return campaign, readiness.estimated_recipients
+
+
 def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
     """Check everything that needs no recipients, then move the draft to ``preparing``; without
     ``detach`` the lease is taken in the same transaction (CONTRACT "Sending")."""
     with workspace.store.read() as session:
-        readiness = assess(workspace, session, find_campaign(session, ref))
-    _refuse(readiness)
+        sendable(workspace, session, ref)
     relay = asyncio.run(check_relay(workspace))
     if relay is not None:
         raise relay
@@ -63,14 +72,49 @@ def approve(workspace: Workspace, ref: str) -> Campaign:
     return campaign
 
 
-def reject(workspace: Workspace, ref: str, reason: str) -> Campaign:
-    """An operator stops a campaign in review: it fails, and nothing is sent."""
+def _reason(reason: str) -> str:
     reason = " ".join(reason.split())
     if not reason:
         raise ValidationError.field("reason", "say why with --reason")
+    return reason
+
+
+def rejectable(session: Session, ref: str, reason: str) -> Campaign:
+    """The campaign ``ref`` names, if it is in review and ``reason`` says something."""
+    _reason(reason)
+    campaign = find_campaign(session, ref)
+    lifecycle.require_in_review(campaign, "rejected")
+    return campaign
+
+
+def reject(workspace: Workspace, ref: str, reason: str) -> Campaign:
+    """An operator stops a campaign in review: it fails, and nothing is sent."""
     with workspace.store.write() as session:
-        campaign = find_campaign(session, ref)
-        lifecycle.to_rejected(session, campaign, reason)
+        campaign = rejectable(session, ref, reason)
+        lifecycle.to_rejected(session, campaign, _reason(reason))
+    return campaign
+
+
+def _retried_rows(in_doubt: bool) -> sa.ColumnElement[bool]:
+    t = outbox.outbox
+    if in_doubt:
+        return t.c.status == outbox.IN_DOUBT
+    return (t.c.status == outbox.FAILED) & t.c.reply_class.in_(("soft", outbox.LOST))
+
+
+def retryable(session: Session, ref: str, *, in_doubt: bool, failed_rows: bool) -> Campaign:
+    """The campaign ``ref`` names, if it is sent and has rows of the kind chosen to send again."""
+    if in_doubt == failed_rows:
+        raise ValidationError.field("retry", "choose one of --in-doubt or --failed-rows")
+    campaign = find_campaign(session, ref)
+    lifecycle.require_resendable(campaign)
+    t = outbox.outbox
+    found = session.connection().execute(
+        sa.select(t.c.id).where(t.c.campaign_id == campaign.id, _retried_rows(in_doubt)).limit(1)
+    )
+    if found.first() is None:
+        kind = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
+        raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {kind}")
     return campaign
 
 
@@ -79,20 +123,13 @@ def retry(
 ) -> tuple[Campaign, int]:
     """Requeue a sent campaign's in-doubt rows, or the rows that failed after soft replies or
     lost connections (never 5xx ones); the campaign goes back to ``sending``."""
-    if in_doubt == failed_rows:
-        raise ValidationError.field("retry", "choose one of --in-doubt or --failed-rows")
     with workspace.store.write() as session:
-        campaign = find_campaign(session, ref)
+        campaign = retryable(session, ref, in_doubt=in_doubt, failed_rows=failed_rows)
         lifecycle.to_resending(session, campaign)
         t = outbox.outbox
-        which = (
-            t.c.status == outbox.IN_DOUBT
-            if in_doubt
-            else (t.c.status == outbox.FAILED) & t.c.reply_class.in_(("soft", outbox.LOST))
-        )
         requeued = session.connection().execute(
             t.update()
-            .where(t.c.campaign_id == campaign.id, which)
+            .where(t.c.campaign_id == campaign.id, _retried_rows(in_doubt))
             .values(
                 status=outbox.QUEUED,
                 claim_token=None,
@@ -102,9 +139,6 @@ def retry(
             )
         )
         count = requeued.rowcount
-        if count == 0:
-            kind = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
-            raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {kind}")
     return campaign, count
 
 

@@ -89,9 +89,15 @@ def activate(session: Session, name: str, version: int) -> Template:
     return template
 
 
-def delete_template(session: Session, name: str) -> str:
+def deletable_template(session: Session, name: str) -> Template:
+    """The template called ``name``, unless a draft or scheduled campaign follows it."""
     template = find_template(session, name)
     refuse_if_used(session, "template", name, template_id=template.id)
+    return template
+
+
+def delete_template(session: Session, name: str) -> str:
+    template = deletable_template(session, name)
     session.delete(template)
     return template.id
 

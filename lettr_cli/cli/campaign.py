@@ -7,11 +7,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli import analytics as analytics_commands
+from lettr_cli.cli import campaign_list
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, say, show_table
+from lettr_cli.cli.output import (
+    confirm_checked,
+    emit_deleted,
+    emit_json,
+    emit_line,
+    say,
+    show_table,
+)
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
@@ -209,25 +217,7 @@ def show(
     _print(body, as_json)
 
 
-@app.command("list")
-def list_all(
-    ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help="Only campaigns in this state.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """List campaigns, newest first."""
-    from lettr_cli.campaigns.campaigns import campaign_json, list_campaigns
-
-    with workspace(ctx).store.read() as session:
-        items = [campaign_json(session, c) for c in list_campaigns(session, status)]
-    if as_json:
-        emit_json(items)
-    else:
-        show_table(
-            ["id", "name", "status", "subject", "recipients", "created_at"],
-            ([c["id"][:8], c["name"], c["status"], c["subject"], c["total_recipients"],
-              c["created_at"]] for c in items),
-        )  # fmt: skip
+app.command("list")(campaign_list.list_all)
 
 
 @app.command("duplicate")
@@ -248,12 +238,18 @@ def duplicate(
 @app.command("delete")
 def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag = False) -> None:
     """Delete a draft or failed campaign."""
-    from lettr_cli.campaigns.campaigns import delete_campaign
+    from lettr_cli.campaigns.campaigns import deletable_campaign, delete_campaign
 
-    confirm(f"Delete the campaign '{ref}'?", yes=yes)
-    with workspace(ctx).store.write() as session:
-        deleted = delete_campaign(session, ref)
-    emit_deleted([deleted], [ref], as_json=as_json, noun="campaign")
+    ws = workspace(ctx)
+    found = confirm_checked(
+        ws,
+        lambda session: deletable_campaign(session, ref),
+        lambda campaign: f"Delete the campaign '{campaign.name}'?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
+        deleted = delete_campaign(session, found.id)
+    emit_deleted([deleted], [found.name], as_json=as_json, noun="campaign")
 
 
 @app.command("preview")

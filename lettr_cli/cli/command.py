@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
 from lettr_cli.errors import EXIT_FAILURE, EXIT_OK, LettrError
@@ -50,7 +50,20 @@ def report_error(error: LettrError, *, as_json: bool) -> None:
         pass
 
 
+def _flags_take_no_value(params: list[Any]) -> list[Any]:
+    # Typer's Rich help shows every option's type, flags included (`--yes -y <bool>`); a flag
+    # takes no value, so its type column stays empty. An empty metavar is never shown elsewhere:
+    # usage lines and parse errors name flags by their option strings.
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
 class LettrCommand(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_take_no_value(super().get_params(ctx))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -65,10 +78,16 @@ class LettrCommand(TyperCommand):
             raise typer.Exit(EXIT_OK) from None
 
 
+class LettrGroup(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
 class LettrTyper(typer.Typer):
     """A command group whose commands all report errors the contract's way."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", LettrGroup)
         kwargs.setdefault("no_args_is_help", True)
         kwargs.setdefault("pretty_exceptions_enable", False)
         kwargs.setdefault("add_completion", False)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper
-from lettr_cli.cli.output import emit_json, emit_line, show, warn
+from lettr_cli.cli.output import emit_json, emit_line, show_table, warn
 from lettr_cli.cli.runtime import workspace
 from lettr_cli.settings import KEYS, Setting, to_text
 
@@ -23,15 +23,13 @@ def show_config(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json([item.to_json() for item in settings.all()])
         return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("key", "value", "source"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("meaning", overflow="fold")
-    for item in settings.all():
-        table.add_row(item.key, to_text(item.value), item.source, KEYS[item.key].meaning)
-    show(table)
+    show_table(
+        ["key", "value", "source", "meaning"],
+        (
+            [item.key, to_text(item.value), item.source, KEYS[item.key].meaning]
+            for item in settings.all()
+        ),
+    )
     if settings.smtp_password:
         emit_line("(an SMTP password is set in LETTR_SMTP_PASSWORD)")
 

@@ -8,7 +8,7 @@ import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, LimitOption, YesFlag
 from lettr_cli.cli.output import (
-    confirm,
+    confirm_checked,
     emit_deleted,
     emit_json,
     emit_line,
@@ -199,10 +199,16 @@ def delete(
     ctx: typer.Context, emails: Emails, yes: YesFlag = False, as_json: JsonFlag = False
 ) -> None:
     """Delete contacts; addresses that had opted out stay suppressed."""
-    from lettr_cli.audience.contacts import delete_contacts
+    from lettr_cli.audience.contacts import delete_contacts, find_contacts
 
-    confirm(f"Delete {len(emails)} contact(s) and their activity logs?", yes=yes)
-    with workspace(ctx).store.write() as session:
+    ws = workspace(ctx)
+    confirm_checked(
+        ws,
+        lambda session: find_contacts(session, emails),
+        lambda found: f"Delete {len(found)} contact(s) and their activity logs?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
         deleted = delete_contacts(session, emails)
     emit_deleted(deleted, emails, as_json=as_json, noun="contacts")
 
@@ -212,9 +218,15 @@ def forget(
     ctx: typer.Context, email: Email, yes: YesFlag = False, as_json: JsonFlag = False
 ) -> None:
     """Erase everything lettr holds about an address (a request to be forgotten)."""
-    from lettr_cli.audience.contacts import forget_contact
+    from lettr_cli.audience.contacts import forget_contact, held_for
 
-    confirm(f"Erase every trace of {email}, including its opt-out?", yes=yes)
-    with workspace(ctx).store.write() as session:
+    ws = workspace(ctx)
+    confirm_checked(
+        ws,
+        lambda session: held_for(session, email),
+        lambda _: f"Erase every trace of {email}, including its opt-out?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
         deleted = forget_contact(session, email)
     emit_deleted(deleted, [email], as_json=as_json, noun="contact")

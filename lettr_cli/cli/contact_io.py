@@ -74,23 +74,12 @@ def import_contacts(
     re-subscribes anyone); other columns fill the properties whose names match their headers.
     The import is one transaction: refused or interrupted, it changes nothing.
     """
-    from lettr_cli.audience.importer import ImportRequest
+    from lettr_cli.audience.importer import ImportRequest, check_import
     from lettr_cli.audience.importer import import_contacts as run_import
     from lettr_cli.audience.plan import usage
     from lettr_cli.cli.progress import progress
 
     name = "stdin" if file == "-" else file
-    if on_duplicate is OnDuplicate.update:
-        if file == "-" and not yes:
-            raise ConfirmationRequired(
-                "--on-duplicate update overwrites existing contacts; with the file on stdin, "
-                "pass --yes to confirm."
-            )
-        confirm(
-            f"Update the contacts of {name} that exist already (their properties, and their "
-            "status where the file gives one)?",
-            yes=yes,
-        )
     request = ImportRequest(
         name=name,
         lists=lists or (),
@@ -102,8 +91,21 @@ def import_contacts(
     )
     ws = workspace(ctx)
     label = f"Importing {'stdin' if file == '-' else Path(file).name}"
-    with _open_input(file) as source, progress(label) as report:
-        summary = run_import(ws.store, source, request, report)
+    with _open_input(file) as source:
+        if on_duplicate is OnDuplicate.update:
+            check_import(ws.store, source, request)  # refusals come before the question
+            if file == "-" and not yes:
+                raise ConfirmationRequired(
+                    "--on-duplicate update overwrites existing contacts; with the file on "
+                    "stdin, pass --yes to confirm."
+                )
+            confirm(
+                f"Update the contacts of {name} that exist already (their properties, and "
+                "their status where the file gives one)?",
+                yes=yes,
+            )
+        with progress(label) as report:
+            summary = run_import(ws.store, source, request, report)
     for message in summary.warnings:
         warn(message)
     for prop, kind in summary.new_properties.items():

@@ -141,10 +141,10 @@ def remove(
     ctx: typer.Context, domain: DomainArgument, yes: YesFlag = False, as_json: JsonFlag = False
 ) -> None:
     """Remove a sending domain and its DKIM key, for good."""
-    from lettr_cli.domains.service import find_domain, remove_domain
+    from lettr_cli.domains.service import removable_domain, remove_domain
 
     ws = workspace(ctx)
-    found = find_domain(ws, domain)
+    found = removable_domain(ws, domain)
     key = " and its DKIM key (it cannot be recovered)" if found.dkim else ""
     confirm(f"Remove the sending domain {found.domain}{key}?", yes=yes)
     removed = remove_domain(ws, found.domain)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, show_table
+from lettr_cli.cli.output import confirm_checked, emit_deleted, emit_json, show_table
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
@@ -92,8 +92,14 @@ def _register_common(app: LettrTyper, noun: str) -> None:
     ) -> None:
         from lettr_cli.audience import groups
 
-        confirm(f"Delete the {noun} '{name}'? Its contacts are kept.", yes=yes)
-        with workspace(ctx).store.write() as session:
+        ws = workspace(ctx)
+        confirm_checked(
+            ws,
+            lambda session: groups.deletable(session, _kind(noun), name),
+            lambda _: f"Delete the {noun} '{name}'? Its contacts are kept.",
+            yes=yes,
+        )
+        with ws.store.write() as session:
             deleted = groups.delete(session, _kind(noun), name)
         emit_deleted([deleted], [name], as_json=as_json, noun=noun)
 
@@ -138,7 +144,19 @@ def remove_members(
     ctx: typer.Context, name: Name, emails: Emails, yes: YesFlag = False, as_json: JsonFlag = False
 ) -> None:
     """Remove contacts from a list; the contacts themselves stay."""
-    confirm(f"Remove {len(emails)} contact(s) from the list '{name}'?", yes=yes)
+    from lettr_cli.audience import groups
+    from lettr_cli.audience.contacts import find_contacts
+
+    def check(session: Session) -> None:
+        groups.find(session, groups.LISTS, name)
+        find_contacts(session, emails)
+
+    confirm_checked(
+        workspace(ctx),
+        check,
+        lambda _: f"Remove {len(emails)} contact(s) from the list '{name}'?",
+        yes=yes,
+    )
     _print([_change_members(ctx, name, emails, add=False)], as_json, single=True)
 
 

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lettr_cli.errors import ConfirmationRequired
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from sqlmodel import Session
+
+    from lettr_cli.workspace import Workspace
+
+Found = TypeVar("Found")
 
 
 @cache
@@ -60,7 +66,15 @@ def show(renderable: RenderableType) -> None:
 
 
 def show_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A plain table on stdout; cells are text, never markup."""
+    """A plain table on stdout; cells are text, never markup.
+
+    On a terminal Rich fits it to the width, folding long cells. Piped, a row is one line,
+    never wrapped or cut (CONTRACT "Later faces"): every cell in full, line breaks and other
+    control characters inside a cell written as escapes (``\\n``).
+    """
+    if not _is_terminal(sys.stdout):
+        _write_lines(columns, rows)
+        return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -71,11 +85,46 @@ def show_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None
     show(table)
 
 
+def _write_lines(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    from rich.cells import cell_len
+
+    lines = [[_one_line(name) for name in columns]]
+    lines += [[_one_line(_cell(value)) for value in row] for row in rows]
+    widths = [max(cell_len(line[i]) for line in lines) for i in range(len(columns))]
+    for line in lines:
+        padded = (
+            text + " " * (width - cell_len(text)) for text, width in zip(line, widths, strict=True)
+        )
+        sys.stdout.write(COLUMN_GAP.join(padded).rstrip() + "\n")
+    sys.stdout.flush()
+
+
+COLUMN_GAP = "  "  # as Rich spaces the columns of a table without borders
+
+
+def _one_line(text: str) -> str:
+    return "".join(
+        repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
+    )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def display_time(moment: datetime) -> str:
+    """A time for people: in the operator's zone, to the second."""
+    return moment.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+        return display_time(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -127,3 +176,21 @@ def confirm(question: str, *, yes: bool) -> None:
     answer = sys.stdin.readline()
     if answer.strip().lower() not in {"y", "yes"}:
         raise ConfirmationRequired("Not confirmed; nothing was changed.")
+
+
+def confirm_checked(
+    workspace: Workspace,
+    check: Callable[[Session], Found],
+    question: Callable[[Found], str],
+    *,
+    yes: bool,
+) -> Found:
+    """How a destructive command asks (CONTRACT "Errors and exit codes"): ``check`` resolves the
+    target and raises its refusal (``not_found``, a state rule...) in a read transaction; only
+    then is ``question`` asked, or ``--yes`` taken. Returns what ``check`` found; the command
+    then acts in a write transaction of its own, where the service checks again."""
+    with workspace.store.read() as session:
+        found = check(session)
+        text = question(found)
+    confirm(text, yes=yes)
+    return found

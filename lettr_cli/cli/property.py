@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, show_table
+from lettr_cli.cli.output import confirm_checked, emit_deleted, emit_json, show_table
 from lettr_cli.cli.runtime import workspace
 
 app = LettrTyper(help="Define the custom properties that contacts hold and templates use.")
@@ -83,9 +83,15 @@ def update(
 @app.command("delete")
 def delete(ctx: typer.Context, name: Name, yes: YesFlag = False, as_json: JsonFlag = False) -> None:
     """Delete a property and every contact's value for it."""
-    from lettr_cli.audience.properties import delete_property
+    from lettr_cli.audience.properties import deletable_property, delete_property
 
-    confirm(f"Delete the property '{name}' and every contact's value for it?", yes=yes)
-    with workspace(ctx).store.write() as session:
+    ws = workspace(ctx)
+    confirm_checked(
+        ws,
+        lambda session: deletable_property(session, name),
+        lambda _: f"Delete the property '{name}' and every contact's value for it?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
         deleted = delete_property(session, name)
     emit_deleted([deleted], [name], as_json=as_json, noun="property")

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, LimitOption, YesFlag
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, note_cut, show_table
+from lettr_cli.cli.output import (
+    confirm_checked,
+    emit_deleted,
+    emit_json,
+    emit_line,
+    note_cut,
+    show_table,
+)
 from lettr_cli.cli.runtime import workspace
 
 app = LettrTyper(
@@ -144,8 +151,14 @@ def delete(ctx: typer.Context, name: Name, yes: YesFlag = False, as_json: JsonFl
     """Delete a segment; its contacts, lists and topics stay."""
     from lettr_cli.audience.segments import service
 
-    confirm(f"Delete the segment '{name}'? Its contacts are kept.", yes=yes)
-    with workspace(ctx).store.write() as session:
+    ws = workspace(ctx)
+    confirm_checked(
+        ws,
+        lambda session: service.deletable_segment(session, name),
+        lambda _: f"Delete the segment '{name}'? Its contacts are kept.",
+        yes=yes,
+    )
+    with ws.store.write() as session:
         deleted = service.delete_segment(session, name)
     emit_deleted([deleted], [name], as_json=as_json, noun="segment")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli.command import JsonFlag, YesFlag
-from lettr_cli.cli.output import confirm, emit_json, emit_line, say
+from lettr_cli.cli.output import confirm_checked, emit_json, emit_line, say
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
@@ -133,15 +133,15 @@ def send(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a draft now: check it, resolve its audience, and send it with live progress."""
-    from lettr_cli.campaigns.audience import estimate
-    from lettr_cli.campaigns.campaigns import find_campaign
-    from lettr_cli.campaigns.sending import start_send
+    from lettr_cli.campaigns.sending import sendable, start_send
 
     ws = workspace(ctx)
-    with ws.store.read() as session:
-        campaign = find_campaign(session, ref)
-        reach = estimate(session, campaign)
-    confirm(f"Send '{campaign.name}' to about {reach} recipients now?", yes=yes)
+    campaign, _ = confirm_checked(
+        ws,
+        lambda session: sendable(ws, session, ref),
+        lambda found: f"Send '{found[0].name}' to about {found[1]} recipients now?",
+        yes=yes,
+    )
     started = start_send(ws, campaign.id, detach=detach)
     if started.handle is None:
         say(f"Queued: `lettr daemon tick` sends '{campaign.name}'.")
@@ -175,10 +175,16 @@ def reject(
 ) -> None:
     """Stop a campaign in review: it fails and nothing is sent."""
     from lettr_cli.campaigns.sending import reject as reject_campaign
+    from lettr_cli.campaigns.sending import rejectable
 
     ws = workspace(ctx)
-    confirm(f"Reject '{ref}'? It fails and nothing is sent.", yes=yes)
-    campaign = reject_campaign(ws, ref, reason)
+    found = confirm_checked(
+        ws,
+        lambda session: rejectable(session, ref, reason),
+        lambda campaign: f"Reject '{campaign.name}'? It fails and nothing is sent.",
+        yes=yes,
+    )
+    campaign = reject_campaign(ws, found.id, reason)
     _show(ws, campaign.id, as_json)
 
 
@@ -198,12 +204,17 @@ def retry(
 ) -> None:
     """Requeue a sent campaign's in-doubt or soft-failed rows and send them."""
     from lettr_cli.campaigns.sending import retry as retry_campaign
-    from lettr_cli.campaigns.sending import take_lease
+    from lettr_cli.campaigns.sending import retryable, take_lease
 
     ws = workspace(ctx)
     which = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
-    confirm(f"Send '{ref}' again to its {which}? They may get it twice.", yes=yes)
-    campaign, count = retry_campaign(ws, ref, in_doubt=in_doubt, failed_rows=failed_rows)
+    found = confirm_checked(
+        ws,
+        lambda session: retryable(session, ref, in_doubt=in_doubt, failed_rows=failed_rows),
+        lambda campaign: f"Send '{campaign.name}' again to its {which}? They may get it twice.",
+        yes=yes,
+    )
+    campaign, count = retry_campaign(ws, found.id, in_doubt=in_doubt, failed_rows=failed_rows)
     say(f"Requeued {count} rows of '{campaign.name}'.")
     if detach:
         _show(ws, campaign.id, as_json)

@@ -38,6 +38,7 @@ def backup(
 ) -> None:
     """Write a consistent copy of the store, safe while other processes use it."""
     ws = workspace(ctx)
+    ws.store.backup_destination(file)  # refusals come before the question
     if file.exists():
         confirm(f"{file} exists. Overwrite it with a backup of the store?", yes=yes)
     size = ws.store.backup(file)

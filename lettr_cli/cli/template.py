@@ -8,7 +8,7 @@ import typer
 
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
-from lettr_cli.cli.output import confirm, emit_deleted, emit_json, emit_line, show_table
+from lettr_cli.cli.output import confirm_checked, emit_deleted, emit_json, emit_line, show_table
 from lettr_cli.cli.runtime import workspace
 
 app = LettrTyper(help="Keep versioned HTML templates that campaigns start from.")
@@ -133,7 +133,13 @@ def delete(ctx: typer.Context, name: Name, yes: YesFlag = False, as_json: JsonFl
     """Delete a template and all its versions."""
     from lettr_cli.campaigns import templates
 
-    confirm(f"Delete the template '{name}' and all its versions?", yes=yes)
-    with workspace(ctx).store.write() as session:
+    ws = workspace(ctx)
+    confirm_checked(
+        ws,
+        lambda session: templates.deletable_template(session, name),
+        lambda _: f"Delete the template '{name}' and all its versions?",
+        yes=yes,
+    )
+    with ws.store.write() as session:
         deleted = templates.delete_template(session, name)
     emit_deleted([deleted], [name], as_json=as_json, noun="template")

@@ -147,6 +147,15 @@ def find_domain(workspace: Workspace, name: str) -> Domain:
         return _view(_existing(session, name), smtp_host)
 
 
+def removable_domain(workspace: Workspace, name: str) -> Domain:
+    """The domain called ``name``, unless a draft or scheduled campaign sends from it."""
+    smtp_host = workspace.settings().text("smtp.host")
+    with workspace.store.read() as session:
+        row = _existing(session, name)
+        refuse_if_used(session, "domain", row.name, domain=row.name)
+        return _view(row, smtp_host)
+
+
 def remove_domain(workspace: Workspace, name: str) -> str:
     """Remove the domain and its DKIM key for good; returns its id."""
     with workspace.store.write() as session:

@@ -146,17 +146,24 @@ class Store:
         return conn.execution_options(**{_BEGIN_OPTION: begin})
 
     # -- maintenance -------------------------------------------------------------------------
+    def backup_destination(self, destination: Path) -> Path:
+        """Where a backup to ``destination`` goes (absolute), or why it cannot go there."""
+        destination = destination.expanduser().absolute()
+        if destination.exists() and destination.resolve() == self.path.resolve():
+            raise ValidationError.field("file", "the backup cannot overwrite the store itself")
+        if destination.is_dir():
+            raise ValidationError.field("file", f"{destination} is a folder; name a file")
+        if not destination.parent.is_dir():
+            raise ValidationError.field("file", f"no folder {destination.parent}")
+        return destination
+
     def backup(self, destination: Path) -> int:
         """Write a consistent copy of the store to ``destination`` (0600); returns its size.
 
         SQLite's online backup copies one snapshot while other processes keep writing; the copy is
         written beside the destination and renamed over it, so a cut never leaves half a file.
         """
-        destination = destination.expanduser().absolute()
-        if destination.exists() and destination.resolve() == self.path.resolve():
-            raise ValidationError.field("file", "the backup cannot overwrite the store itself")
-        if destination.is_dir():
-            raise ValidationError.field("file", f"{destination} is a folder; name a file")
+        destination = self.backup_destination(destination)
         temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
         try:
             create_private_file(temporary)

@@ -134,10 +134,16 @@ def edit_segment(
     return segment
 
 
-def delete_segment(session: Session, name: str) -> str:
-    """Delete a segment; contacts, lists and topics are untouched."""
+def deletable_segment(session: Session, name: str) -> Segment:
+    """The segment called ``name``, unless a draft or scheduled campaign's audience uses it."""
     segment = resolve.find_segment(session, name)
     refuse_if_used(session, "segment", name, segment_id=segment.id)
+    return segment
+
+
+def delete_segment(session: Session, name: str) -> str:
+    """Delete a segment; contacts, lists and topics are untouched."""
+    segment = deletable_segment(session, name)
     session.delete(segment)
     return segment.id
 
