@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -33,6 +34,7 @@ from lettr_cli.errors import LettrError
 from lettr_cli.store.tables import Campaign, TrackingKey
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import recording
+from lettr_cli.tracking.access_log import AccessLog
 from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
 from lettr_cli.tracking.recording import Recipient, StoreBusy
 from lettr_cli.tracking.tokens import Purpose, Signer, Token
@@ -264,7 +266,7 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
         Route("/u/{token}", endpoints.unsubscribe_post, methods=["POST"]),
         Route("/v/{token}", endpoints.web_version, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
 
 
 async def read_method(request: Request) -> str | Response:
