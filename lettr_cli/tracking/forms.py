@@ -80,13 +80,14 @@ def _multipart_fields(content_type: str, body: bytes) -> Fields | Refusal:
         return Refusal(400, "multipart/form-data without a boundary")
     delimiter = b"\n--" + boundary.encode("utf-8", "replace")
     # RFC 2046 parts are split at CRLF "--" boundary; bare LF line ends are read the same way.
-    sections = (b"\n" + body.replace(b"\r\n", b"\n")).split(delimiter)
-    if len(sections) - 2 > MAX_FIELDS:  # the preamble, the parts, then the close delimiter
-        return _too_many()
+    # The preamble, then the parts, then (if the body is whole) the close delimiter.
+    sections = (b"\n" + body.replace(b"\r\n", b"\n")).split(delimiter, MAX_FIELDS + 2)
     fields: Fields = {}
-    for section in sections[1:]:
+    for count, section in enumerate(sections[1:], start=1):
         if section.startswith(b"--"):
             break  # the close delimiter: the rest is the epilogue
+        if count > MAX_FIELDS:
+            return _too_many()
         _padding, _, part = section.partition(b"\n")
         head, found, value = part.partition(b"\n\n")
         if not found:
