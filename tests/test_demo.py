@@ -181,6 +181,9 @@ def test_lettr_demo_sends_to_every_recipient_once_and_says_where_the_mail_is(
     assert f"sent; {SAMPLE_SUBSCRIBED} sent, 0 failed, 0 bounced" in out
     assert f"of {SAMPLE_SUBSCRIBED} recipients" in out
     assert f"{SAMPLE_SUBSCRIBED} injections, {SAMPLE_SUBSCRIBED} deliveries" in out
+    # The line after the send has no engagement yet: opens and clicks are in the report only.
+    [stats] = [line for line in out.splitlines() if line.startswith("Stats: ")]
+    assert not re.search(r"opens|clicks|unsubscribes", stats), stats
     folder = maildir_named(out)
     assert folder.parent == scratch and folder.name.startswith("lettr-demo-mail-")
     assert delivered_to(folder) == Counter(subscribed_sample())

@@ -45,6 +45,15 @@ def test_altered_or_forged_tokens_do_not_verify() -> None:
         assert signer.verify(junk) is None
 
 
+def test_a_token_with_anything_before_or_after_it_does_not_verify() -> None:
+    signer = Signer({1: b"k" * 32})
+    token = signer.for_row(Purpose.UNSUBSCRIBE, 42)
+    assert signer.verify(token) is not None
+    for tail in ("\n", "\r\n", "\n\n", " ", "\x00", "x", ".gif"):
+        assert signer.verify(token + tail) is None, repr(tail)
+        assert signer.verify(tail + token) is None, repr(tail)
+
+
 def test_test_tokens_name_a_campaign_and_no_row() -> None:
     signer = Signer({1: b"k" * 32})
     found = signer.verify(signer.for_test("3b37f176-61a0-4c12-b253-8f77784831c7"))

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -80,6 +85,29 @@ def app_client(home: Path, clock: Any = None) -> Any:
     workspace = Workspace.open(home / "lettr.db", home=home, environ={})
     app = create_app(workspace) if clock is None else create_app(workspace, clock)
     return TestClient(app, follow_redirects=False)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port (uvicorn's logs off); yields its base URL."""
+    import uvicorn
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="critical", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        listener.close()
 
 
 def counters(home: Path, campaign: str) -> dict[str, int]:

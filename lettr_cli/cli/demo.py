@@ -134,7 +134,9 @@ def _report(body: dict[str, Any], sink: Sink, seconds: float) -> None:
     say("To try lettr with your own store and no relay: `lettr sink` (see lettr sink --help).")
 
 
-_STATS = ("injections", "deliveries", "bounces", "opens", "clicks", "unsubscribes")
+# Opens, clicks and unsubscribes come later (the readers run after the send): the report
+# at the end shows them.
+_STATS = ("injections", "deliveries", "bounces")
 
 
 def _refuse_unfinished(result: RunResult, body: dict[str, Any]) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.output import say, warn
 from lettr_cli.cli.runtime import workspace
+
+if TYPE_CHECKING:
+    from lettr_cli.workspace import Workspace
 
 app = LettrTyper(help="The tracking server that tracked links, the pixel and unsubscribes reach.")
 
@@ -39,5 +44,39 @@ def serve(
     if not is_loopback_host(host):
         warn(f"{host} is not a loopback address: serve tracking through an https proxy")
     say(f"lettr track: listening on http://{host}:{port}; links point at {base_url}")
-    say("Ctrl-C stops it.")
-    uvicorn.run(create_app(current), host=host, port=port, log_level="info", server_header=False)
+    say("Ctrl-C stops it. One line per request: time, method, path (tokens cut), status, duration.")
+    _log_to_stderr(_zone(current))
+    app = create_app(current)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, server_header=False)
+
+
+class _StderrLines(logging.Handler):
+    """The tracking app's log records (one access line per request, warnings) on stderr, each
+    after its time in the operator's zone."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        super().__init__(logging.INFO)
+        self.zone = zone
+
+    def emit(self, record: logging.LogRecord) -> None:
+        at = datetime.fromtimestamp(record.created, self.zone).isoformat(timespec="seconds")
+        warning = "Warning: " if record.levelno >= logging.WARNING else ""
+        say(f"{at} {warning}{record.getMessage()}")
+
+
+def _log_to_stderr(zone: tzinfo) -> None:
+    logger = logging.getLogger("lettr.tracking")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.handlers = [_StderrLines(zone)]
+
+
+def _zone(current: Workspace) -> tzinfo:
+    """Config ``timezone``, else the system's (CONTRACT "Times"); UTC if neither is usable."""
+    from lettr_cli.campaigns.times import load_zone, operator_zone
+    from lettr_cli.errors import LettrError
+
+    try:
+        return load_zone(operator_zone(None, current.settings().text("timezone")))
+    except LettrError:
+        return UTC

@@ -19,13 +19,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from email import message_from_bytes
-from email.message import Message
-from urllib.parse import parse_qs
 
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -36,6 +34,8 @@ from lettr_cli.errors import LettrError
 from lettr_cli.store.tables import Campaign, TrackingKey
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import recording
+from lettr_cli.tracking.access_log import AccessLog
+from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
 from lettr_cli.tracking.recording import Recipient, StoreBusy
 from lettr_cli.tracking.tokens import Purpose, Signer, Token
 from lettr_cli.workspace import Workspace
@@ -53,8 +53,10 @@ NO_STORE = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
-MAX_BODY = 64 * 1024  # an unsubscribe POST is a few bytes
 _KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
+# Links are numbered from 1 in document order; six digits are far more than a message holds,
+# and a longer number would only be a long way to say 404.
+_LINK_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
 
 class Tracker:
@@ -176,9 +178,12 @@ class Endpoints:
     async def click(self, request: Request) -> Response:
         tracker = self.tracker
         token = request.path_params["token"]
-        number = int(request.path_params["n"])
+        digits = _LINK_NUMBER.fullmatch(request.path_params["n"])
+        if digits is None:
+            return not_found()
+        number = int(digits.group(0))
         target = await self.row_for(token, Purpose.CLICK)
-        if target is None or number < 1:
+        if target is None:
             return not_found()
         if isinstance(target, Recipient):
             rendered = await run_in_threadpool(tracker.render_row, target)
@@ -257,23 +262,25 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
     endpoints = Endpoints(Tracker(workspace, clock))
     routes = [
         Route("/o/{token}.gif", endpoints.open_pixel, methods=["GET"]),
-        Route("/c/{token}/{n:int}", endpoints.click, methods=["GET"]),
+        Route("/c/{token}/{n}", endpoints.click, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_page, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_post, methods=["POST"]),
         Route("/v/{token}", endpoints.web_version, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
 
 
 async def read_method(request: Request) -> str | Response:
     """The unsubscribe method a POST names, or the response that refuses it."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        return PlainTextResponse("Request too large", status_code=413, headers=NO_STORE)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return PlainTextResponse("Request too large", status_code=413, headers=NO_STORE)
-    method = unsubscribe_method(request.headers.get("content-type", ""), body)
+    body = await read_body(request)
+    fields = (
+        body
+        if isinstance(body, Refusal)
+        else form_fields(request.headers.get("content-type", ""), body)
+    )
+    if isinstance(fields, Refusal):
+        return PlainTextResponse(fields.text, status_code=fields.status, headers=NO_STORE)
+    method = unsubscribe_method(fields)
     if method is None:
         return PlainTextResponse(
             "Post confirm=1, or List-Unsubscribe=One-Click (RFC 8058).",
@@ -283,24 +290,9 @@ async def read_method(request: Request) -> str | Response:
     return method
 
 
-def unsubscribe_method(content_type: str, body: bytes) -> str | None:
+def unsubscribe_method(fields: Fields) -> str | None:
     """``list_unsubscribe`` for RFC 8058's ``List-Unsubscribe=One-Click``, ``link_unsubscribe``
-    for the confirm page's ``confirm=1``; urlencoded or multipart bodies; else None."""
-    fields: dict[str, list[str]] = {}
-    if content_type.lower().startswith("multipart/form-data"):
-        parsed = message_from_bytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace") + body
-        )
-        parts = parsed.get_payload() if parsed.is_multipart() else []
-        for part in parts if isinstance(parts, list) else []:
-            if not isinstance(part, Message):
-                continue
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                fields.setdefault(name, []).append(payload.decode("utf-8", "replace").strip())
-    else:
-        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    for the confirm page's ``confirm=1``; else None."""
     if "One-Click" in fields.get("List-Unsubscribe", []):
         return recording.LIST_UNSUBSCRIBE
     if "1" in fields.get("confirm", []):

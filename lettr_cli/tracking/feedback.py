@@ -8,24 +8,24 @@ each one is (DESIGN "Tracking, feedback, analytics").
 - an auto-reply (RFC 3834), which lettr ignores;
 - anything else, which is listed and never guessed at.
 
-Nothing here touches the store: matching and recording are in ``feedback_import``.
+Nothing here touches the store: matching and recording are in ``feedback_import``; reading
+files, mboxes and Maildirs within bounds is in ``feedback_sources``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mailbox
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from email import message_from_bytes, policy
+from email import policy
 from email.message import Message
-from email.parser import BytesHeaderParser, HeaderParser
+from email.parser import HeaderParser
 from email.utils import getaddresses
-from pathlib import Path
+from typing import Any
 
 from lettr_cli.delivery.replies import BOUNCE_CLASSES, Reply, ReplyClass
-from lettr_cli.errors import ValidationError
+from lettr_cli.tracking.feedback_sources import Incoming, headers_of, parse
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -36,18 +36,13 @@ OTHER = "other"
 UNCLASSIFIED = "1"
 COMPLAINT_TYPES = frozenset({"abuse", "fraud"})
 
-_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_REPLY = re.compile(r"\b([245]\d\d)[ -]+(?:([245]\.\d{1,3}\.\d{1,3})\b)?")
+# RFC 3463: class "." subject "." detail, the class 2, 4 or 5, the others 1 to 3 digits (ASCII).
+_STATUS = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})")
+_STATUS_END = re.compile(r"[\s(]")  # a Status field may go on with a comment: 5.1.1 (unknown)
+_REPLY = re.compile(r"\b([245][0-9][0-9])[ -]+(?:([245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?")
+_MAX_SHOWN = 60
 _EXIM_COPY = re.compile(r"^-+ This is a copy of the message, including all the headers\. -+$", re.M)
 _MAX_REASON = 1000
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One message read from a source, with where it came from."""
-
-    source: str  # the file, or ``mbox#n`` / ``maildir/key``
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -68,79 +63,6 @@ class Feedback:
     original: dict[str, str] = field(default_factory=dict)
 
 
-# -- reading ------------------------------------------------------------------------------------
-
-
-def read_sources(paths: Sequence[Path]) -> list[Incoming]:
-    """Every message of every path (``.eml`` file, mbox file or Maildir), read and checked
-    before anything is recorded; a path that holds no readable message is refused."""
-    found: list[Incoming] = []
-    for path in paths:
-        found.extend(_read_path(path))
-    return found
-
-
-def _refuse(path: Path, why: str) -> ValidationError:
-    return ValidationError.field("path", f"{path}: {why}")
-
-
-def _read_path(path: Path) -> list[Incoming]:
-    if not path.exists():
-        raise _refuse(path, "no such file or folder")
-    if path.is_dir():
-        if not all((path / name).is_dir() for name in ("cur", "new", "tmp")):
-            raise _refuse(path, "a folder that is not a Maildir (no cur, new and tmp folders)")
-        return _read_maildir(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _refuse(path, f"cannot be read ({exc.strerror or exc})") from None
-    if data.startswith(b"From "):
-        return _read_mbox(path)
-    _check_message(path, data)
-    return [Incoming(str(path), data)]
-
-
-def _read_mbox(path: Path) -> list[Incoming]:
-    box = mailbox.mbox(path, create=False)
-    try:
-        out = []
-        for n, key in enumerate(box.keys(), start=1):
-            data = box.get_bytes(key)
-            _check_message(path, data, f"message {n}")
-            out.append(Incoming(f"{path}#{n}", data))
-        return out
-    except OSError as exc:
-        raise _refuse(path, f"cannot be read ({exc.strerror or exc})") from None
-    finally:
-        box.close()
-
-
-def _read_maildir(path: Path) -> list[Incoming]:
-    box = mailbox.Maildir(path, factory=None, create=False)
-    out = []
-    try:
-        for key in sorted(box.keys()):
-            data = box.get_bytes(key)
-            _check_message(path, data, f"message {key}")
-            out.append(Incoming(f"{path}/{key}", data))
-    except OSError as exc:
-        raise _refuse(path, f"cannot be read ({exc.strerror or exc})") from None
-    return out
-
-
-def _check_message(path: Path, data: bytes, which: str = "") -> None:
-    where = f"{which} " if which else ""
-    if not data.strip():
-        raise _refuse(path, f"{where}is empty, not an email message")
-    if b"\x00" in data[:4096]:
-        raise _refuse(path, f"{where}is binary, not an email message")
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
-    names = {name.lower() for name in headers}
-    if not names & {"from", "content-type", "subject", "message-id", "date"}:
-        raise _refuse(path, f"{where}is not an email message (no From, Subject or Date header)")
-
-
 # -- classifying --------------------------------------------------------------------------------
 
 
@@ -153,9 +75,41 @@ def dedup_key(message: Message, data: bytes) -> tuple[str, str | None]:
 
 
 def classify_message(incoming: Incoming) -> Feedback:
-    message = message_from_bytes(incoming.data, policy=policy.compat32)
+    """What ``incoming`` says; one that cannot be read (too large, nested too deep, not an
+    email message) is OTHER, with the reason in ``note``."""
+    message = parse(incoming)
+    if isinstance(message, str):
+        key, message_id = dedup_key(headers_of(incoming), incoming.data)
+        return Feedback(OTHER, key=key, source=incoming.source, message_id=message_id, note=message)
     key, message_id = dedup_key(message, incoming.data)
     base = Feedback(OTHER, key=key, source=incoming.source, message_id=message_id)
+    try:
+        return _classify(message, base)
+    except Undecodable as exc:
+        return replace(base, note=str(exc))
+
+
+class Undecodable(Exception):
+    """A part whose content cannot be decoded (its charset or transfer encoding)."""
+
+
+def _payload(part: Message, *, decode: bool = False) -> Any:
+    """``part.get_payload()``. The email package decodes a part's 8-bit text with the part's
+    charset parameter, which a hostile message may set to anything (a tuple, a NUL, idna)."""
+    try:
+        return part.get_payload(decode=True) if decode else part.get_payload()
+    except (LookupError, UnicodeError, ValueError, TypeError) as exc:
+        why = f"a {part.get_content_type()} part cannot be decoded ({exc})"
+        raise Undecodable(why[:_MAX_REASON]) from None
+
+
+def _decoded(part: Message) -> bytes | None:
+    """The part's content without its transfer encoding."""
+    raw = _payload(part, decode=True)
+    return raw if isinstance(raw, bytes) else None
+
+
+def _classify(message: Message, base: Feedback) -> Feedback:
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type", "") or "").lower()
     if content_type == "multipart/report" and report_type == "delivery-status":
@@ -199,8 +153,14 @@ def bounce_class(status: str | None, diagnostic: str | None) -> str:
     return BOUNCE_CLASSES[kind]
 
 
+def status_code(status: str) -> str | None:
+    """The RFC 3463 code a DSN's Status field starts with (``5.1.1``), or None."""
+    first = _STATUS_END.split(status.strip(), maxsplit=1)[0]
+    return first if _STATUS.fullmatch(first) else None
+
+
 def _reply_of(status: str | None, diagnostic: str | None) -> tuple[int, str] | None:
-    found = _STATUS.search(status or "")
+    found = _STATUS.fullmatch(status_code(status or "") or "")
     if found is not None:
         enhanced = ".".join(found.groups())
         return int(found.group(1)) * 100 + 50, enhanced
@@ -235,12 +195,12 @@ def _original_headers(message: Message) -> Message | None:
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "message/rfc822":
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if kind == "text/rfc822-headers":
-            raw = part.get_payload(decode=True)
-            if isinstance(raw, bytes):
+            raw = _decoded(part)
+            if raw is not None:
                 return HeaderParser(policy=policy.compat32).parsestr(raw.decode("utf-8", "replace"))
     return None
 
@@ -270,7 +230,7 @@ def _envelope(message: Message, original: Message | None) -> tuple[str, ...]:
 def _status_blocks(message: Message) -> list[Message]:
     for part in message.walk():
         if part.get_content_type() == "message/delivery-status":
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, list):
                 return [block for block in payload if isinstance(block, Message)]
             if isinstance(payload, str):  # some parsers leave it as text: read the blocks
@@ -297,14 +257,19 @@ def _dsn(message: Message, base: Feedback) -> Feedback:
         for b in failed
     }
     recipients.discard(None)
+    recipient = recipients.pop() if len(recipients) == 1 else None
     block = failed[0]
-    status = str(block.get("Status", "")).strip() or None
+    status = " ".join(str(block.get("Status", "")).split()) or None
+    if status is not None and status_code(status) is None:
+        shown = status if len(status) <= _MAX_SHOWN else status[:_MAX_SHOWN] + "…"
+        note = f"a delivery report whose Status {shown!r} is not an RFC 3463 status code"
+        return replace(base, recipient=recipient, note=note)
     diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split()) or None
     reason = "; ".join(part for part in (status, diagnostic) if part)
     return replace(
         base,
         kind=BOUNCE,
-        recipient=recipients.pop() if len(recipients) == 1 else None,
+        recipient=recipient,
         bounce_class=bounce_class(status, diagnostic),
         reason=reason[:_MAX_REASON] or None,
         envelope_addresses=_envelope(message, original),
@@ -341,12 +306,12 @@ def _plain_bounce(message: Message, base: Feedback) -> Feedback:
 def _text_of(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() == "text/plain":
-            raw = part.get_payload(decode=True)
-            if isinstance(raw, bytes):
+            raw = _decoded(part)
+            if raw is not None:
                 charset = part.get_content_charset() or "utf-8"
                 try:
                     return raw.decode(charset, "replace")
-                except LookupError:
+                except (LookupError, UnicodeError, ValueError):  # not a usable charset
                     return raw.decode("utf-8", "replace")
     return ""
 
@@ -355,7 +320,7 @@ def _arf(message: Message, base: Feedback) -> Feedback:
     report: Message | None = None
     for part in message.walk():
         if part.get_content_type() == "message/feedback-report":
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 report = payload[0]
             elif isinstance(payload, str):

@@ -31,6 +31,7 @@ from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import FeedbackMessage, table_of
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import feedback as fb
+from lettr_cli.tracking.feedback_sources import read_sources
 from lettr_cli.tracking.keys import signer as store_signer
 from lettr_cli.tracking.tokens import Purpose, Signer
 
@@ -79,7 +80,7 @@ def import_feedback(
 ) -> ImportSummary:
     """Read every path first (a malformed one is refused before anything is recorded), then
     match and record each message in its own transaction."""
-    incoming = fb.read_sources(paths)
+    incoming = read_sources(paths)
     with store.write() as session:
         signer = store_signer(session)
     summary = ImportSummary(messages=len(incoming))

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 SIGNATURE_BYTES = 12  # 96 bits: forging one token takes 2**96 guesses
-_TOKEN = re.compile(r"^([a-z])([0-9]{1,6})\.([0-9a-z]{1,40})\.([A-Za-z0-9_-]{16})$")
+# Matched with fullmatch: ``$`` would also match before a trailing newline (``token%0A``).
+_TOKEN = re.compile(r"([a-z])([0-9]{1,6})\.([0-9a-z]{1,40})\.([A-Za-z0-9_-]{16})")
 
 
 class Purpose(StrEnum):
@@ -77,7 +78,7 @@ class Signer:
 
     def verify(self, token: str) -> Token | None:
         """The token's purpose and ident, or None if it is malformed, altered or forged."""
-        found = _TOKEN.match(token)
+        found = _TOKEN.fullmatch(token)
         if found is None:
             return None
         letter, kid, ident, signature = found.groups()
