@@ -3,11 +3,12 @@ that `lettr domain verify --nameserver` can be tried with no DNS provider at all
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from lettr_cli.cli.command import LettrTyper
+from lettr_cli.cli.inputs import AnyPort, ListenHost
 from lettr_cli.cli.output import say, warn
 from lettr_cli.cli.runtime import workspace
 
@@ -26,13 +27,8 @@ REFRESH_SECONDS = 1.0
 @app.command("serve")
 def serve(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option("--host", help="The address to listen on (loopback by default).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int,
-        typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one and says it."),
-    ] = DEFAULT_PORT,
+    host: ListenHost = "127.0.0.1",
+    port: AnyPort = DEFAULT_PORT,
 ) -> None:
     """Answer DNS TXT questions with the records of every domain in the store, until Ctrl-C.
 

@@ -1,11 +1,22 @@
-"""Reading what operators hand to commands: files named on the command line, or stdin."""
+"""Reading what operators hand to commands: files named on the command line, or stdin, and the
+options every server command shares."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from lettr_cli.errors import ValidationError
+
+ListenHost = Annotated[
+    str, typer.Option("--host", help="The address to listen on (loopback by default).")
+]
+AnyPort = Annotated[
+    int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one and says it.")
+]
 
 
 def read_text(path: str, field: str) -> str:

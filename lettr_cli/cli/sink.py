@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lettr_cli.cli.inputs import AnyPort, ListenHost
 from lettr_cli.cli.output import say, warn
 from lettr_cli.cli.runtime import runtime
 
@@ -38,13 +39,8 @@ def arrival_line(arrival: Arrival) -> str:
 
 def sink(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option("--host", help="The address to listen on (loopback by default).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int,
-        typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one and says it."),
-    ] = 2525,
+    host: ListenHost = "127.0.0.1",
+    port: AnyPort = 2525,
     maildir: Annotated[
         Path | None,
         typer.Option(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lettr_cli.cli.command import LettrTyper
+from lettr_cli.cli.inputs import ListenHost
 from lettr_cli.cli.output import say, warn
 from lettr_cli.cli.runtime import workspace
 
@@ -21,9 +22,7 @@ app = LettrTyper(help="The tracking server that tracked links, the pixel and uns
 @app.command("serve")
 def serve(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option("--host", help="The address to listen on (loopback by default).")
-    ] = "127.0.0.1",
+    host: ListenHost = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="The port to listen on.")
     ] = 8025,
