@@ -1,6 +1,6 @@
 """Fencing in SQL (DESIGN "Fencing"): every mark and result of a run is an update conditional on
 the row's claim token and expected status, and one that matches nothing is reported and stops
-the run before its next DATA.
+the run before its next DATA. And a long prepare keeps its lease alive.
 
 A takeover is simulated by changing rows in the store between a claim and its mark, as another
 process would (on PostgreSQL nothing serialises it with this holder's transactions)."""
@@ -200,3 +200,18 @@ def test_a_holder_whose_next_row_was_taken_over_starts_no_further_data(run: Run)
     assert [(status, attempts) for _, status, attempts in rows[1:]] == [("queued", 0)] * (
         RECIPIENTS - 1
     )
+
+
+def test_preparing_renews_the_lease_so_a_long_prepare_is_not_taken_over(run: Run) -> None:
+    """The lease's heartbeat is long past the timeout when preparing starts (a prepare that
+    took long to get its transaction); preparing renews it, so that when it commits no other
+    process can take the lease as dead."""
+    run.sql("UPDATE leases SET heartbeat_at = '2000-01-01 00:00:00.000000'")
+    prepared(run)
+    other = Workspace.open(store_path(run.home), home=run.home, environ={})
+    try:
+        taken = take_lease(other, run.campaign_id)
+    finally:
+        other.close()
+    assert isinstance(taken, leases.Holder)
+    assert taken.heartbeat_at is not None and taken.heartbeat_at.year > 2000
