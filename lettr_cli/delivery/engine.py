@@ -77,9 +77,14 @@ class CampaignRun:
 
     # -- the whole run -----------------------------------------------------------------------
     async def drive(self) -> RunResult:
+        # The heartbeat runs from the start: preparing and compiling the content may take
+        # longer than the lease timeout (a beat waits for the transaction in progress).
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             return await self._drive()
         finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.writer.call(self._wind_up)
             self.writer.close()
@@ -203,7 +208,6 @@ class CampaignRun:
         self.writer.on_commit = self._report
         bucket = TokenBucket(self.settings.number("sending.rate"), clock=self.clock)
         watchers = [
-            asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._watch_brake()),
             asyncio.create_task(self._watch_stop()),
         ]

@@ -92,8 +92,22 @@ def acquire(conn: Connection, campaign_id: str, *, timeout: float) -> LeaseHandl
     }
     if row is None:
         conn.execute(leases.insert().values(campaign_id=campaign_id, **values))
-    else:
-        conn.execute(leases.update().where(leases.c.campaign_id == campaign_id).values(**values))
+        return handle
+    # Taken only as it was read: a holder that renewed its heartbeat meanwhile (one that was
+    # preparing in a long transaction) keeps it, and so does a process that took it first.
+    taken = conn.execute(
+        leases.update()
+        .where(
+            leases.c.campaign_id == campaign_id,
+            leases.c.epoch == row.epoch,
+            leases.c.holder.is_not_distinct_from(row.holder),
+            leases.c.heartbeat_at.is_not_distinct_from(row.heartbeat_at),
+        )
+        .values(**values)
+    )
+    if taken.rowcount != 1:
+        now_row = conn.execute(sa.select(leases).where(leases.c.campaign_id == campaign_id)).one()
+        return Holder(now_row.pid, now_row.host, now_row.heartbeat_at)
     return handle
 
 

@@ -7,8 +7,7 @@ recipient list is held in memory) and can be repeated after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -143,22 +142,18 @@ def recover(conn: Connection, campaign_id: str) -> int:
         .values(status=QUEUED, claim_token=None, updated_at=now)
     )
     doubtful = conn.execute(
-        sa.select(outbox.c.id, outbox.c.contact_id, outbox.c.email, outbox.c.injected_at).where(
-            outbox.c.campaign_id == campaign_id, outbox.c.status == SENDING
-        )
-    ).all()
-    if not doubtful:
-        return 0
-    conn.execute(
         outbox.update()
         .where(outbox.c.campaign_id == campaign_id, outbox.c.status == SENDING)
         .values(status=IN_DOUBT, reply="the outcome is unknown: lettr stopped mid-send")
-    )
+        .returning(outbox.c.id, outbox.c.contact_id, outbox.c.email, outbox.c.injected_at)
+    ).all()
+    if not doubtful:
+        return 0
     fresh = [row for row in doubtful if row.injected_at is None]
     if fresh:
         conn.execute(
             outbox.update()
-            .where(outbox.c.id.in_([row.id for row in fresh]))
+            .where(outbox.c.id.in_([row.id for row in fresh]), outbox.c.injected_at.is_(None))
             .values(injected_at=now)
         )
         record_events(
@@ -225,27 +220,59 @@ def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> 
         conn.execute(_ADD_COUNTERS, {"campaign_id": campaign_id, "now": utcnow(), **params})
 
 
-# -- row updates of a run, fenced by their claim token (see delivery.writer) --------------
+# -- row updates of a run, fenced in SQL (DESIGN "Fencing"; see delivery.writer) ------------
+#
+# Every update of a run names the rows' claim token and the status it expects, and tells which
+# rows it changed (RETURNING, or the rowcount of a one-row update): a row that matched nothing
+# was taken over, and its holder must not go on as if it still held it.
 
 NOW = sa.bindparam("now", type_=UTCDateTime)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_TOKEN: sa.BindParameter[str] = sa.bindparam("token")
+
+
+def _fenced(expected: str) -> Any:
+    """The rows ``ids`` that still carry the claim ``token`` and are ``expected``."""
+    return outbox.c.id.in_(_IDS) & (outbox.c.claim_token == _TOKEN) & (outbox.c.status == expected)
+
+
+_SUBSCRIBED = (
+    sa.select(contacts.c.id)
+    .where(contacts.c.id == outbox.c.contact_id, contacts.c.status == "subscribed")
+    .exists()
+)
+NO_LONGER_SUBSCRIBED = "the contact is no longer subscribed"
+SKIP = (
+    outbox.update()
+    .where(_fenced(CLAIMED), ~_SUBSCRIBED)
+    .values(status=SKIPPED, claim_token=None, reply=NO_LONGER_SUBSCRIBED, updated_at=NOW)
+    .returning(outbox.c.id)
+)
 MARK = (
     outbox.update()
-    .where(outbox.c.id == sa.bindparam("row_id"))
-    .values(status=SENDING, attempts=sa.bindparam("new_attempts"), updated_at=NOW)
+    .where(_fenced(CLAIMED), _SUBSCRIBED)
+    .values(status=SENDING, attempts=outbox.c.attempts + 1, updated_at=NOW)
+    .returning(outbox.c.id)
 )
 RELEASE = (
     outbox.update()
-    .where(outbox.c.id == sa.bindparam("row_id"))
+    .where(_fenced(CLAIMED))
     .values(status=QUEUED, claim_token=None, updated_at=NOW)
+    .returning(outbox.c.id)
+)
+_ROW = (
+    (outbox.c.id == sa.bindparam("row_id"))
+    & (outbox.c.claim_token == sa.bindparam("token"))
+    & (outbox.c.status == sa.bindparam("expected"))
 )
 FAIL = (
     outbox.update()
-    .where(outbox.c.id == sa.bindparam("row_id"))
+    .where(_ROW)
     .values(status=FAILED, reply=sa.bindparam("new_reply"), updated_at=NOW)
 )
 RESULT = (
     outbox.update()
-    .where(outbox.c.id == sa.bindparam("row_id"))
+    .where(_ROW)
     .values(
         status=sa.bindparam("new_status"),
         reply=sa.bindparam("new_reply"),
@@ -265,48 +292,26 @@ RESULT = (
 )
 
 
+def fenced_update(
+    conn: Connection, statement: Any, by_token: dict[str, list[int]], now: datetime
+) -> set[int]:
+    """Run one of SKIP, MARK, RELEASE for the rows ``by_token`` (claim token → row ids);
+    returns the ids it changed (the others were taken over, or, for MARK, skipped)."""
+    changed: set[int] = set()
+    for token, ids in by_token.items():
+        found = conn.execute(statement, {"ids": ids, "token": token, "now": now})
+        changed.update(int(row_id) for row_id in found.scalars())
+    return changed
+
+
+def update_row(conn: Connection, statement: Any, params: dict[str, Any]) -> bool:
+    """Run FAIL or RESULT for one row (``row_id``, ``token``, ``expected`` among ``params``);
+    False: it matched nothing (the row was taken over, or is not ``expected``)."""
+    return conn.execute(statement, params).rowcount == 1
+
+
 LOST = "lost"  # the reply class stored for a connection lost before the server's 354
 
 
 def class_of(result: Outcome) -> str:
     return LOST if result.connection_lost else result.reply_class.value
-
-
-@dataclass(frozen=True)
-class Held:
-    status: str  # the row's
-    contact_status: str | None  # None: the contact is gone (or was not asked for)
-
-
-_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_HELD = sa.select(
-    outbox.c.id, outbox.c.claim_token, outbox.c.status, sa.null().label("contact_status")
-).where(outbox.c.id.in_(_IDS))
-_HELD_WITH_CONTACT = (
-    sa.select(
-        outbox.c.id,
-        outbox.c.claim_token,
-        outbox.c.status,
-        contacts.c.status.label("contact_status"),
-    )
-    .select_from(outbox.outerjoin(contacts, contacts.c.id == outbox.c.contact_id))
-    .where(outbox.c.id.in_(_IDS))
-)
-
-
-def held_rows(
-    conn: Connection,
-    items: Sequence[Any],
-    states: tuple[str, ...],
-    *,
-    with_contact: bool = False,
-) -> dict[int, Held]:
-    """The rows among ``items`` that this holder still holds (its claim token, one of
-    ``states``), mapped to their contact's status when asked (None: the contact is gone)."""
-    tokens = {item.row_id: item.token for item in items}
-    query = _HELD_WITH_CONTACT if with_contact else _HELD
-    held: dict[int, Held] = {}
-    for row in conn.execute(query, {"ids": list(tokens)}):
-        if row.claim_token == tokens[row.id] and row.status in states:
-            held[row.id] = Held(row.status, row.contact_status if with_contact else None)
-    return held

@@ -31,7 +31,11 @@ def prepare_campaign(
     campaign = session.get(Campaign, handle.campaign_id)
     if campaign is None:
         return lifecycle.FAILED, "the campaign was deleted"
-    if not leases.holds(conn, handle) or campaign.status != lifecycle.PREPARING:
+    # The heartbeat is renewed as the transaction starts and again as it ends, so that a long
+    # prepare is never taken for a dead holder: on SQLite no one can take the lease while this
+    # transaction holds the write lock; on PostgreSQL the renewed row stays locked until the
+    # commit, and a takeover is conditional on the heartbeat it read (``leases.acquire``).
+    if not leases.heartbeat(conn, handle) or campaign.status != lifecycle.PREPARING:
         return campaign.status, None
     total = outbox.prepare(session, campaign)
     if campaign.merge_fallbacks is None:  # kept when preparing is repeated after a crash
@@ -54,6 +58,7 @@ def prepare_campaign(
         campaign.status = lifecycle.SENDING
     session.add(campaign)
     session.flush()
+    leases.heartbeat(conn, handle)
     return campaign.status, reason
 
 

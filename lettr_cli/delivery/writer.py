@@ -3,7 +3,9 @@
 Every mark must be committed before its DATA starts (DESIGN's invariant). Connections ask for
 marks and hand in results; whatever has piled up while the last commit ran goes into the next
 one, so the result of message k and the mark of message k+1 share a commit. Every row update
-is fenced by its claim token, and marks also by the lease (holder and epoch).
+is fenced in SQL by its claim token and the status it expects, and marks also by the lease
+(holder and epoch); a row update that matches nothing means another process took the row
+over, and the run stops before its next DATA (DESIGN "Fencing").
 
 The SQL runs on one thread of its own, so the event loop keeps talking SMTP meanwhile.
 """
@@ -87,6 +89,9 @@ class Writer:
         self.policy = policy
         self.tally = Tally()
         self.lease_lost = False
+        # Rows whose update matched nothing (their claim token or status had changed: taken
+        # over); any makes the run stop as if the lease were lost.
+        self.fenced = 0
         self.confirmed_at = boottime()  # when a commit last found the lease still ours
         self.on_commit: Callable[[], None] = lambda: None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lettr-writer")
@@ -146,13 +151,29 @@ class Writer:
         gone = [row.id for row in rows if row.contact_status != "subscribed"]
         kept = [row for row in rows if row.contact_status == "subscribed"]
         if gone:
-            self._skip(conn, gone, now)
+            skipped = conn.execute(
+                t.update()
+                .where(t.c.id.in_(gone), t.c.status == outbox.QUEUED)
+                .values(
+                    status=outbox.SKIPPED,
+                    claim_token=None,
+                    reply=outbox.NO_LONGER_SUBSCRIBED,
+                    updated_at=now,
+                )
+                .returning(t.c.id)
+            )
+            self.tally.skipped += len(skipped.all())
         if kept:
-            conn.execute(
+            # Only the rows still queued when the update runs are this claim's (another
+            # process may have claimed some since they were read).
+            claimed = conn.execute(
                 t.update()
                 .where(t.c.id.in_([row.id for row in kept]), t.c.status == outbox.QUEUED)
                 .values(status=outbox.CLAIMED, claim_token=token, updated_at=now)
+                .returning(t.c.id)
             )
+            ours = {int(row_id) for row_id in claimed.scalars()}
+            kept = [row for row in kept if row.id in ours]
         return [
             Claimed(
                 row.id,
@@ -166,20 +187,6 @@ class Writer:
             )
             for row in kept
         ]
-
-    def _skip(self, conn: Connection, row_ids: Sequence[int], now: datetime) -> None:
-        t = outbox.outbox
-        conn.execute(
-            t.update()
-            .where(t.c.id.in_(row_ids))
-            .values(
-                status=outbox.SKIPPED,
-                claim_token=None,
-                reply="the contact is no longer subscribed",
-                updated_at=now,
-            )
-        )
-        self.tally.skipped += len(row_ids)
 
     # -- grouped marks and results -----------------------------------------------------------
     async def mark(self, item: Claimed) -> bool:
@@ -259,6 +266,13 @@ class Writer:
         effects.write(conn, self.campaign_id, now)
         return granted
 
+    def _taken_over(self, count: int) -> None:
+        """``count`` rows matched none of their updates: another process has them. The run
+        stops before its next DATA, as when its lease is lost."""
+        if count:
+            self.fenced += count
+            self.lease_lost = True
+
     def _marks(self, conn: Connection, items: list[Claimed], now: datetime) -> list[bool]:
         if not items:
             return []
@@ -266,38 +280,32 @@ class Writer:
             self.lease_lost = True
             return [False] * len(items)
         self.confirmed_at = boottime()
-        held = outbox.held_rows(conn, items, (outbox.CLAIMED,), with_contact=True)
-        live = {row_id for row_id, row in held.items() if row.contact_status == "subscribed"}
-        gone = [row_id for row_id in held if row_id not in live]
-        if gone:
-            self._skip(conn, gone, now)
-        marked = [item for item in items if item.row_id in live]
-        if marked:
-            conn.execute(
-                outbox.MARK,
-                [{"row_id": i.row_id, "new_attempts": i.attempts + 1, "now": now} for i in marked],
-            )
-        ids = {item.row_id for item in marked}
-        return [item.row_id in ids for item in items]
+        rows = _by_token(items)
+        skipped = outbox.fenced_update(conn, outbox.SKIP, rows, now)
+        self.tally.skipped += len(skipped)
+        marked = outbox.fenced_update(conn, outbox.MARK, rows, now)
+        self._taken_over(len(items) - len(skipped) - len(marked))
+        return [item.row_id in marked for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
-        held = outbox.held_rows(conn, items, (outbox.CLAIMED,))
-        rows = [{"row_id": item.row_id, "now": now} for item in items if item.row_id in held]
-        if rows:
-            conn.execute(outbox.RELEASE, rows)
+        released = outbox.fenced_update(conn, outbox.RELEASE, _by_token(items), now)
+        self._taken_over(len(items) - len(released))
 
     def _failures(
         self, conn: Connection, failures: Sequence[tuple[Claimed, str]], now: datetime
     ) -> None:
-        held = outbox.held_rows(conn, [item for item, _ in failures], (outbox.CLAIMED,))
-        rows = [
-            {"row_id": item.row_id, "new_reply": reason[:1000], "now": now}
-            for item, reason in failures
-            if item.row_id in held
-        ]
-        if rows:
-            conn.execute(outbox.FAIL, rows)
-        self.tally.failed += len(rows)
+        for item, reason in failures:
+            params = {
+                "row_id": item.row_id,
+                "token": item.token,
+                "expected": outbox.CLAIMED,
+                "new_reply": reason[:1000],
+                "now": now,
+            }
+            if outbox.update_row(conn, outbox.FAIL, params):
+                self.tally.failed += 1
+            else:
+                self._taken_over(1)
 
     def _results(
         self,
@@ -306,40 +314,37 @@ class Writer:
         now: datetime,
         effects: Effects,
     ) -> None:
-        held = outbox.held_rows(
-            conn, [item for item, _ in results], (outbox.SENDING, outbox.IN_DOUBT)
-        )
-        rows = []
         for item, result in results:
-            if item.row_id not in held:
-                continue
             verdict = judge(result, item.attempts + 1, self.policy, now)
             requeued = verdict.status == outbox.QUEUED
             injects = verdict.attempted and not item.injected
-            if held[item.row_id].status == outbox.IN_DOUBT:
-                # A takeover while this holder slept made the row in_doubt and counted its
-                # injection. A final reply still tells what happened to it; one that asks for
-                # a retry leaves it in doubt (the new holder never sends it, and may be done).
-                if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
-                    continue
-                injects = False
-            rows.append(
-                {
-                    "row_id": item.row_id,
-                    "new_status": verdict.status,
-                    "new_reply": result.reply[:1000],
-                    "new_class": outbox.class_of(result) if verdict.attempted else None,
-                    "new_token": None if requeued else item.token,
-                    "next_at": verdict.next_attempt_at if requeued else None,
-                    "new_attempts": item.attempts + (1 if verdict.attempted else 0),
-                    "accepted": now if verdict.delivered else None,
-                    "injected": now if injects else None,
-                    "now": now,
-                }
-            )
-            self._count(item, verdict, result, injects, effects)
-        if rows:
-            conn.execute(outbox.RESULT, rows)
+            params = {
+                "row_id": item.row_id,
+                "token": item.token,
+                "expected": outbox.SENDING,
+                "new_status": verdict.status,
+                "new_reply": result.reply[:1000],
+                "new_class": outbox.class_of(result) if verdict.attempted else None,
+                "new_token": None if requeued else item.token,
+                "next_at": verdict.next_attempt_at if requeued else None,
+                "new_attempts": item.attempts + (1 if verdict.attempted else 0),
+                "accepted": now if verdict.delivered else None,
+                "injected": now if injects else None,
+                "now": now,
+            }
+            if outbox.update_row(conn, outbox.RESULT, params):
+                self._count(item, verdict, result, injects, effects)
+                continue
+            # Not `sending` with this holder's token any more: taken over. A takeover while
+            # this holder slept made the row in_doubt and counted its injection; a final reply
+            # still tells what happened to it. One that asks for a retry leaves it in doubt
+            # (the new holder never sends it, and may be done).
+            self._taken_over(1)
+            if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
+                continue
+            params.update(expected=outbox.IN_DOUBT, injected=None)
+            if outbox.update_row(conn, outbox.RESULT, params):
+                self._count(item, verdict, result, False, effects)
 
     def _count(
         self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool, effects: Effects
@@ -356,3 +361,11 @@ class Writer:
             tally.in_doubt += 1
         elif verdict.attempted:
             tally.retrying += 1
+
+
+def _by_token(items: Sequence[Claimed]) -> dict[str, list[int]]:
+    """Row ids per claim token (a group of marks may span claims)."""
+    rows: dict[str, list[int]] = {}
+    for item in items:
+        rows.setdefault(item.token, []).append(item.row_id)
+    return rows
