@@ -1,10 +1,42 @@
-"""The error family every service raises, and the exit codes the CLI maps them to.
+"""The error family every service raises, the one table of its codes, and the exit codes the CLI
+maps them to.
 
 Services raise a ``LettrError`` subclass; only the CLI entry point turns one into a message on
-stderr and an exit code (CONTRACT "Errors and exit codes").
+stderr and an exit code (CONTRACT "Errors and exit codes"). ``ERROR_CODES`` is CONTRACT's code
+table, in its order; every subclass takes its ``code`` from it, and tests/test_error_codes.py
+fails on a code raised anywhere that is not in it.
 """
 
 from __future__ import annotations
+
+from typing import Final
+
+# CONTRACT "Errors and exit codes": the only error codes lettr reports (its table says when).
+ERROR_CODES: Final[tuple[str, ...]] = (
+    "validation_error",
+    "not_found",
+    "resource_already_exists",
+    "resource_in_use",
+    "campaign_not_editable",
+    "campaign_not_sendable",
+    "campaign_has_pending_schedule",
+    "campaign_not_scheduled",
+    "unconfigured_domain",
+    "quota_exceeded",
+    "rate_limit_exceeded",
+    "transmission_failed",
+    "confirmation_required",
+    "store_too_new",
+    "store_unavailable",
+)
+
+
+def _code(code: str) -> str:
+    """``code``, refused at import time unless it is in ``ERROR_CODES``."""
+    if code not in ERROR_CODES:
+        raise AssertionError(f"{code!r} is not in CONTRACT's error code table (ERROR_CODES)")
+    return code
+
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a refusal or failure of ours (any LettrError)
@@ -16,10 +48,11 @@ EXIT_SIGTERM = 143
 class LettrError(Exception):
     """A refusal or failure with a stable machine-readable ``code``.
 
-    ``errors`` maps a field name to its messages and is only set for validation failures.
+    Abstract: raise a subclass, whose ``code`` is one of ``ERROR_CODES``. ``errors`` maps a field
+    name to its messages and is only set for validation failures.
     """
 
-    code = "error"
+    code = "error"  # never reported: only subclasses are raised
 
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
@@ -34,7 +67,7 @@ class LettrError(Exception):
 
 
 class ValidationError(LettrError):
-    code = "validation_error"
+    code = _code("validation_error")
 
     @classmethod
     def field(cls, field: str, message: str) -> ValidationError:
@@ -43,62 +76,59 @@ class ValidationError(LettrError):
 
 
 class NotFound(LettrError):
-    code = "not_found"
+    code = _code("not_found")
 
 
 class ResourceAlreadyExists(LettrError):
-    code = "resource_already_exists"
+    code = _code("resource_already_exists")
 
 
 class ResourceInUse(LettrError):
-    code = "resource_in_use"
+    code = _code("resource_in_use")
 
 
 class CampaignNotEditable(LettrError):
-    code = "campaign_not_editable"
+    code = _code("campaign_not_editable")
 
 
 class CampaignNotSendable(LettrError):
-    code = "campaign_not_sendable"
+    code = _code("campaign_not_sendable")
 
 
 class CampaignHasPendingSchedule(LettrError):
-    code = "campaign_has_pending_schedule"
+    code = _code("campaign_has_pending_schedule")
 
 
 class CampaignNotScheduled(LettrError):
-    code = "campaign_not_scheduled"
+    code = _code("campaign_not_scheduled")
 
 
 class UnconfiguredDomain(LettrError):
-    code = "unconfigured_domain"
+    code = _code("unconfigured_domain")
 
 
 class QuotaExceeded(LettrError):
-    code = "quota_exceeded"
+    code = _code("quota_exceeded")
 
 
 class RateLimitExceeded(LettrError):
-    code = "rate_limit_exceeded"
+    code = _code("rate_limit_exceeded")
 
 
 class TransmissionFailed(LettrError):
-    code = "transmission_failed"
+    code = _code("transmission_failed")
 
 
 class ConfirmationRequired(LettrError):
-    code = "confirmation_required"
+    code = _code("confirmation_required")
 
 
 class StoreTooNew(LettrError):
-    code = "store_too_new"
+    code = _code("store_too_new")
 
 
 class StoreUnavailable(LettrError):
     """The store cannot be opened or written: not a SQLite store, unreadable, read-only, a full
     disk. The message says what to do; the transaction that met it was rolled back."""
 
-    code = "store_unavailable"
-
-
-ERROR_CODES: tuple[str, ...] = tuple(cls.code for cls in LettrError.__subclasses__())
+    code = _code("store_unavailable")

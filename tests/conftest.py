@@ -1,4 +1,5 @@
-"""Every test runs with its own LETTR_HOME and no LETTR_* variable from the outside."""
+"""Every test runs with its own LETTR_HOME and no LETTR_* variable from the outside; Hypothesis
+runs under the profile HYPOTHESIS_PROFILE names (dev, or ci for CI)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from lettr_cli.cli.main import app
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default dev). dev: Hypothesis's defaults, a
+# new random search each run. ci (.ci/run sets it): the same examples on every run (a red build
+# is reproducible), no deadline on a loaded machine, twice the examples where a test names none.
+settings.register_profile("dev", settings(print_blob=True))
+settings.register_profile(
+    "ci",
+    settings(derandomize=True, deadline=None, max_examples=200, print_blob=True, database=None),
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 
 @pytest.fixture(autouse=True)

@@ -203,6 +203,7 @@ def longest_dark_run(rows: list[list[tuple[int, ...]]]) -> int:
 NO_CHROMIUM = "chromium is not installed (apt-get install chromium; .ci/run installs it)"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(chromium() is None, reason=NO_CHROMIUM)
 def test_chromium_draws_the_report_with_a_wide_chart(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path

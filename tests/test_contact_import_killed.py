@@ -77,6 +77,7 @@ def largest_wal(big_file: Path, home: Path) -> int:
     return largest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "moment", ["checking rows", "writing the contacts", "writing the memberships"]
 )

@@ -170,6 +170,7 @@ def maildir_named(stdout: str) -> Path:
     return Path(found.group(2))
 
 
+@pytest.mark.slow
 def test_lettr_demo_sends_to_every_recipient_once_and_says_where_the_mail_is(
     tmp_path: Path, isolated_home: Path
 ) -> None:
@@ -209,6 +210,7 @@ def test_lettr_demo_sends_to_every_recipient_once_and_says_where_the_mail_is(
     assert [p.name for p in scratch.iterdir()] == [folder.name]
 
 
+@pytest.mark.slow
 def test_lettr_demo_goes_beyond_the_free_tier_and_ignores_the_users_settings(
     tmp_path: Path, isolated_home: Path
 ) -> None:

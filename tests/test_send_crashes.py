@@ -104,6 +104,7 @@ def left_the_queue(home: Path) -> int:
 
 
 # -- SIGKILL ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_killed_while_preparing(
     seed: int,

@@ -55,6 +55,7 @@ def lettr_processes(
             processes.end_all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gap", [0.0, 0.1])
 def test_two_daemons_on_one_campaign_send_each_message_once(
     gap: float, isolated_home: Path, handler: HoldingHandler, lettr_processes: Processes
@@ -100,6 +101,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     assert len(received) == RECIPIENTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "late_reply", [None, "451 4.3.0 try again later"], ids=["late 250", "late 451"]
 )

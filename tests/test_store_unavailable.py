@@ -194,6 +194,7 @@ def test_a_send_that_fills_the_store_resumes_without_doubles(
     assert delivered == Counter(emails)
 
 
+@pytest.mark.slow
 def test_a_send_on_a_full_disk_resumes_after_space_is_freed(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
@@ -218,6 +219,7 @@ def test_a_send_on_a_full_disk_resumes_after_space_is_freed(
     assert delivered == Counter(emails)
 
 
+@pytest.mark.slow
 def test_a_disk_that_fills_during_a_send_stops_it_cleanly(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
@@ -263,6 +265,7 @@ def test_a_tick_on_a_full_disk_is_store_unavailable(
     assert len(smtp_server.handler.messages) == 300
 
 
+@pytest.mark.slow
 def test_daemon_run_waits_out_a_full_disk(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:

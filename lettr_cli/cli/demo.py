@@ -140,11 +140,11 @@ _STATS = ("injections", "deliveries", "bounces")
 
 
 def _refuse_unfinished(result: RunResult, body: dict[str, Any]) -> None:
-    from lettr_cli.errors import CampaignNotSendable, LettrError, TransmissionFailed
+    from lettr_cli.errors import CampaignNotSendable, TransmissionFailed
 
     if result.relay_failure is not None:
         raise TransmissionFailed(f"the sink refused the messages: {result.relay_failure}")
     if body["status"] == "failed":
         raise CampaignNotSendable(f"the campaign failed: {body['failure_reason']}")
     if body["status"] != "sent":
-        raise LettrError(f"the demo's campaign ended {body['status']}, not sent")
+        raise CampaignNotSendable(f"the demo's campaign ended {body['status']}, not sent")

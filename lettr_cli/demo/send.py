@@ -17,7 +17,7 @@ from lettr_cli.campaigns.sending import approve, start_send, take_lease
 from lettr_cli.delivery.engine import CampaignRun
 from lettr_cli.delivery.leases import Holder
 from lettr_cli.delivery.observer import Observer, RunResult
-from lettr_cli.errors import LettrError
+from lettr_cli.errors import CampaignNotSendable
 from lettr_cli.workspace import Workspace
 
 APPROVED = "by the demo, as `lettr campaign approve` would"
@@ -37,7 +37,9 @@ async def send_campaign(
     observer.state(campaign_id, approved.name, "approved", APPROVED)
     taken = await asyncio.to_thread(take_lease, workspace, campaign_id)
     if isinstance(taken, Holder):  # nobody else knows this store; kept for completeness
-        raise LettrError(f"the campaign is leased by {taken.describe()}")
+        raise CampaignNotSendable(
+            f"the campaign is being sent by another process ({taken.describe()})"
+        )
     return await CampaignRun(workspace, taken, observer=observer, stop=stop).drive()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from lettr_cli.audience.activity import status_event
 from lettr_cli.audience.addresses import email_key
-from lettr_cli.errors import LettrError
+from lettr_cli.errors import StoreUnavailable
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import (
     UNSUBSCRIBE_COUNTERS,
@@ -59,10 +59,9 @@ BARE_AGENT = "Mozilla/5.0"  # exactly this: Apple Mail Privacy Protection and ot
 APPLE_PROXY = ipaddress.ip_network("17.0.0.0/8")
 
 
-class StoreBusy(LettrError):
-    """Another writer held the store for longer than ``store.busy_timeout``."""
-
-    code = "store_busy"
+class StoreBusy(StoreUnavailable):
+    """Another writer held the store for longer than ``store.busy_timeout``: the store could not
+    be written (CONTRACT's ``store_unavailable``)."""
 
 
 @dataclass(frozen=True)
