@@ -23,10 +23,15 @@ REPO = Path(__file__).resolve().parent.parent
 # Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default dev). dev: Hypothesis's defaults, a
 # new random search each run. ci (.ci/run sets it): the same examples on every run (a red build
 # is reproducible), no deadline on a loaded machine, twice the examples where a test names none.
-settings.register_profile("dev", settings(print_blob=True))
+# Both built on Hypothesis's own defaults, not on whatever profile is loaded: this module also
+# runs as tests.conftest when a test imports a helper from it.
+_defaults = settings.get_profile("default")
+settings.register_profile("dev", settings(_defaults, print_blob=True))
 settings.register_profile(
     "ci",
-    settings(derandomize=True, deadline=None, max_examples=200, print_blob=True, database=None),
+    settings(
+        _defaults, derandomize=True, deadline=None, max_examples=200, print_blob=True, database=None
+    ),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
