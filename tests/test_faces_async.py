@@ -16,6 +16,7 @@ import ast
 import asyncio
 import socket
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,15 @@ import pytest
 
 from lettr_cli.campaigns.campaigns import CampaignFields, edit_campaign, find_campaign
 from lettr_cli.campaigns.readiness import CampaignChanged
-from lettr_cli.campaigns.scheduling import check_schedule, schedule, schedule_checked
+from lettr_cli.campaigns.scheduling import (
+    check_due,
+    check_schedule,
+    promote_checked,
+    promote_due,
+    schedule,
+    schedule_checked,
+    unschedule,
+)
 from lettr_cli.campaigns.sending import check_send, start_checked, start_send
 from lettr_cli.campaigns.templates import update_template
 from lettr_cli.doctor import Check, run_checks
@@ -331,3 +340,35 @@ def test_a_schedule_edited_during_the_relay_check_is_checked_again(
     assert refused.value.code == "unconfigured_domain"
     with store.store.read() as session:
         assert find_campaign(session, ready).status == "draft"
+
+
+DUE = datetime(2099, 12, 1, 8, 0, tzinfo=UTC)  # AT in UTC
+
+
+def test_a_due_campaign_unscheduled_after_its_checks_is_left_alone(
+    ready: str,  # noqa: F811
+    store: Workspace,  # noqa: F811
+    isolated_home: Path,
+) -> None:
+    schedule_checked(store, check_schedule(store, ready, AT, None), None)
+    checked = check_due(store, ready, DUE)
+    assert checked is not None and checked.reason is None
+    unschedule(store, ready)
+    assert promote_checked(store, checked) is None
+    assert row(isolated_home, ready)["status"] == "draft"
+    assert promote_due(store, DUE) == []
+
+
+def test_a_due_campaign_rescheduled_after_its_checks_is_left_alone(
+    ready: str,  # noqa: F811
+    store: Workspace,  # noqa: F811
+    isolated_home: Path,
+) -> None:
+    schedule_checked(store, check_schedule(store, ready, AT, None), None)
+    checked = check_due(store, ready, DUE)
+    assert checked is not None
+    schedule_checked(store, check_schedule(store, ready, "2099-12-02T09:00", None), None)
+    assert promote_checked(store, checked) is None
+    stored = row(isolated_home, ready)
+    assert stored["status"] == "scheduled"
+    assert stored["scheduled_at"] == datetime(2099, 12, 2, 8, 0, tzinfo=UTC)

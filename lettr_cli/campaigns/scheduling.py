@@ -147,32 +147,62 @@ def due_campaigns(session: Session, now: datetime) -> list[Campaign]:
     return list(session.exec(query))
 
 
+@dataclass(frozen=True)
+class DueCheck:
+    """A due campaign as its checks saw it, and why it fails (None: it goes on)."""
+
+    seen: Seen
+    reason: str | None
+
+
+def check_due(workspace: Workspace, campaign_id: str, now: datetime) -> DueCheck | None:
+    """The checks of a campaign that came due, in a read transaction; None if it is no longer
+    scheduled for ``now`` or earlier."""
+    with workspace.store.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if (
+            campaign is None
+            or campaign.status != lifecycle.SCHEDULED
+            or campaign.scheduled_at is None
+            or campaign.scheduled_at > now
+        ):
+            return None
+        readiness = assess(workspace, session, campaign, allowed=(lifecycle.SCHEDULED,))
+        reason = "; ".join(refusal.message for refusal in readiness.refusals) or None
+        return DueCheck(seen(session, campaign), reason)
+
+
+def promote_checked(workspace: Workspace, check: DueCheck) -> Promotion | None:
+    """Move a checked due campaign to ``preparing``, or to ``failed`` with its checks' reason,
+    in a short write transaction; None (nothing written) if it changed since its checks."""
+    with workspace.store.write() as session:
+        try:
+            campaign = unchanged(session, check.seen, "promoted")
+        except CampaignChanged:
+            return None
+        if check.reason is not None:
+            lifecycle.to_failed(session, campaign, check.reason)
+        else:
+            lifecycle.to_preparing(session, campaign)
+        return Promotion(campaign.id, campaign.name, campaign.status, check.reason)
+
+
 def promote_due(workspace: Workspace, now: datetime | None = None) -> list[Promotion]:
     """Move each due campaign to ``preparing``, or to ``failed`` when a check that needs no
     recipients fails now (the relay is not checked: a relay failure only delays sending).
 
-    Each campaign in its own short write transaction; one that another process promoted,
-    unscheduled or rescheduled meanwhile is left alone.
+    Each campaign is checked in a read transaction (``check_due``), then moved in a short write
+    transaction of its own (``promote_checked``); one that another process promoted,
+    unscheduled, rescheduled or changed meanwhile is left alone (the next round sees it as it is
+    then).
     """
     current = now or utcnow()
     with workspace.store.read() as session:
         due = [campaign.id for campaign in due_campaigns(session, current)]
     done: list[Promotion] = []
     for campaign_id in due:
-        with workspace.store.write() as session:
-            campaign = session.get(Campaign, campaign_id)
-            if (
-                campaign is None
-                or campaign.status != lifecycle.SCHEDULED
-                or campaign.scheduled_at is None
-                or campaign.scheduled_at > current
-            ):
-                continue
-            readiness = assess(workspace, session, campaign, allowed=(lifecycle.SCHEDULED,))
-            reason = "; ".join(refusal.message for refusal in readiness.refusals) or None
-            if reason is not None:
-                lifecycle.to_failed(session, campaign, reason)
-            else:
-                lifecycle.to_preparing(session, campaign)
-            done.append(Promotion(campaign.id, campaign.name, campaign.status, reason))
+        check = check_due(workspace, campaign_id, current)
+        promotion = promote_checked(workspace, check) if check is not None else None
+        if promotion is not None:
+            done.append(promotion)
     return done
