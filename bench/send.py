@@ -497,7 +497,7 @@ def prepare_on_copy(db: str, campaign_id: str, sample: str) -> None:
 
     home = Path(os.environ["LETTR_HOME"])
     ws = Workspace.open(Path(db), home=home, environ=dict(os.environ))
-    handle = start_send(ws, campaign_id, detach=False).handle
+    handle = asyncio.run(start_send(ws, campaign_id, detach=False)).handle
     assert handle is not None
     started = time.perf_counter()
     with ws.store.connect("IMMEDIATE") as conn, conn.begin():

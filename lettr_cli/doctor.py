@@ -17,12 +17,14 @@ The checks, in order:
 - ``tracking``: ``tracking.base_url`` is https, or http on a loopback host.
 
 Doctor changes nothing in the store (beyond creating and migrating it, as every command does).
+``run_checks`` is an async iterator, safe inside any running event loop: the relay is awaited and
+the store's and DNS's blocking work runs on worker threads; the CLI runs it with ``asyncio.run``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,14 +52,14 @@ class Check:
         return {"check": self.check, "ok": self.ok, "detail": self.detail}
 
 
-def run_checks(
+async def run_checks(
     db: Path,
     *,
     home: Path,
     environ: Mapping[str, str],
     nameserver: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Iterator[Check]:
+) -> AsyncIterator[Check]:
     """Every check, each as soon as it is made (the relay and DNS may take seconds each).
 
     ``nameserver`` (``HOST[:PORT]``) and ``timeout`` are for the domains' DNS lookups, as in
@@ -69,21 +71,29 @@ def run_checks(
 
         nameserver_address(nameserver)
     try:
-        workspace = Workspace.open(db, home=home, environ=environ, strict=False)
+        workspace = await asyncio.to_thread(
+            Workspace.open, db, home=home, environ=environ, strict=False
+        )
     except (LettrError, DBAPIError, OSError) as exc:
-        yield _unopened_store(db, _words(exc))
-        yield from _not_checked(_UNREAD)
+        yield await asyncio.to_thread(_unopened_store, db, _words(exc))
+        for check in _not_checked(_UNREAD):
+            yield check
         return
     try:
-        yield _guarded("store", lambda: _store(workspace))
+        yield await asyncio.to_thread(_guarded, "store", lambda: _store(workspace))
         try:
-            settings = workspace.settings()
+            settings = await asyncio.to_thread(workspace.settings)
         except (LettrError, DBAPIError) as exc:
-            yield from _not_checked(f"{_UNREAD}: {_words(exc)}")
+            for check in _not_checked(f"{_UNREAD}: {_words(exc)}"):
+                yield check
             return
         yield _config(settings)
-        yield _guarded("relay", lambda: _relay(workspace, settings))
-        yield from _domains(workspace, nameserver, timeout)
+        try:
+            yield await _relay(workspace, settings)
+        except (LettrError, DBAPIError) as exc:
+            yield Check("relay", False, _words(exc))
+        async for check in _domains(workspace, nameserver, timeout):
+            yield check
         yield _tracking(settings)
     finally:
         workspace.close()
@@ -149,7 +159,7 @@ def _invalid(settings: Settings, *names: str) -> str | None:
 
 
 # -- relay ---------------------------------------------------------------------------------------
-def _relay(workspace: Workspace, settings: Settings) -> Check:
+async def _relay(workspace: Workspace, settings: Settings) -> Check:
     from lettr_cli.campaigns.readiness import check_relay
 
     invalid = _invalid(settings, *(name for name in KEYS if name.startswith("smtp.")))
@@ -162,7 +172,7 @@ def _relay(workspace: Workspace, settings: Settings) -> Check:
     shown_host = f"[{host}]" if ":" in host else host
     where = f"{shown_host}:{settings.integer('smtp.port')} {settings['smtp.security']}"
     auth = f"AUTH as {username}" if username else "no AUTH (smtp.username is not set)"
-    refusal = asyncio.run(check_relay(workspace))
+    refusal = await check_relay(workspace)
     if refusal is None:
         return Check("relay", True, f"{where}, {auth}")
     hint = f" ({PASSWORD_ENV} is not set)" if username and not settings.smtp_password else ""
@@ -170,7 +180,9 @@ def _relay(workspace: Workspace, settings: Settings) -> Check:
 
 
 # -- sending domains -----------------------------------------------------------------------------
-def _domains(workspace: Workspace, nameserver: str | None, timeout: float) -> Iterator[Check]:
+async def _domains(
+    workspace: Workspace, nameserver: str | None, timeout: float
+) -> AsyncIterator[Check]:
     from lettr_cli.domains.lookup import DnsUnavailable
     from lettr_cli.domains.service import (
         all_valid,
@@ -180,7 +192,7 @@ def _domains(workspace: Workspace, nameserver: str | None, timeout: float) -> It
     )
 
     try:
-        domains, _ = list_domains(workspace)
+        domains, _ = await asyncio.to_thread(list_domains, workspace)
     except (LettrError, DBAPIError) as exc:
         yield Check("domains", False, f"cannot list the sending domains: {_words(exc)}")
         return
@@ -195,7 +207,9 @@ def _domains(workspace: Workspace, nameserver: str | None, timeout: float) -> It
             yield Check(name, False, f"not checked: DNS could not be asked for {unanswered}")
             continue
         try:
-            records = check_domain(workspace, domain.domain, nameserver=nameserver, timeout=timeout)
+            records = await asyncio.to_thread(
+                check_domain, workspace, domain.domain, nameserver=nameserver, timeout=timeout
+            )
         except DnsUnavailable as exc:
             unanswered = domain.domain
             yield Check(name, False, exc.message)

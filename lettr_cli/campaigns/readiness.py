@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -25,7 +26,7 @@ from lettr_cli.errors import (
     UnconfiguredDomain,
     ValidationError,
 )
-from lettr_cli.store.tables import Campaign
+from lettr_cli.store.tables import Campaign, Template
 from lettr_cli.workspace import Workspace
 
 
@@ -117,6 +118,45 @@ def assess(
         result.refusals.append(QuotaExceeded(plan.describe()))
     result.estimated_recipients = estimate(session, campaign) if chosen(campaign) else 0
     return result
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the checks saw of a campaign, so that the write that acts on them can tell, without
+    checking again, whether the campaign is still the one they passed (so the write lock is
+    short: the render and the audience count run before it): its status, its ``updated_at``
+    (every edit moves it) and, for a draft that follows a linked template, the template's active
+    version (versions never change once written)."""
+
+    campaign_id: str
+    status: str
+    updated_at: datetime
+    template_version: int | None
+    name: str = field(compare=False)
+
+
+class CampaignChanged(CampaignNotSendable):
+    """The campaign changed between its checks and the write that would act on them."""
+
+
+def seen(session: Session, campaign: Campaign) -> Seen:
+    """The state of ``campaign`` that its checks are about."""
+    version = campaign.template_version
+    if campaign.template_id is not None and version is None:
+        template = session.get(Template, campaign.template_id)
+        version = template.active_version if template is not None else None
+    return Seen(campaign.id, campaign.status, campaign.updated_at, version, campaign.name)
+
+
+def unchanged(session: Session, checked: Seen, action: str) -> Campaign:
+    """The campaign ``checked`` was taken from, if it is still as it was then; else
+    ``CampaignChanged`` (it was edited, moved or deleted), saying it was not ``action``."""
+    campaign = session.get(Campaign, checked.campaign_id)
+    if campaign is None or seen(session, campaign) != checked:
+        raise CampaignChanged(
+            f"campaign '{checked.name}' changed while it was being checked; it was not {action}"
+        )
+    return campaign
 
 
 async def check_relay(workspace: Workspace) -> LettrError | None:

@@ -3,7 +3,8 @@ that came due for the daemon.
 
 Scheduling makes the checks a send makes (``readiness.assess`` and the relay), so a refusal
 leaves the campaign as it was; a scheduled campaign is checked again when it comes due, except
-for the relay, whose failures only delay sending.
+for the relay, whose failures only delay sending. As for a send, the checks run before the write
+lock, which is held only to see that the campaign is as they saw it and to schedule it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import find_campaign
-from lettr_cli.campaigns.readiness import assess, check_relay
+from lettr_cli.campaigns.readiness import (
+    CampaignChanged,
+    Readiness,
+    Seen,
+    assess,
+    check_relay,
+    seen,
+    unchanged,
+)
 from lettr_cli.campaigns.times import ParsedTime, operator_zone, parse_at, require_future
+from lettr_cli.errors import LettrError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
@@ -34,7 +44,64 @@ class Promotion:
     reason: str | None = None
 
 
-def schedule(
+@dataclass(frozen=True)
+class ScheduleCheck:
+    """A campaign that may be scheduled, as its checks saw it, and the time asked for."""
+
+    seen: Seen
+    parsed: ParsedTime
+    refusals: list[LettrError]  # the checks' refusals, the relay's not yet among them
+
+
+def check_schedule(
+    workspace: Workspace,
+    ref: str,
+    when_text: str,
+    tz: str | None,
+    *,
+    now: datetime | None = None,
+) -> ScheduleCheck:
+    """Read ``when_text`` (``--at``) and make the checks of a schedule that need neither
+    recipients nor the relay, in a read transaction (a campaign that is on its way already is
+    refused at once).
+
+    ``tz`` is ``--tz``; without it config ``timezone`` (else the system zone) reads a time
+    without an offset.
+    """
+    zone = operator_zone(tz, workspace.settings().text("timezone"))
+    parsed = parse_at(when_text, zone, now=now)
+    with workspace.store.read() as session:
+        campaign = find_campaign(session, ref)
+        lifecycle.require_schedulable(campaign)
+        readiness = assess(workspace, session, campaign, allowed=lifecycle.SCHEDULABLE)
+        return ScheduleCheck(seen(session, campaign), parsed, readiness.refusals)
+
+
+def schedule_checked(
+    workspace: Workspace,
+    check: ScheduleCheck,
+    relay: LettrError | None,
+    *,
+    now: datetime | None = None,
+) -> Campaign:
+    """Schedule a checked campaign, given the relay's verdict (``check_relay``, taken by the
+    caller): refused on the first of the checks' refusals (the others in its message), or if
+    the time has passed meanwhile, or if the campaign changed since its checks
+    (``CampaignChanged``, nothing written). The write lock covers only that last look and the
+    write."""
+    refusal = Readiness(
+        refusals=[*check.refusals, *([relay] if relay is not None else [])]
+    ).refusal()
+    if refusal is not None:
+        raise refusal
+    require_future(check.parsed, now=now)
+    with workspace.store.write() as session:
+        campaign = unchanged(session, check.seen, "scheduled")
+        lifecycle.to_scheduled(session, campaign, check.parsed.at)
+    return campaign
+
+
+async def schedule(
     workspace: Workspace,
     ref: str,
     when_text: str,
@@ -42,28 +109,23 @@ def schedule(
     *,
     now: datetime | None = None,
 ) -> tuple[Campaign, ParsedTime]:
-    """Schedule a draft for ``when_text`` (``--at``), or move a scheduled campaign to it.
+    """Schedule a draft for ``when_text`` (``--at``), or move a scheduled campaign to it
+    (``check_schedule``, the relay, then ``schedule_checked``). Refused, the campaign is
+    unchanged. Safe inside any running event loop (the store's work runs on a worker thread);
+    the CLI runs it with ``asyncio.run``.
 
-    ``tz`` is ``--tz``; without it config ``timezone`` (else the system zone) reads a time
-    without an offset. Refused, the campaign is unchanged.
+    A campaign that changed while it was checked is checked again, once.
     """
-    zone = operator_zone(tz, workspace.settings().text("timezone"))
-    parsed = parse_at(when_text, zone, now=now)
-    with workspace.store.read() as session:
-        lifecycle.require_schedulable(find_campaign(session, ref))
-    relay = asyncio.run(check_relay(workspace))  # no transaction is open across network I/O
-    with workspace.store.write() as session:
-        campaign = find_campaign(session, ref)
-        lifecycle.require_schedulable(campaign)  # it may have moved while the relay answered
-        readiness = assess(workspace, session, campaign, allowed=lifecycle.SCHEDULABLE)
-        if relay is not None:
-            readiness.refusals.append(relay)
-        refusal = readiness.refusal()
-        if refusal is not None:
-            raise refusal
-        require_future(parsed, now=now)
-        lifecycle.to_scheduled(session, campaign, parsed.at)
-    return campaign, parsed
+    check = await asyncio.to_thread(check_schedule, workspace, ref, when_text, tz, now=now)
+    relay = await check_relay(workspace)  # no transaction is open across network I/O
+    try:
+        campaign = await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
+    except CampaignChanged:
+        check = await asyncio.to_thread(
+            check_schedule, workspace, check.seen.campaign_id, when_text, tz, now=now
+        )
+        campaign = await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
+    return campaign, check.parsed
 
 
 def unschedule(workspace: Workspace, ref: str) -> Campaign:
@@ -85,32 +147,62 @@ def due_campaigns(session: Session, now: datetime) -> list[Campaign]:
     return list(session.exec(query))
 
 
+@dataclass(frozen=True)
+class DueCheck:
+    """A due campaign as its checks saw it, and why it fails (None: it goes on)."""
+
+    seen: Seen
+    reason: str | None
+
+
+def check_due(workspace: Workspace, campaign_id: str, now: datetime) -> DueCheck | None:
+    """The checks of a campaign that came due, in a read transaction; None if it is no longer
+    scheduled for ``now`` or earlier."""
+    with workspace.store.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if (
+            campaign is None
+            or campaign.status != lifecycle.SCHEDULED
+            or campaign.scheduled_at is None
+            or campaign.scheduled_at > now
+        ):
+            return None
+        readiness = assess(workspace, session, campaign, allowed=(lifecycle.SCHEDULED,))
+        reason = "; ".join(refusal.message for refusal in readiness.refusals) or None
+        return DueCheck(seen(session, campaign), reason)
+
+
+def promote_checked(workspace: Workspace, check: DueCheck) -> Promotion | None:
+    """Move a checked due campaign to ``preparing``, or to ``failed`` with its checks' reason,
+    in a short write transaction; None (nothing written) if it changed since its checks."""
+    with workspace.store.write() as session:
+        try:
+            campaign = unchanged(session, check.seen, "promoted")
+        except CampaignChanged:
+            return None
+        if check.reason is not None:
+            lifecycle.to_failed(session, campaign, check.reason)
+        else:
+            lifecycle.to_preparing(session, campaign)
+        return Promotion(campaign.id, campaign.name, campaign.status, check.reason)
+
+
 def promote_due(workspace: Workspace, now: datetime | None = None) -> list[Promotion]:
     """Move each due campaign to ``preparing``, or to ``failed`` when a check that needs no
     recipients fails now (the relay is not checked: a relay failure only delays sending).
 
-    Each campaign in its own short write transaction; one that another process promoted,
-    unscheduled or rescheduled meanwhile is left alone.
+    Each campaign is checked in a read transaction (``check_due``), then moved in a short write
+    transaction of its own (``promote_checked``); one that another process promoted,
+    unscheduled, rescheduled or changed meanwhile is left alone (the next round sees it as it is
+    then).
     """
     current = now or utcnow()
     with workspace.store.read() as session:
         due = [campaign.id for campaign in due_campaigns(session, current)]
     done: list[Promotion] = []
     for campaign_id in due:
-        with workspace.store.write() as session:
-            campaign = session.get(Campaign, campaign_id)
-            if (
-                campaign is None
-                or campaign.status != lifecycle.SCHEDULED
-                or campaign.scheduled_at is None
-                or campaign.scheduled_at > current
-            ):
-                continue
-            readiness = assess(workspace, session, campaign, allowed=(lifecycle.SCHEDULED,))
-            reason = "; ".join(refusal.message for refusal in readiness.refusals) or None
-            if reason is not None:
-                lifecycle.to_failed(session, campaign, reason)
-            else:
-                lifecycle.to_preparing(session, campaign)
-            done.append(Promotion(campaign.id, campaign.name, campaign.status, reason))
+        check = check_due(workspace, campaign_id, current)
+        promotion = promote_checked(workspace, check) if check is not None else None
+        if promotion is not None:
+            done.append(promotion)
     return done

@@ -11,9 +11,17 @@ from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import find_campaign
-from lettr_cli.campaigns.readiness import Readiness, assess, check_relay
+from lettr_cli.campaigns.readiness import (
+    CampaignChanged,
+    Readiness,
+    Seen,
+    assess,
+    check_relay,
+    seen,
+    unchanged,
+)
 from lettr_cli.delivery import leases, outbox
-from lettr_cli.errors import ValidationError
+from lettr_cli.errors import LettrError, ValidationError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
@@ -40,17 +48,33 @@ def sendable(workspace: Workspace, session: Session, ref: str) -> tuple[Campaign
     return campaign, readiness.estimated_recipients
 
 
-def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
-    """Check everything that needs no recipients, then move the draft to ``preparing``; without
-    ``detach`` the lease is taken in the same transaction (CONTRACT "Sending")."""
+@dataclass(frozen=True)
+class SendCheck:
+    """A campaign that passed the checks of a send (``check_send``), as the checks saw it."""
+
+    seen: Seen
+    estimated_recipients: int
+
+
+def check_send(workspace: Workspace, ref: str) -> SendCheck:
+    """Run the checks of a send that need neither recipients nor the relay, in a read
+    transaction: the render and the audience count stay out of the write lock."""
     with workspace.store.read() as session:
-        sendable(workspace, session, ref)
-    relay = asyncio.run(check_relay(workspace))
+        campaign, estimated = sendable(workspace, session, ref)
+        return SendCheck(seen(session, campaign), estimated)
+
+
+def start_checked(
+    workspace: Workspace, check: SendCheck, relay: LettrError | None, *, detach: bool
+) -> Started:
+    """Move a checked draft to ``preparing`` (with the relay's verdict, ``check_relay``, taken
+    by the caller); without ``detach`` the lease is taken in the same transaction (CONTRACT
+    "Sending"). The write lock is held only to see that the campaign is as the checks saw it
+    (else ``CampaignChanged``, and nothing is written) and to write the change."""
     if relay is not None:
         raise relay
     with workspace.store.write() as session:
-        campaign = find_campaign(session, ref)
-        _refuse(assess(workspace, session, campaign))  # it may have changed meanwhile
+        campaign = unchanged(session, check.seen, "sent")
         lifecycle.to_sending_now(session, campaign)
         handle = None
         if not detach:
@@ -62,6 +86,24 @@ def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
             assert isinstance(taken, leases.LeaseHandle)  # a draft has no live holder
             handle = taken
     return Started(campaign, handle)
+
+
+async def start_send(workspace: Workspace, ref: str, *, detach: bool) -> Started:
+    """Check everything that needs no recipients, the relay included, then move the draft to
+    ``preparing`` (``start_checked``). Safe inside any running event loop: a face awaits it,
+    the CLI runs it with ``asyncio.run``; the store's work runs on a worker thread, so the loop
+    is not held while the checks render or the write waits for the lock.
+
+    A campaign that changed while it was checked is checked again, once: the refusal is then
+    the one its new state gives, as if the send had come after the change.
+    """
+    check = await asyncio.to_thread(check_send, workspace, ref)
+    relay = await check_relay(workspace)  # no transaction is open across network I/O
+    try:
+        return await asyncio.to_thread(start_checked, workspace, check, relay, detach=detach)
+    except CampaignChanged:
+        again = await asyncio.to_thread(check_send, workspace, check.seen.campaign_id)
+        return await asyncio.to_thread(start_checked, workspace, again, None, detach=detach)
 
 
 def approve(workspace: Workspace, ref: str) -> Campaign:

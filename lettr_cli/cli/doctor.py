@@ -21,25 +21,31 @@ def doctor(
 ) -> None:
     """Check the store, the configuration, the relay, each sending domain's DNS records and
     the tracking URL; one line per check, exit 1 if any fails. Changes nothing."""
-    from lettr_cli.doctor import run_checks
+    import asyncio
+
+    from lettr_cli.doctor import Check, run_checks
 
     state = runtime(ctx)
-    checks = run_checks(
-        state.store_path,
-        home=state.home,
-        environ=state.environ,
-        nameserver=nameserver,
-        timeout=timeout,
-    )
-    if as_json:
-        done = list(checks)
-        emit_json([check.to_json() for check in done])
-    else:
-        done = []
-        for check in checks:  # each line as soon as its check is made (the relay may be slow)
+
+    async def make_checks() -> list[Check]:
+        done: list[Check] = []
+        checks = run_checks(
+            state.store_path,
+            home=state.home,
+            environ=state.environ,
+            nameserver=nameserver,
+            timeout=timeout,
+        )
+        async for check in checks:  # each line as soon as its check is made (the relay may be slow)
             done.append(check)
-            status = "ok" if check.ok else "FAIL"
-            emit_line(f"{status:<{_STATUS_WIDTH}}{check.check:<{_CHECK_WIDTH}} {check.detail}")
+            if not as_json:
+                status = "ok" if check.ok else "FAIL"
+                emit_line(f"{status:<{_STATUS_WIDTH}}{check.check:<{_CHECK_WIDTH}} {check.detail}")
+        return done
+
+    done = asyncio.run(make_checks())
+    if as_json:
+        emit_json([check.to_json() for check in done])
     failed = [check.check for check in done if not check.ok]
     if failed:
         if not as_json:

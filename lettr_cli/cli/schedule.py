@@ -35,12 +35,14 @@ def schedule(
     ctx: typer.Context, ref: Ref, at: At, tz: Tz = None, as_json: JsonFlag = False
 ) -> None:
     """Schedule a draft to go out at a time, or move a scheduled campaign to a new time."""
+    import asyncio
+
     from lettr_cli.campaigns.campaigns import campaign_json
     from lettr_cli.campaigns.scheduling import schedule as schedule_campaign
     from lettr_cli.campaigns.times import describe
 
     ws = workspace(ctx)
-    campaign, parsed = schedule_campaign(ws, ref, at, tz)
+    campaign, parsed = asyncio.run(schedule_campaign(ws, ref, at, tz))
     if parsed.note:
         say(f"Note: {parsed.note}")
     say(f"Scheduled for {describe(parsed.at, parsed.zone)}")

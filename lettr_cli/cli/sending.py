@@ -133,6 +133,8 @@ def send(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a draft now: check it, resolve its audience, and send it with live progress."""
+    import asyncio
+
     from lettr_cli.campaigns.sending import sendable, start_send
 
     ws = workspace(ctx)
@@ -142,7 +144,7 @@ def send(
         lambda found: f"Send '{found[0].name}' to about {found[1]} recipients now?",
         yes=yes,
     )
-    started = start_send(ws, campaign.id, detach=detach)
+    started = asyncio.run(start_send(ws, campaign.id, detach=detach))
     if started.handle is None:
         say(f"Queued: `lettr daemon tick` sends '{campaign.name}'.")
         _show(ws, campaign.id, as_json)

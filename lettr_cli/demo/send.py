@@ -27,8 +27,7 @@ async def send_campaign(
     workspace: Workspace, campaign_id: str, *, observer: Observer, stop: asyncio.Event
 ) -> RunResult:
     """Send the draft now and drive it until it is sent (or stopped); returns the last run."""
-    # start_send and take_lease run their own event loop for the relay check: off this one.
-    started = await asyncio.to_thread(start_send, workspace, campaign_id, detach=False)
+    started = await start_send(workspace, campaign_id, detach=False)
     assert started.handle is not None  # not detached: the lease came with the transition
     result = await CampaignRun(workspace, started.handle, observer=observer, stop=stop).drive()
     if result.status != lifecycle.IN_REVIEW or stop.is_set():
