@@ -67,12 +67,12 @@ def tmpfs(folder: Path, size: str) -> Iterator[Path]:
 def fill(folder: Path, leave: int = 0) -> Path:
     """Fill the file system holding ``folder``, then give back ``leave`` bytes."""
     filler = folder / "filler"
-    with open(filler, "wb") as out:
+    # Unbuffered: a buffered file would raise ENOSPC again when it is closed.
+    with open(filler, "wb", buffering=0) as out:
         chunk = b"\0" * (1 << 16)
         with contextlib.suppress(OSError):
             while True:
                 out.write(chunk)
-                out.flush()
     if leave:
         os.truncate(filler, max(0, filler.stat().st_size - leave))
     return filler
