@@ -490,8 +490,8 @@ def measure_preparing(store: Store, folder: Path) -> None:
 def prepare_on_copy(db: str, campaign_id: str, sample: str) -> None:
     """(child) Start the campaign as `campaign send` does, time ``prepare_campaign`` in one
     write transaction, commit included; build the first row's message."""
-    from lettr_cli.campaigns.sending import start_send
     from lettr_cli.delivery import outbox
+    from lettr_cli.delivery.control import start_send
     from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
     from lettr_cli.workspace import Workspace
 

@@ -67,7 +67,7 @@ async def run_checks(
     any check is made.
     """
     if nameserver is not None:
-        from lettr_cli.domains.names import nameserver_address
+        from lettr_cli.addressing.domains import nameserver_address
 
         nameserver_address(nameserver)
     try:

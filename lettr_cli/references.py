@@ -3,14 +3,18 @@ that is still in use is refused with ``resource_in_use`` (CONTRACT "Errors and e
 
 Segments refer through their conditions and list scope; campaigns that are a draft or
 scheduled refer through their audience, their template, their sender's domain and the merge
-tags in their content. Services of every package call :func:`refuse_if_used` before a delete.
+tags in their content. Services of every package call :func:`refuse_if_used` before a delete;
+the audience's services go through ``lettr_cli.audience.in_use``, which adds the segments (this
+part sits below the audience, so it reads campaigns only and is told about segments).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
-from lettr_cli.audience.segments.usage import segments_using
+from lettr_cli.addressing.domains import domain_name
 from lettr_cli.content.sandbox import referenced_names
 from lettr_cli.errors import LettrError, ResourceInUse
 from lettr_cli.store.tables import Campaign, Template, TemplateVersion
@@ -45,11 +49,12 @@ def campaigns_using(
     return names
 
 
-def refuse_if_used(session: Session, noun: str, name: str, **reference: str) -> None:
-    """Raise ``resource_in_use`` naming the segments and campaigns that use the thing."""
-    segment_keys = {"list_id", "topic_id", "property_name"}
+def refuse_if_used(
+    session: Session, noun: str, name: str, *, segments: Sequence[str] = (), **reference: str
+) -> None:
+    """Raise ``resource_in_use`` naming the segments (given by the caller) and the campaigns
+    that use the thing."""
     campaign_keys = {"list_id", "segment_id", "template_id", "domain", "property_name"}
-    segments = segments_using(session, **{k: v for k, v in reference.items() if k in segment_keys})
     campaigns = campaigns_using(
         session, **{k: v for k, v in reference.items() if k in campaign_keys}
     )
@@ -64,8 +69,6 @@ def refuse_if_used(session: Session, noun: str, name: str, **reference: str) -> 
 def _domain_of(email: str | None) -> str | None:
     if not email:
         return None
-    from lettr_cli.domains.names import domain_name
-
     try:
         return domain_name(email.rpartition("@")[2])
     except LettrError:

@@ -8,8 +8,8 @@ from email_validator import validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lettr_cli.audience.addresses import Address, InvalidAddress, check_address
-from lettr_cli.audience.bulk_addresses import AddressChecker
+from lettr_cli.addressing.addresses import Address, InvalidAddress, check_address
+from lettr_cli.addressing.bulk_addresses import AddressChecker
 
 LOCAL_ALPHABET = st.sampled_from(
     list("abcXYZ0189._+-") + list("!#$%&'*/=?^`{|}~\"(),:;<>@[\\] ") + ["é", "ß", "İ", "\u200b"]

@@ -33,8 +33,8 @@ from lettr_cli.campaigns.scheduling import (
     schedule_checked,
     unschedule,
 )
-from lettr_cli.campaigns.sending import check_send, start_checked, start_send
 from lettr_cli.campaigns.templates import update_template
+from lettr_cli.delivery.control import check_send, start_checked, start_send
 from lettr_cli.doctor import Check, run_checks
 from lettr_cli.errors import LettrError
 from lettr_cli.workspace import Workspace

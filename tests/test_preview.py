@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from lettr_cli.tracking import keys
-from lettr_cli.tracking.tokens import Purpose
+from lettr_cli.signing import keys
+from lettr_cli.signing.tokens import Purpose
 from lettr_cli.workspace import Workspace
 
 HTML = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lettr_cli.delivery.replies import (
+from lettr_cli.transport.replies import (
     BOUNCE_CLASSES,
     Reply,
     ReplyClass,

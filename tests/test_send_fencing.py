@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from lettr_cli.campaigns.sending import take_lease
 from lettr_cli.delivery import leases
+from lettr_cli.delivery.control import take_lease
 from lettr_cli.delivery.engine import CampaignRun
 from lettr_cli.delivery.outcomes import RetryPolicy
 from lettr_cli.delivery.preparing import prepare_campaign
-from lettr_cli.delivery.replies import ReplyClass
-from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.delivery.writer import Claimed, Writer
+from lettr_cli.transport.replies import ReplyClass
+from lettr_cli.transport.smtp import Outcome
 from lettr_cli.workspace import Workspace
 from tests.sending_helpers import make_campaign, start_server, store_path
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lettr_cli.content.compose import Composer, Content, Links, Sender
 from lettr_cli.content.skeleton import Skeleton
-from lettr_cli.tracking.tokens import Purpose, Signer
+from lettr_cli.signing.tokens import Purpose, Signer
 
 HTML = (
     "<html><head><style>p { color: #333333 } .x { font-weight: bold }</style></head><body>"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lettr_cli.tracking import keys
-from lettr_cli.tracking.tokens import Purpose, Signer, Token
+from lettr_cli.signing import keys
+from lettr_cli.signing.tokens import Purpose, Signer, Token
 from lettr_cli.workspace import Workspace
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from lettr_cli.audience.addresses import lookup_key
+from lettr_cli.addressing.addresses import lookup_key
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import find_zone
 from lettr_cli.store.tables import Contact, Event, table_of

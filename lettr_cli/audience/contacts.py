@@ -10,8 +10,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from lettr_cli.addressing.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience import activity, groups
-from lettr_cli.audience.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError

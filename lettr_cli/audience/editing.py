@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from lettr_cli.addressing.addresses import parse_address
 from lettr_cli.audience import activity, groups
-from lettr_cli.audience.addresses import parse_address
 from lettr_cli.audience.contacts import (
     NEEDS_FORCE,
     check_status,

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli.audience import activity
+from lettr_cli.audience.in_use import refuse_if_used
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
-from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Contact, ContactList, ListMember, Topic, TopicMember
 from lettr_cli.store.types import utcnow
 

@@ -10,8 +10,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from lettr_cli.audience.addresses import InvalidAddress
-from lettr_cli.audience.bulk_addresses import AddressChecker
+from lettr_cli.addressing.addresses import InvalidAddress
+from lettr_cli.addressing.bulk_addresses import AddressChecker
 from lettr_cli.audience.contacts import STATUSES, folded_values
 from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.formulas import unguard

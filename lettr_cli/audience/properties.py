@@ -12,8 +12,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lettr_cli.audience.excerpts import clipped
+from lettr_cli.audience.in_use import refuse_if_used
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
-from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Contact, Property
 
 PROPERTY_TYPES = ("string", "number", "boolean", "date", "json")

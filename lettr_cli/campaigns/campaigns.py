@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.audience import audience_json
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import NotFound, ValidationError
@@ -63,7 +62,7 @@ def find_campaign(session: Session, ref: str) -> Campaign:
 
 
 def _address(field: str, value: str) -> str | None:
-    from lettr_cli.audience.addresses import parse_address
+    from lettr_cli.addressing.addresses import parse_address
 
     if not value.strip():
         return None
@@ -215,42 +214,3 @@ def content_of(
         return campaign.html_content, campaign.text_content, None
     version = version_of(session, template, campaign.template_version)
     return version.html_content, version.text_content, template
-
-
-def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False) -> dict[str, Any]:
-    from lettr_cli.delivery import outbox
-
-    html, text, template = content_of(session, campaign)
-    conn = session.connection()
-    body: dict[str, Any] = {
-        "id": campaign.id,
-        "name": campaign.name,
-        "subject": campaign.subject,
-        "from_email": campaign.from_email,
-        "from_name": campaign.from_name,
-        "reply_to": campaign.reply_to,
-        "status": campaign.status,
-        "scheduled_at": campaign.scheduled_at,
-        "total_recipients": campaign.total_recipients,
-        "sent_count": campaign.sent_count,
-        "sent_at": campaign.sent_at,
-        "created_at": campaign.created_at,
-        "stats": {key: getattr(campaign, key) for key in STAT_KEYS},
-        "preview_text": campaign.preview_text,
-        "track_opens": campaign.track_opens,
-        "track_clicks": campaign.track_clicks,
-        "audience": audience_json(session, campaign),
-        "template": None
-        if template is None
-        else {
-            "name": template.name,
-            "version": campaign.template_version or template.active_version,
-        },
-        "failure_reason": campaign.failure_reason,
-        "outbox": outbox.counts(conn, campaign.id),
-    }
-    if detail:
-        body["html_content"] = html
-        body["text_content"] = text
-        body["in_doubt_recipients"] = outbox.in_doubt_emails(conn, campaign.id)
-    return body

@@ -161,7 +161,7 @@ def unchanged(session: Session, checked: Seen, action: str) -> Campaign:
 
 async def check_relay(workspace: Workspace) -> LettrError | None:
     """Connect to the relay with the configured TLS and AUTH, then leave."""
-    from lettr_cli.delivery.smtp import Relay, RelayFailure, RelaySettings
+    from lettr_cli.transport.smtp import Relay, RelayFailure, RelaySettings
 
     try:
         async with Relay(RelaySettings.from_settings(workspace.settings())):

@@ -12,8 +12,8 @@ from lettr_cli.campaigns.campaigns import content_of
 from lettr_cli.content.compose import Composer, Content, Links, Rendered, Sender
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
+from lettr_cli.signing import keys
 from lettr_cli.store.tables import Campaign
-from lettr_cli.tracking import keys
 
 SAMPLE_EMAIL = "recipient@example.com"
 
@@ -110,6 +110,6 @@ def render_as_test(
 
 
 def _smtp_form(email: str) -> str:
-    from lettr_cli.audience.addresses import smtp_address
+    from lettr_cli.addressing.addresses import smtp_address
 
     return smtp_address(email)

@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from lettr_cli.audience.addresses import parse_address, smtp_address
+from lettr_cli.addressing.addresses import parse_address, smtp_address
 from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.campaigns.rendering import composer_for, render_as_test
-from lettr_cli.delivery.smtp import Relay, RelayFailure, RelaySettings
 from lettr_cli.errors import (
     NotFound,
     RateLimitExceeded,
@@ -28,6 +27,7 @@ from lettr_cli.errors import (
 )
 from lettr_cli.store.tables import SentTestEmail
 from lettr_cli.store.types import utcnow
+from lettr_cli.transport.smtp import Relay, RelayFailure, RelaySettings
 from lettr_cli.workspace import Workspace
 
 PER_MINUTE = 10

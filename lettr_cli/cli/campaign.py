@@ -136,8 +136,9 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a draft campaign."""
-    from lettr_cli.campaigns.campaigns import campaign_json, create_campaign, list_campaigns
+    from lettr_cli.campaigns.campaigns import create_campaign, list_campaigns
     from lettr_cli.campaigns.prompt import suggest
+    from lettr_cli.delivery.objects import campaign_json
 
     chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
                      text, no_track_opens, no_track_clicks)  # fmt: skip
@@ -184,7 +185,8 @@ def edit(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a draft: its content, sender or tracking."""
-    from lettr_cli.campaigns.campaigns import campaign_json, edit_campaign
+    from lettr_cli.campaigns.campaigns import edit_campaign
+    from lettr_cli.delivery.objects import campaign_json
 
     chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
                      text, no_track_opens, no_track_clicks)  # fmt: skip
@@ -203,7 +205,8 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a campaign with its content and counters."""
-    from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
+    from lettr_cli.campaigns.campaigns import find_campaign
+    from lettr_cli.delivery.objects import campaign_json
 
     ws = workspace(ctx)
     if watch:
@@ -228,7 +231,8 @@ def duplicate(
     as_json: JsonFlag = False,
 ) -> None:
     """Copy any campaign into a new draft."""
-    from lettr_cli.campaigns.campaigns import campaign_json, duplicate_campaign
+    from lettr_cli.campaigns.campaigns import duplicate_campaign
+    from lettr_cli.delivery.objects import campaign_json
 
     with workspace(ctx).store.write() as session:
         body = campaign_json(session, duplicate_campaign(session, ref, name))
@@ -391,8 +395,9 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
     """The Review step: what would go out, to how many, and anything that would stop it."""
     import asyncio
 
-    from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
+    from lettr_cli.campaigns.campaigns import find_campaign
     from lettr_cli.campaigns.readiness import assess, check_relay
+    from lettr_cli.delivery.objects import campaign_json
 
     ws = workspace(ctx)
     with ws.store.write() as session:

@@ -19,7 +19,8 @@ def list_all(
     as_json: JsonFlag = False,
 ) -> None:
     """List campaigns, newest first, with their open and click rates."""
-    from lettr_cli.campaigns.campaigns import campaign_json, count_campaigns, list_campaigns
+    from lettr_cli.campaigns.campaigns import count_campaigns, list_campaigns
+    from lettr_cli.delivery.objects import campaign_json
 
     with workspace(ctx).store.read() as session:
         total = count_campaigns(session, status)

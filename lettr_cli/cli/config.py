@@ -74,7 +74,7 @@ def _report(item: Setting, as_json: bool) -> None:
 @app.command("rotate-secret")
 def rotate_secret(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Add a new tracking key: new links use it, links already sent keep working."""
-    from lettr_cli.tracking import keys
+    from lettr_cli.signing import keys
 
     with workspace(ctx).store.write() as session:
         keys.signer(session)  # the first key, if there was none

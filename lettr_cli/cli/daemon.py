@@ -11,7 +11,7 @@ from lettr_cli.cli.output import emit_json, say
 from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.daemon import TickResult
+    from lettr_cli.daemon import TickResult
     from lettr_cli.workspace import Workspace
 
 app = LettrTyper(help="Send what is due: scheduled campaigns, queued sends and retries.")
@@ -63,7 +63,7 @@ def tick(
 ) -> None:
     """One pass for cron: start due campaigns and send until nothing is due."""
     from lettr_cli.cli.live import display, run_until_signal
-    from lettr_cli.delivery.daemon import tick as run_tick
+    from lettr_cli.daemon import tick as run_tick
 
     ws = workspace(ctx)
     with display() as shown:
@@ -88,7 +88,7 @@ def run(
     import asyncio
 
     from lettr_cli.cli.live import display, run_until_signal
-    from lettr_cli.delivery.daemon import tick as run_tick
+    from lettr_cli.daemon import tick as run_tick
     from lettr_cli.errors import StoreUnavailable
     from lettr_cli.store.failures import with_next_step
 

@@ -37,9 +37,9 @@ def schedule(
     """Schedule a draft to go out at a time, or move a scheduled campaign to a new time."""
     import asyncio
 
-    from lettr_cli.campaigns.campaigns import campaign_json
     from lettr_cli.campaigns.scheduling import schedule as schedule_campaign
     from lettr_cli.campaigns.times import describe
+    from lettr_cli.delivery.objects import campaign_json
 
     ws = workspace(ctx)
     campaign, parsed = asyncio.run(schedule_campaign(ws, ref, at, tz))
@@ -55,8 +55,8 @@ def schedule(
 
 def unschedule(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
     """Take a scheduled campaign off the schedule: it becomes an editable draft again."""
-    from lettr_cli.campaigns.campaigns import campaign_json
     from lettr_cli.campaigns.scheduling import unschedule as unschedule_campaign
+    from lettr_cli.delivery.objects import campaign_json
 
     ws = workspace(ctx)
     campaign = unschedule_campaign(ws, ref)

@@ -26,7 +26,8 @@ Detach = Annotated[
 
 
 def _show(ws: Workspace, campaign_id: str, as_json: bool) -> dict[str, Any]:
-    from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
+    from lettr_cli.campaigns.campaigns import find_campaign
+    from lettr_cli.delivery.objects import campaign_json
 
     with ws.store.read() as session:
         body = campaign_json(session, find_campaign(session, campaign_id))
@@ -135,7 +136,7 @@ def send(
     """Send a draft now: check it, resolve its audience, and send it with live progress."""
     import asyncio
 
-    from lettr_cli.campaigns.sending import sendable, start_send
+    from lettr_cli.delivery.control import sendable, start_send
 
     ws = workspace(ctx)
     campaign, _ = confirm_checked(
@@ -156,8 +157,8 @@ def approve(
     ctx: typer.Context, ref: Ref, detach: Detach = False, as_json: JsonFlag = False
 ) -> None:
     """Let a campaign in review go on sending (and send it now, unless --detach)."""
-    from lettr_cli.campaigns.sending import approve as approve_campaign
-    from lettr_cli.campaigns.sending import take_lease
+    from lettr_cli.delivery.control import approve as approve_campaign
+    from lettr_cli.delivery.control import take_lease
 
     ws = workspace(ctx)
     campaign = approve_campaign(ws, ref)
@@ -176,8 +177,8 @@ def reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Stop a campaign in review: it fails and nothing is sent."""
-    from lettr_cli.campaigns.sending import reject as reject_campaign
-    from lettr_cli.campaigns.sending import rejectable
+    from lettr_cli.delivery.control import reject as reject_campaign
+    from lettr_cli.delivery.control import rejectable
 
     ws = workspace(ctx)
     found = confirm_checked(
@@ -205,8 +206,8 @@ def retry(
     as_json: JsonFlag = False,
 ) -> None:
     """Requeue a sent campaign's in-doubt or soft-failed rows and send them."""
-    from lettr_cli.campaigns.sending import retry as retry_campaign
-    from lettr_cli.campaigns.sending import retryable, take_lease
+    from lettr_cli.delivery.control import retry as retry_campaign
+    from lettr_cli.delivery.control import retryable, take_lease
 
     ws = workspace(ctx)
     which = "in-doubt rows" if in_doubt else "rows that failed after soft replies"

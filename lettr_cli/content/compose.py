@@ -16,7 +16,7 @@ from lettr_cli.content.message import Headers, build_message, check_header_value
 from lettr_cli.content.missing import Missing
 from lettr_cli.content.sandbox import compile_template, referenced_names, render
 from lettr_cli.errors import ValidationError
-from lettr_cli.tracking.tokens import Purpose
+from lettr_cli.signing.tokens import Purpose
 
 BUILTINS = ("email", "unsubscribe_link", "webversion_link")
 MAX_SUBJECT = 998

@@ -23,7 +23,7 @@ from markupsafe import escape
 
 from lettr_cli.content.message import build_message, encode_text_header, message_id, to_bytes
 from lettr_cli.content.sandbox import environment
-from lettr_cli.tracking.tokens import Purpose
+from lettr_cli.signing.tokens import Purpose
 
 if TYPE_CHECKING:
     from lettr_cli.content.compose import Composer

@@ -1,1 +1,1 @@
-"""Delivery: the SMTP transport and its reply classes (the outbox and engine come later)."""
+"""Delivery: the outbox, preparing, the sending engine, leases and send control."""

@@ -12,11 +12,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from lettr_cli.audience.addresses import smtp_address
+from lettr_cli.addressing.addresses import smtp_address
 from lettr_cli.content.compose import Composer, Content, Links, Sender
 from lettr_cli.domains.keys import DkimKey
 from lettr_cli.errors import LettrError
-from lettr_cli.tracking.tokens import Purpose, Signer
+from lettr_cli.signing.tokens import Purpose, Signer
 
 BOUNCE_LOCAL_PART = "bounces"
 

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection
 from lettr_cli.audience.activity import status_event
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, Verdict
-from lettr_cli.delivery.replies import ReplyClass
-from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.tables import Activity, SoftFailure, table_of
+from lettr_cli.transport.replies import ReplyClass
+from lettr_cli.transport.smtp import Outcome
 
 if TYPE_CHECKING:
     from lettr_cli.delivery.writer import Claimed

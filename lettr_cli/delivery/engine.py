@@ -26,11 +26,11 @@ from lettr_cli.delivery.observer import Observer, Quiet, RunResult, Snapshot
 from lettr_cli.delivery.outcomes import RetryPolicy
 from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
 from lettr_cli.delivery.ratelimit import TokenBucket
-from lettr_cli.delivery.replies import ReplyClass
-from lettr_cli.delivery.smtp import Outcome, Relay, RelayFailure, RelaySettings
 from lettr_cli.delivery.writer import Claimed, Writer, boottime
 from lettr_cli.errors import LettrError, StoreUnavailable
 from lettr_cli.store.types import utcnow
+from lettr_cli.transport.replies import ReplyClass
+from lettr_cli.transport.smtp import Outcome, Relay, RelayFailure, RelaySettings
 from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64

@@ -19,7 +19,7 @@ from lettr_cli.campaigns.audience import recipients_clause
 from lettr_cli.store.tables import Campaign, Contact, Event, OutboxRow, table_of
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.smtp import Outcome
+    from lettr_cli.transport.smtp import Outcome
 from lettr_cli.store.types import UTCDateTime, new_id, utcnow
 
 QUEUED = "queued"

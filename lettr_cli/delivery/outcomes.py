@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lettr_cli.delivery import outbox
-from lettr_cli.delivery.replies import BOUNCE_CLASSES, ReplyClass
-from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.settings import Settings
+from lettr_cli.transport.replies import BOUNCE_CLASSES, ReplyClass
+from lettr_cli.transport.smtp import Outcome
 
 SOFT_FAILURES_TO_BOUNCE = 3
 

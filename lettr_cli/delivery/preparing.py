@@ -11,9 +11,9 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import composer_for, current_fallbacks
 from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.build import FactorySpec
+from lettr_cli.signing import keys
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
-from lettr_cli.tracking import keys
 from lettr_cli.workspace import Workspace
 
 # DESIGN "Lifecycle": the store's first campaign to more than this many recipients waits for

@@ -27,9 +27,9 @@ from sqlalchemy.engine import Connection
 from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
-from lettr_cli.delivery.smtp import Outcome
 from lettr_cli.store.engine import Store
 from lettr_cli.store.types import utcnow
+from lettr_cli.transport.smtp import Outcome
 
 T = TypeVar("T")
 

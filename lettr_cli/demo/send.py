@@ -12,10 +12,11 @@ import asyncio
 from typing import Any
 
 from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.campaigns import campaign_json, find_campaign
-from lettr_cli.campaigns.sending import approve, start_send, take_lease
+from lettr_cli.campaigns.campaigns import find_campaign
+from lettr_cli.delivery.control import approve, start_send, take_lease
 from lettr_cli.delivery.engine import CampaignRun
 from lettr_cli.delivery.leases import Holder
+from lettr_cli.delivery.objects import campaign_json
 from lettr_cli.delivery.observer import Observer, RunResult
 from lettr_cli.errors import CampaignNotSendable
 from lettr_cli.workspace import Workspace

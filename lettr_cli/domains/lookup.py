@@ -16,7 +16,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from lettr_cli.domains.names import nameserver_address
+from lettr_cli.addressing.domains import nameserver_address
 from lettr_cli.errors import UnconfiguredDomain
 
 DEFAULT_TIMEOUT = 5.0

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from lettr_cli.addressing.domains import domain_name, selector_name, spf_host
 from lettr_cli.domains.keys import DkimKey, generate_key_pair
 from lettr_cli.domains.lookup import DEFAULT_TIMEOUT, txt_lookup
-from lettr_cli.domains.names import domain_name, selector_name, spf_host
 from lettr_cli.domains.records import DnsRecord, expected_records
 from lettr_cli.domains.verify import check_records
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, UnconfiguredDomain, ValidationError

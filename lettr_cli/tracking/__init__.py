@@ -1,1 +1,1 @@
-"""Tracking: signed tokens, and (later) the tracking server and feedback parsing."""
+"""Tracking: the tracking server, recording of opens, clicks and unsubscribes, and feedback."""

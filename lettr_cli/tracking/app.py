@@ -31,13 +31,13 @@ from starlette.routing import Route
 from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
 from lettr_cli.content.compose import Composer, Links, Rendered
 from lettr_cli.errors import LettrError
+from lettr_cli.signing.tokens import Purpose, Signer, Token
 from lettr_cli.store.tables import Campaign, TrackingKey
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import recording
 from lettr_cli.tracking.access_log import AccessLog
 from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
 from lettr_cli.tracking.recording import Recipient, StoreBusy
-from lettr_cli.tracking.tokens import Purpose, Signer, Token
 from lettr_cli.workspace import Workspace
 
 log = logging.getLogger("lettr.tracking")

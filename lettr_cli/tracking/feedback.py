@@ -24,8 +24,8 @@ from email.parser import HeaderParser
 from email.utils import getaddresses
 from typing import Any
 
-from lettr_cli.delivery.replies import BOUNCE_CLASSES, Reply, ReplyClass
 from lettr_cli.tracking.feedback_sources import Incoming, headers_of, parse
+from lettr_cli.transport.replies import BOUNCE_CLASSES, Reply, ReplyClass
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"

@@ -26,14 +26,14 @@ from lettr_cli.audience.activity import status_event
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.build import BOUNCE_LOCAL_PART
 from lettr_cli.delivery.effects import activity, bounce_contact
-from lettr_cli.delivery.replies import BOUNCE_CLASSES, ReplyClass
+from lettr_cli.signing.keys import signer as store_signer
+from lettr_cli.signing.tokens import Purpose, Signer
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import FeedbackMessage, table_of
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import feedback as fb
 from lettr_cli.tracking.feedback_sources import read_sources
-from lettr_cli.tracking.keys import signer as store_signer
-from lettr_cli.tracking.tokens import Purpose, Signer
+from lettr_cli.transport.replies import BOUNCE_CLASSES, ReplyClass
 
 feedback_messages = table_of(FeedbackMessage)
 

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from lettr_cli.addressing.addresses import email_key
 from lettr_cli.audience.activity import status_event
-from lettr_cli.audience.addresses import email_key
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.store.engine import Store
 from lettr_cli.store.tables import (

@@ -15,13 +15,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
+from lettr_cli.audience.in_use import refuse_if_used
 from lettr_cli.audience.segments import resolve
 from lettr_cli.audience.segments.checks import check_conditions, display_groups
 from lettr_cli.audience.segments.documents import DocumentSource, parse_document
 from lettr_cli.audience.segments.model import Groups, from_stored, groups_json, stored
 from lettr_cli.audience.segments.parser import TextSource, parse, to_text
 from lettr_cli.errors import ResourceAlreadyExists, ValidationError
-from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import ContactList, Segment
 from lettr_cli.store.types import utcnow
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lettr_cli.audience.addresses import (
+from lettr_cli.addressing.addresses import (
     MAX_LENGTH,
     Address,
     InvalidAddress,

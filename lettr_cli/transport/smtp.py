@@ -17,9 +17,9 @@ from types import TracebackType
 
 import aiosmtplib
 
-from lettr_cli.delivery.replies import Reply, ReplyClass, classify, counts_against_contact
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
+from lettr_cli.transport.replies import Reply, ReplyClass, classify, counts_against_contact
 
 
 @dataclass(frozen=True)

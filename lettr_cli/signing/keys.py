@@ -7,8 +7,8 @@ import secrets
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from lettr_cli.signing.tokens import Signer
 from lettr_cli.store.tables import TrackingKey
-from lettr_cli.tracking.tokens import Signer
 
 
 def signer(session: Session) -> Signer:

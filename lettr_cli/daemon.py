@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lettr_cli.campaigns.sending import drivable, take_lease
 from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery.control import drivable, take_lease
 from lettr_cli.delivery.engine import CampaignRun, paused
 from lettr_cli.delivery.observer import Observer, Quiet, RunResult
 from lettr_cli.workspace import Workspace

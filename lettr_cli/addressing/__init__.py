@@ -1,0 +1,1 @@
+"""Addressing: the syntax of email addresses and domain names; no store, no network."""

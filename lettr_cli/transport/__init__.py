@@ -1,0 +1,1 @@
+"""Transport: the SMTP client and the classes of its replies."""
