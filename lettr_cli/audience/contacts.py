@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -15,6 +15,7 @@ from lettr_cli.audience import activity, groups
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
+from lettr_cli.store.paging import page
 from lettr_cli.store.tables import (
     Contact,
     ContactList,
@@ -29,6 +30,8 @@ from lettr_cli.store.types import utcnow
 STATUSES = ("subscribed", "unsubscribed", "bounced", "complained", "unverified")
 OPTED_OUT = frozenset({"unsubscribed", "bounced", "complained"})
 NEEDS_FORCE = frozenset({"bounced", "complained"})
+# How contacts are listed and paged: oldest first (the casefolded address is unique).
+CONTACT_ORDER = (col(Contact.created_at), col(Contact.email_key))
 
 
 def check_status(status: str) -> str:
@@ -203,12 +206,8 @@ def list_contacts(
     session: Session, chosen: ContactFilter, limit: int | None
 ) -> tuple[list[Contact], int]:
     """A page of matching contacts (oldest first) and how many match in all."""
-    query = filtered(session, chosen)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page = query.order_by(col(Contact.created_at), col(Contact.email_key))
-    if limit:
-        page = page.limit(limit)
-    return list(session.exec(page)), int(total)
+    found = page(session, filtered(session, chosen), order_by=CONTACT_ORDER, limit=limit or None)
+    return found.rows, found.total
 
 
 def memberships(

@@ -10,12 +10,17 @@ from sqlalchemy import false, func, or_, true
 from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
+from lettr_cli.audience.counts import subscribed
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.audience.segments.sql import Clause, within_list
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.errors import ValidationError
 from lettr_cli.store.tables import Campaign, Contact, ContactList, Segment
 from lettr_cli.store.types import utcnow
+
+# The order preparing queues recipients in (``delivery.outbox.prepare``), and so the order the
+# outbox sends them in: oldest contact first, the id making the order total.
+RECIPIENT_ORDER = (col(Contact.created_at), col(Contact.id))
 
 
 def set_audience(
@@ -48,22 +53,59 @@ def chosen(campaign: Campaign) -> bool:
 def recipients_clause(session: Session, campaign: Campaign) -> Clause:
     """Subscribed contacts in the campaign's audience, as a where-clause on ``contacts``."""
     audience = campaign.audience
-    if audience.get("all"):
+    return audience_clause_for(
+        session,
+        everyone=bool(audience.get("all")),
+        list_ids=audience.get("lists", []),
+        segment_ids=audience.get("segments", []),
+    )
+
+
+def audience_clause_for(
+    session: Session, *, everyone: bool, list_ids: Sequence[str], segment_ids: Sequence[str]
+) -> Clause:
+    """Subscribed contacts of everyone, or of the union of the lists and segments, as a
+    where-clause on ``contacts`` (each contact once, however many of them it is in). A list or
+    segment id that names nothing adds nobody (a sent campaign may outlive its segment)."""
+    if everyone:
         reach: Clause = true()
     else:
-        parts = [within_list(list_id) for list_id in audience.get("lists", [])]
-        for segment_id in audience.get("segments", []):
+        parts = [within_list(list_id) for list_id in list_ids]
+        for segment_id in segment_ids:
             segment = session.get(Segment, segment_id)
             if segment is not None:
                 parts.append(segment_clause(session, segment))
         reach = or_(*parts) if parts else false()
-    return (col(Contact.status) == "subscribed") & reach
+    return subscribed() & reach
+
+
+def estimate_for(
+    session: Session, *, everyone: bool, list_ids: Sequence[str], segment_ids: Sequence[str]
+) -> int:
+    """How many a campaign with this audience would go to if it were prepared now; no campaign
+    needs to be saved (the wizard and the API ask while a draft is being chosen)."""
+    clause = audience_clause_for(
+        session, everyone=everyone, list_ids=list_ids, segment_ids=segment_ids
+    )
+    return int(session.exec(select(func.count()).select_from(Contact).where(clause)).one())
 
 
 def estimate(session: Session, campaign: Campaign) -> int:
     """How many would receive it if it were prepared now."""
-    query = select(func.count()).select_from(Contact).where(recipients_clause(session, campaign))
-    return int(session.exec(query).one())
+    audience = campaign.audience
+    return estimate_for(
+        session,
+        everyone=bool(audience.get("all")),
+        list_ids=audience.get("lists", []),
+        segment_ids=audience.get("segments", []),
+    )
+
+
+def first_recipient(session: Session, campaign: Campaign) -> Contact | None:
+    """The contact preparing would queue first (the one a preview renders for), as the
+    audience stands now; None when it is empty."""
+    query = select(Contact).where(recipients_clause(session, campaign))
+    return session.exec(query.order_by(*RECIPIENT_ORDER).limit(1)).first()
 
 
 def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
@@ -16,6 +16,8 @@ from lettr_cli.store.tables import Campaign, Template
 from lettr_cli.store.types import utcnow
 
 MIN_PREFIX = 6
+# How campaigns are listed and paged: newest first, the id making the order total.
+CAMPAIGN_ORDER = (col(Campaign.created_at).desc(), col(Campaign.id).desc())
 STAT_KEYS = (
     "injections", "deliveries", "bounces", "spam_complaints", "opens", "unique_opens",
     "clicks", "unique_clicks", "unsubscribes", "machine_opens", "unique_machine_opens",
@@ -180,16 +182,17 @@ def delete_campaign(session: Session, ref: str) -> str:
     return campaign.id
 
 
+def campaigns_in(status: str | None) -> SelectOfScalar[Campaign]:
+    """Every campaign, or those in ``status`` (an unknown status is ``validation_error``)."""
+    return cast("SelectOfScalar[Campaign]", _in_status(select(Campaign), status))
+
+
 def list_campaigns(session: Session, status: str | None, *, limit: int = 0) -> list[Campaign]:
     """Campaigns newest first, only those in ``status`` if given; at most ``limit`` (0: all)."""
-    query = _in_status(select(Campaign), status).order_by(col(Campaign.created_at).desc())
+    query = campaigns_in(status).order_by(*CAMPAIGN_ORDER)
     if limit:
         query = query.limit(limit)
     return list(session.exec(query))
-
-
-def count_campaigns(session: Session, status: str | None) -> int:
-    return int(session.exec(_in_status(select(func.count()).select_from(Campaign), status)).one())
 
 
 def _in_status(query: Any, status: str | None) -> Any:

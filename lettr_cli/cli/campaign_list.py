@@ -1,9 +1,11 @@
 """`lettr campaign list`: campaigns newest first, with what Lettr's list shows (status,
-recipients, when scheduled or sent, open and click rates)."""
+recipients, when scheduled or sent, open and click rates), as ``analytics.listing`` computes
+them; this module only formats."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import typer
 
@@ -19,35 +21,25 @@ def list_all(
     as_json: JsonFlag = False,
 ) -> None:
     """List campaigns, newest first, with their open and click rates."""
-    from lettr_cli.campaigns.campaigns import count_campaigns, list_campaigns
+    from lettr_cli.analytics.listing import campaign_listing
     from lettr_cli.delivery.objects import campaign_json
 
     with workspace(ctx).store.read() as session:
-        total = count_campaigns(session, status)
-        items = [campaign_json(session, c) for c in list_campaigns(session, status, limit=limit)]
+        listing = campaign_listing(session, status, limit=limit or None)
+        items = [campaign_json(session, row.campaign) for row in listing.rows] if as_json else []
     if as_json:
         emit_json(items)
     else:
         show_table(
             ["id", "name", "status", "recipients", "when", "open_rate", "click_rate"],
-            ([c["id"][:8], c["name"], c["status"], c["total_recipients"], *_when_and_rates(c)]
-             for c in items),
+            ([row.id[:8], row.name, row.status, row.recipients, _when(row.when),
+              _percent(row.open_rate), _percent(row.click_rate)] for row in listing.rows),
         )  # fmt: skip
-    note_cut(len(items), total)
+    note_cut(len(listing.rows), listing.total)
 
 
-def _when_and_rates(body: dict[str, Any]) -> list[object]:
-    """The time a campaign is scheduled for or was sent at, and its open and click rates
-    (unique over deliveries, as `campaign report` gives them)."""
-    from lettr_cli.analytics.stats import rates_of
-
-    when = ""
-    if body["status"] == "scheduled" and body["scheduled_at"] is not None:
-        when = f"scheduled {display_time(body['scheduled_at'])}"
-    elif body["sent_at"] is not None:
-        when = f"sent {display_time(body['sent_at'])}"
-    rates = rates_of(body["stats"])
-    return [when, *(_percent(rates[name]) for name in ("open_rate", "click_rate"))]
+def _when(when: tuple[str, datetime] | None) -> str:
+    return "" if when is None else f"{when[0]} {display_time(when[1])}"
 
 
 def _percent(rate: float | None) -> str:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from lettr_cli.campaigns.audience import recipients_clause
+from lettr_cli.campaigns.audience import RECIPIENT_ORDER, recipients_clause
 from lettr_cli.store.tables import Campaign, Contact, Event, OutboxRow, table_of
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def prepare(session: Session, campaign: Campaign) -> int:
             sa.literal(now, UTCDateTime),
         )
         .where(recipients_clause(session, campaign), ~exists)
-        .order_by(contacts.c.created_at, contacts.c.id)
+        .order_by(*RECIPIENT_ORDER)
     )
     columns = [
         "campaign_id",
