@@ -136,8 +136,8 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a draft campaign."""
-    from lettr_cli.campaigns.campaigns import create_campaign, list_campaigns
-    from lettr_cli.campaigns.prompt import suggest
+    from lettr_cli.campaigns.campaigns import create_campaign
+    from lettr_cli.campaigns.prefill import prefill
     from lettr_cli.delivery.objects import campaign_json
 
     chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
@@ -145,18 +145,13 @@ def create(
     ws = workspace(ctx)
     settings = ws.settings()
     with ws.store.write() as session:
-        if prompt:
-            idea = suggest(prompt, list_campaigns(session, None))
-            chosen.name = chosen.name or idea.name
-            if chosen.subject is None:
-                chosen.subject = idea.subject
-                say(f"Subject offered from the prompt: {idea.subject}")
-            if idea.match is not None:
-                say(f"Closest earlier campaign: '{idea.match.name}' (score {idea.score}); "
-                    "its sender is used where you gave none")  # fmt: skip
-                for field in ("from_email", "from_name", "reply_to"):
-                    if getattr(chosen, field) is None:
-                        setattr(chosen, field, getattr(idea.match, field) or "")
+        offered = prefill(session, prompt)
+        if chosen.subject is None and offered.subject is not None:
+            say(f"Subject offered from the prompt: {offered.subject}")
+        if offered.match is not None:
+            say(f"Closest earlier campaign: '{offered.match.name}' (score {offered.match.score}); "
+                "its sender is used where you gave none")  # fmt: skip
+        chosen = offered.fill(chosen)
         campaign = create_campaign(
             session,
             chosen,
@@ -395,48 +390,27 @@ def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
     """The Review step: what would go out, to how many, and anything that would stop it."""
     import asyncio
 
-    from lettr_cli.campaigns.campaigns import find_campaign
-    from lettr_cli.campaigns.readiness import assess, check_relay
-    from lettr_cli.delivery.objects import campaign_json
+    from lettr_cli.delivery.review import review as review_campaign
 
-    ws = workspace(ctx)
-    with ws.store.write() as session:
-        campaign = find_campaign(session, ref)
-        readiness = assess(ws, session, campaign)
-        body = campaign_json(session, campaign)
-    relay = asyncio.run(check_relay(ws))
-    if relay is not None:
-        readiness.refusals.append(relay)
-    summary = {
-        "errors": readiness.errors(),
-        "warnings": readiness.findings.warnings,
-        "subject": body["subject"],
-        "from_email": body["from_email"],
-        "from_name": body["from_name"],
-        "reply_to": body["reply_to"],
-        "status": body["status"],
-        "audience": body["audience"],
-        "estimated_recipients": readiness.estimated_recipients,
-        "scheduled_at": body["scheduled_at"],
-    }
+    summary = asyncio.run(review_campaign(workspace(ctx), ref))
     if as_json:
-        emit_json(summary)
+        emit_json(summary.to_json())
     else:
-        sender = f"{body['from_name'] or ''} <{body['from_email'] or '?'}>".strip()
+        sender = f"{summary.from_name or ''} <{summary.from_email or '?'}>".strip()
         show_table(["", ""], [
-            ["Subject", body["subject"]], ["From", sender], ["Reply-To", body["reply_to"]],
-            ["Audience", _audience_text(body["audience"])],
-            ["Recipients", f"about {readiness.estimated_recipients} (subscribed, de-duplicated)"],
-            ["Schedule", body["scheduled_at"] or "not scheduled (send now)"],
+            ["Subject", summary.subject], ["From", sender], ["Reply-To", summary.reply_to],
+            ["Audience", _audience_text(summary.audience)],
+            ["Recipients", f"about {summary.estimated_recipients} (subscribed, de-duplicated)"],
+            ["Schedule", summary.scheduled_at or "not scheduled (send now)"],
         ])  # fmt: skip
-        for item in readiness.errors():
+        for item in summary.errors():
             say(f"✗ [{item['code']}] {item['message']}")
-        for item in readiness.findings.warnings:
+        for item in summary.warnings:
             say(f"! [{item['code']}] {item['message']}")
-        if readiness.sendable:
+        if summary.sendable:
             say("Ready to send.")
-    if readiness.refusals:
-        raise readiness.refusals[0]
+    if summary.refusals:
+        raise summary.refusals[0]
 
 
 app.command("send")(sending_commands.send)

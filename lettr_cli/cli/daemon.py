@@ -34,7 +34,7 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
             f"{item['bounced']} bounced, {item['in_doubt']} in doubt{retry}"
         )
         if item["in_doubt"]:
-            from lettr_cli.cli.sending import in_doubt_advice
+            from lettr_cli.delivery.run_outcome import in_doubt_advice
 
             say(in_doubt_advice(item["id"], item["in_doubt"], item["status"]))
     for skipped in result.skipped:

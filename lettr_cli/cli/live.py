@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from lettr_cli.cli.progress import _is_terminal
+from lettr_cli.delivery.progress import describe, progress_of, state_line
 from lettr_cli.errors import EXIT_SIGINT, EXIT_SIGTERM
 
 T = TypeVar("T")
@@ -22,34 +23,6 @@ if TYPE_CHECKING:
     from lettr_cli.workspace import Workspace
 
 LINE_EVERY = 64  # rows between two plain progress lines (one claim batch)
-
-STATE_WORDS = {
-    "sending": "prepared; sending",
-    "in_review": "parked in review",
-    "failed": "failed",
-    "sent": "sent",
-    "paused": "paused (sending.paused or the PAUSE file): nothing new is claimed",
-    "relay_failed": "the relay failed",
-    "skipped": "skipped",
-    "preparing": "due; preparing",
-}
-
-
-def _eta(snapshot: Snapshot) -> str:
-    left = snapshot.total - snapshot.done
-    if left <= 0 or snapshot.rate <= 0:
-        return "-"
-    seconds = int(left / snapshot.rate)
-    return f"{seconds // 60}m{seconds % 60:02d}s"
-
-
-def describe(snapshot: Snapshot) -> str:
-    t = snapshot.tally
-    return (
-        f"{snapshot.name}: {t.sent}/{snapshot.total} sent, {snapshot.rate:.0f}/s, "
-        f"{t.failed + t.bounced} failed, {t.retrying} retries waiting, "
-        f"{t.skipped} skipped, {t.in_doubt} in doubt, ETA {_eta(snapshot)}"
-    )
 
 
 class PlainDisplay:
@@ -69,8 +42,7 @@ class PlainDisplay:
             self._write(describe(snapshot))
 
     def state(self, campaign_id: str, name: str, status: str, detail: str) -> None:
-        words = STATE_WORDS.get(status, status)
-        self._write(f"{name}: {words}{f': {detail}' if detail else ''}")
+        self._write(state_line(name, status, detail))
 
 
 class LiveDisplay(PlainDisplay):
@@ -90,15 +62,15 @@ class LiveDisplay(PlainDisplay):
         for column in ("campaign", "sent", "rate", "failed", "retrying", "skipped", "ETA"):
             table.add_column(column)
         for snap in self.rows.values():
-            t = snap.tally
+            p = progress_of(snap)
             table.add_row(
-                snap.name,
-                f"{t.sent}/{snap.total}",
-                f"{snap.rate:.0f}/s",
-                str(t.failed + t.bounced),
-                str(t.retrying),
-                str(t.skipped),
-                _eta(snap),
+                p.name,
+                f"{p.sent}/{p.total}",
+                f"{p.rate:.0f}/s",
+                str(p.failed),
+                str(p.retrying),
+                str(p.skipped),
+                p.eta,
             )
         return table
 
@@ -107,8 +79,7 @@ class LiveDisplay(PlainDisplay):
         self.live.update(self._table())
 
     def state(self, campaign_id: str, name: str, status: str, detail: str) -> None:
-        words = STATE_WORDS.get(status, status)
-        self.console.print(f"{name}: {words}{f': {detail}' if detail else ''}")
+        self.console.print(state_line(name, status, detail))
 
 
 @contextmanager
@@ -156,43 +127,17 @@ def run_until_signal(work: Callable[[asyncio.Event], Awaitable[T]]) -> tuple[T, 
     return result, EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
 
 
-WATCHED_UNTIL = frozenset({"sent", "failed", "in_review", "draft"})
-
-
 def watch_campaign(ws: Workspace, campaign_id: str, *, interval: float = 1.0) -> None:
     """Follow a campaign that another process sends, from the store, until it ends (sent,
     failed, in review, back to draft) or Ctrl-C; the same display as a foreground send."""
-    from lettr_cli.delivery import outbox
-    from lettr_cli.delivery.observer import Snapshot
-    from lettr_cli.delivery.writer import Tally
+    from lettr_cli.delivery.watch import watch
 
-    started = time.monotonic()
-    first_sent: int | None = None
-    last_status = ""
+    async def follow(shown: PlainDisplay) -> None:
+        async for polled in watch(ws, campaign_id, interval):
+            if polled.changed:
+                snapshot = polled.snapshot
+                shown.state(campaign_id, snapshot.name, polled.status, polled.failure_reason)
+            shown.progress(polled.snapshot)
+
     with display() as shown:
-        while True:
-            with ws.store.connect() as conn, conn.begin():
-                row = conn.execute(
-                    outbox.campaigns.select().where(outbox.campaigns.c.id == campaign_id)
-                ).one()
-                counts = outbox.counts(conn, campaign_id)
-                retrying = outbox.waiting_retries(conn, campaign_id)
-            if row.status != last_status:
-                shown.state(campaign_id, row.name, row.status, row.failure_reason or "")
-                last_status = row.status
-            first_sent = counts["sent"] if first_sent is None else first_sent
-            tally = Tally(
-                sent=counts["sent"],
-                failed=counts["failed"],
-                bounced=counts["bounced"],
-                skipped=counts["skipped"],
-                in_doubt=counts["in_doubt"],
-                retrying=retrying,
-            )
-            elapsed = time.monotonic() - started
-            shown.progress(
-                Snapshot(campaign_id, row.name, row.total_recipients, tally, elapsed, first_sent)
-            )
-            if row.status in WATCHED_UNTIL:
-                return
-            time.sleep(interval)
+        asyncio.run(follow(shown))

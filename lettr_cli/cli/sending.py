@@ -13,7 +13,6 @@ from lettr_cli.cli.runtime import workspace
 
 if TYPE_CHECKING:
     from lettr_cli.delivery.leases import Holder, LeaseHandle
-    from lettr_cli.delivery.observer import RunResult
     from lettr_cli.workspace import Workspace
 
 Ref = Annotated[
@@ -44,32 +43,6 @@ def _show(ws: Workspace, campaign_id: str, as_json: bool) -> dict[str, Any]:
     return body
 
 
-def in_doubt_advice(campaign_id: str, count: int, status: str) -> str:
-    """What to do about ``count`` messages in doubt: the exact command that sends them again
-    (``retry`` takes sent campaigns only)."""
-    what = "1 message is" if count == 1 else f"{count} messages are"
-    retry = f"`lettr campaign retry {campaign_id} --in-doubt` sends them again"
-    when = "" if status == "sent" else "once the campaign is sent, "
-    return (
-        f"{what} in doubt (the relay may have them): `lettr campaign show {campaign_id}` "
-        f"lists them; {when}{retry}."
-    )
-
-
-def _stopped(body: dict[str, Any]) -> None:
-    """After SIGINT or SIGTERM: what the drain left, as the store has it."""
-    counts, status = body["outbox"], body["status"]
-    left = counts["queued"] + counts["claimed"]
-    if status == "sent":
-        say("Stopped: nothing was left to send; the campaign is sent.")
-    elif left:
-        say(f"Stopped: {left} rows are still queued; `lettr daemon tick` finishes the send.")
-    else:
-        say(f"Stopped while the campaign was {status}; `lettr daemon tick` goes on from there.")
-    if counts["in_doubt"]:
-        say(in_doubt_advice(body["id"], counts["in_doubt"], status))
-
-
 def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json: bool) -> None:
     """Drive the campaign in the foreground while holding its lease, then report and exit the
     contract's way: 0 when sent, parked in review, paused or waiting for retries; 1 when it
@@ -77,7 +50,8 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
     from lettr_cli.cli.live import display, run_until_signal
     from lettr_cli.delivery.engine import CampaignRun
     from lettr_cli.delivery.leases import Holder
-    from lettr_cli.errors import CampaignNotSendable, StoreUnavailable, TransmissionFailed
+    from lettr_cli.delivery.run_outcome import Left, describe_result
+    from lettr_cli.errors import CampaignNotSendable, StoreUnavailable
     from lettr_cli.store.failures import with_next_step
 
     if isinstance(taken, Holder):
@@ -94,36 +68,14 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
         # The campaign has left draft: it keeps its state, and the daemon picks it up again.
         raise with_next_step(error, "run `lettr daemon tick` to finish the send") from None
     body = _show(ws, campaign_id, as_json)
-    if signalled is not None:
-        _stopped(body)
-        raise typer.Exit(signalled)
-    if result.relay_failure is not None:
-        raise TransmissionFailed(
-            f"{result.relay_failure}. Nothing was marked failed; the campaign resumes with "
-            "`lettr daemon tick` once the relay works."
-        )
-    if result.status == "failed":
-        raise CampaignNotSendable(f"the campaign failed: {result.failure_reason}")
-    _explain(result)
-
-
-def _explain(result: RunResult) -> None:
-    if result.status == "in_review":
-        say(
-            f"Parked in review: {result.failure_reason}. `lettr campaign approve "
-            f"{result.campaign_id[:8]}` sends it; `lettr campaign reject` stops it."
-        )
-    elif result.paused:
-        say("Paused: sending.paused or the PAUSE file is set; nothing new was claimed.")
-    elif result.lease_lost:
-        say("Another process took over this campaign's lease; it goes on sending it.")
-    elif result.status == "sending":
-        with_retry = ""
-        if result.retry_at is not None:
-            with_retry = f" the next is due at {result.retry_at.isoformat(timespec='seconds')};"
-        say(f"Only scheduled retries remain:{with_retry} `lettr daemon tick` finishes them.")
-    if result.in_doubt:
-        say(in_doubt_advice(result.campaign_id, result.in_doubt, result.status))
+    left = Left(body["id"], body["status"], body["outbox"])
+    outcome = describe_result(result, signalled=signalled, left=left)
+    if outcome.error is not None:
+        raise outcome.error
+    for line in outcome.lines:
+        say(line)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 def send(
