@@ -19,19 +19,18 @@ from typing import Any
 import pytest
 
 from tests.crash_helpers import (
-    HoldingHandler,
     Lettr,
     Processes,
     assert_nothing_lost_or_repeated,
     lease,
     rows_in,
-    serving,
     status_counts,
     stored_audience,
     the_campaign,
     wait_for,
     write_lock_free,
 )
+from tests.smtp_relay import ACCEPTED, Relay
 from tests.store_templates import install
 
 SEEDS = [11, 22, 33]
@@ -51,16 +50,14 @@ def large_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def handler() -> HoldingHandler:
-    return HoldingHandler()
+def handler() -> Relay:
+    return Relay()
 
 
 @pytest.fixture
-def lettr_processes(
-    handler: HoldingHandler, isolated_home: Path, tmp_path: Path
-) -> Iterator[Processes]:
-    with serving(handler) as port:
-        processes = Processes(tmp_path, isolated_home, port)
+def lettr_processes(handler: Relay, isolated_home: Path, tmp_path: Path) -> Iterator[Processes]:
+    with handler:
+        processes = Processes(tmp_path, isolated_home, handler.port)
         try:
             yield processes
         finally:
@@ -89,13 +86,11 @@ def finish_with_a_tick(processes: Processes, home: Path) -> dict[str, Any]:
     return report
 
 
-def forget(home: Path, handler: HoldingHandler) -> None:
+def forget(home: Path, handler: Relay) -> None:
     """Drop the store (with its WAL) and what the server received, to start over."""
     for name in ("lettr.db", "lettr.db-wal", "lettr.db-shm"):
         (home / name).unlink(missing_ok=True)
-    handler.messages.clear()
-    handler.kept_at.clear()
-    handler.log.clear()
+    handler.forget()
 
 
 def left_the_queue(home: Path) -> int:
@@ -110,7 +105,7 @@ def test_killed_while_preparing(
     seed: int,
     large_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    handler: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed at a random moment while the campaign is `preparing` (before or while its
@@ -163,7 +158,7 @@ def test_killed_right_after_a_claim_commit(
     seed: int,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    handler: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed as soon as the first, second or third claim batch is committed: claimed rows
@@ -197,20 +192,22 @@ def test_killed_while_the_server_has_the_message(
     kept: bool,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    handler: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed while the server holds the Nth message, before answering it: either it does not
     keep it (the transfer never completed) or it has kept it and the 250 never goes out. The
     row is `in_doubt` either way and is never sent again."""
-    handler.hold_at = random.Random(seed).randint(1, 40)
-    handler.keep_held = kept
+    nth = random.Random(seed).randint(1, 40)
+    hold = handler.stall(
+        "data", nth=nth, keep=kept, reply=ACCEPTED if kept else "451 4.3.0 not kept"
+    )
     install(small_store, isolated_home)
     sender = send(lettr_processes)
-    wait_for(f"the server holds message {handler.hold_at}", handler.held.is_set, watch=sender)
+    wait_for(f"the server holds message {nth}", hold.entered.is_set, watch=sender)
     kill(sender)
-    handler.release.set()
-    held = handler.held_address
+    hold.release.set()
+    held = hold.addresses[0]
     assert held is not None
     assert held in rows_in(isolated_home, "sending")  # marked before its DATA began
 
@@ -231,7 +228,7 @@ def test_a_signal_drains_the_send_and_a_tick_finishes_it(
     code: int,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    handler: Relay,
     lettr_processes: Processes,
 ) -> None:
     """SIGTERM or SIGINT mid-send: in-flight messages finish, claimed rows go back to the

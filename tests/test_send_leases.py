@@ -13,18 +13,17 @@ from pathlib import Path
 import pytest
 
 from tests.crash_helpers import (
-    HoldingHandler,
     Processes,
     assert_nothing_lost_or_repeated,
     heartbeat_age,
     lease,
     rows_in,
-    serving,
     stored_audience,
     the_campaign,
     wait_for,
     write_lock_free,
 )
+from tests.smtp_relay import ACCEPTED, Relay
 from tests.store_templates import install
 
 CONCURRENCY = 4
@@ -38,17 +37,17 @@ def lease_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def handler() -> HoldingHandler:
-    return HoldingHandler()
+def handler() -> Relay:
+    return Relay()
 
 
 @pytest.fixture
 def lettr_processes(
-    handler: HoldingHandler, isolated_home: Path, tmp_path: Path, lease_store: Path
+    handler: Relay, isolated_home: Path, tmp_path: Path, lease_store: Path
 ) -> Iterator[Processes]:
     install(lease_store, isolated_home)
-    with serving(handler) as port:
-        processes = Processes(tmp_path, isolated_home, port)
+    with handler:
+        processes = Processes(tmp_path, isolated_home, handler.port)
         try:
             yield processes
         finally:
@@ -58,7 +57,7 @@ def lettr_processes(
 @pytest.mark.slow
 @pytest.mark.parametrize("gap", [0.0, 0.1])
 def test_two_daemons_on_one_campaign_send_each_message_once(
-    gap: float, isolated_home: Path, handler: HoldingHandler, lettr_processes: Processes
+    gap: float, isolated_home: Path, handler: Relay, lettr_processes: Processes
 ) -> None:
     """Two `daemon tick` started within 100 ms: one sends, the other skips the campaign and
     names the holder (the first one's pid and host)."""
@@ -69,8 +68,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     handler.slow = 0.05
     # The first message waits at the server until one daemon has ended (the one that skipped),
     # so that however slowly the second starts, the campaign is still being sent.
-    handler.hold_at = 1
-    handler.keep_held = True
+    hold = handler.stall("data", nth=1, keep=True, reply=ACCEPTED)
     env = {"LETTR_SENDING_CONCURRENCY": str(CONCURRENCY)}
     first = lettr_processes.start("daemon", "tick", "--json", **env)
     time.sleep(gap)
@@ -79,7 +77,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     try:
         wait_for("one daemon ended", lambda: not all(d.alive() for d in daemons), every=0.01)
     finally:
-        handler.release.set()
+        hold.release.set()
     for daemon in daemons:
         assert daemon.wait() == 0, daemon.stderr()
     reports = [json.loads(daemon.stdout()) for daemon in daemons]
@@ -108,7 +106,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
 def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     late_reply: str | None,
     isolated_home: Path,
-    handler: HoldingHandler,
+    handler: Relay,
     lettr_processes: Processes,
 ) -> None:
     """A sends slowly and is stopped (SIGSTOP) past the lease timeout, with one message marked
@@ -118,14 +116,14 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     What A then learns of them is counted once and leaves no row unfinished: a 250 makes the
     row sent, a 451 (which would ask for a retry) leaves it in doubt."""
     handler.slow = 0.05
-    handler.hold_rcpt_at = 12
+    hold = handler.stall("rcpt", nth=12)
     env = {
         "LETTR_SENDING_CONCURRENCY": str(CONCURRENCY),
         "LETTR_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
         "LETTR_SENDING_RETRY_BASE_SECONDS": "0",
     }
     a = lettr_processes.start("campaign", "send", "Sale", "--yes", **env)
-    wait_for("the server holds a RCPT", handler.rcpt_held.is_set, watch=a)
+    wait_for("the server holds a RCPT", hold.entered.is_set, watch=a)
     # Stop A where it holds no write transaction (a writer stopped inside one blocks every
     # other writer until it continues: no lease can help with that).
     for _ in range(100):
@@ -137,8 +135,8 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
         time.sleep(0.01)
     else:
         pytest.fail("A was always stopped inside a write transaction")
-    handler.rcpt_release.set()  # the answer waits in A's socket
-    held = handler.rcpt_held_address
+    hold.release.set()  # the answer waits in A's socket
+    held = hold.addresses[0]
     marked = rows_in(isolated_home, "sending")
     assert held in marked
     before = lease(isolated_home)
@@ -162,7 +160,7 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
         assert not sent_by_b & marked
         assert held not in handler.received()
         assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
-        handler.answer_all = late_reply
+        handler.data_all = late_reply
     finally:
         seen = len(handler.log)
         a.signal(signal.SIGCONT)
