@@ -132,3 +132,42 @@ def verified_domain(lettr: Any, smtp_server: Relay) -> Any:
         assert result.exit_code == 0, result.stderr
 
     return verify
+
+
+@pytest.fixture
+def responder() -> Iterator[Any]:
+    """A DNS responder on loopback (``DnsResponder``) that answers what the test publishes."""
+    from lettr_cli.domains.responder import DnsResponder
+
+    with DnsResponder() as server:
+        yield server
+
+
+@pytest.fixture
+def audience(template: Path, isolated_home: Path) -> None:
+    """The store the test module's ``template`` fixture built, copied into this test's home."""
+    from tests.store_templates import install
+
+    install(template, isolated_home)
+
+
+# -- lettr in real processes (the crash and lease tests) ----------------------------------------
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """example.com verified, ``SMALL`` contacts in the list Customers and the draft ``Sale``:
+    built once per test process, installed by each test."""
+    from tests.crash_helpers import SMALL, stored_audience
+
+    return stored_audience(tmp_path_factory, SMALL)
+
+
+@pytest.fixture
+def lettr_processes(smtp_server: Relay, isolated_home: Path, tmp_path: Path) -> Iterator[Any]:
+    """Start lettr in processes of its own that send to ``smtp_server``; ends them all."""
+    from tests.crash_helpers import Processes
+
+    processes = Processes(tmp_path, isolated_home, smtp_server.port)
+    try:
+        yield processes
+    finally:
+        processes.end_all()

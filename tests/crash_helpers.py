@@ -26,6 +26,7 @@ from tests.sending_helpers import HTML
 from tests.smtp_relay import Relay
 
 CAMPAIGN = "Sale"
+SMALL = 150  # the crash and lease tests' audience: more than two claim batches of 64
 LIVENESS = 120.0  # seconds: generous bounds that only catch a hang, never a slow machine
 
 

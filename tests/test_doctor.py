@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,6 @@ from tests.smtp_relay import Relay, free_port
 
 NOT_CHECKED = "not checked: the configuration is kept in the store, which cannot be read"
 LOCKED_OUT = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-@pytest.fixture
-def responder() -> Iterator[DnsResponder]:
-    with DnsResponder() as server:
-        yield server
 
 
 def doctor(lettr: Any, *args: str, env: dict[str, str] | None = None) -> Any:

@@ -12,13 +12,13 @@ import json
 import random
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.crash_helpers import (
+    SMALL,
     Lettr,
     Processes,
     assert_nothing_lost_or_repeated,
@@ -35,33 +35,12 @@ from tests.store_templates import install
 
 SEEDS = [11, 22, 33]
 CONCURRENCY = 4
-SMALL = 150  # more than two claim batches of 64
 LARGE = 1000  # preparing takes a while
-
-
-@pytest.fixture(scope="session")
-def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return stored_audience(tmp_path_factory, SMALL)
 
 
 @pytest.fixture(scope="session")
 def large_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return stored_audience(tmp_path_factory, LARGE)
-
-
-@pytest.fixture
-def handler() -> Relay:
-    return Relay()
-
-
-@pytest.fixture
-def lettr_processes(handler: Relay, isolated_home: Path, tmp_path: Path) -> Iterator[Processes]:
-    with handler:
-        processes = Processes(tmp_path, isolated_home, handler.port)
-        try:
-            yield processes
-        finally:
-            processes.end_all()
 
 
 def send(processes: Processes) -> Lettr:
@@ -86,11 +65,11 @@ def finish_with_a_tick(processes: Processes, home: Path) -> dict[str, Any]:
     return report
 
 
-def forget(home: Path, handler: Relay) -> None:
+def forget(home: Path, smtp_server: Relay) -> None:
     """Drop the store (with its WAL) and what the server received, to start over."""
     for name in ("lettr.db", "lettr.db-wal", "lettr.db-shm"):
         (home / name).unlink(missing_ok=True)
-    handler.forget()
+    smtp_server.forget()
 
 
 def left_the_queue(home: Path) -> int:
@@ -105,7 +84,7 @@ def test_killed_while_preparing(
     seed: int,
     large_store: Path,
     isolated_home: Path,
-    handler: Relay,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed at a random moment while the campaign is `preparing` (before or while its
@@ -138,15 +117,15 @@ def test_killed_while_preparing(
             break
         # A loaded machine let preparing end before the kill: that moment is another test's
         # (the campaign was sending); start over from the same store.
-        forget(isolated_home, handler)
+        forget(isolated_home, smtp_server)
     else:
         pytest.fail("three kills in a row came after preparing had ended")
     assert sum(status_counts(isolated_home).values()) == 0  # all or nothing
-    assert not handler.messages
+    assert not smtp_server.messages
 
     report = finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
     assert len(received) == LARGE
@@ -158,7 +137,7 @@ def test_killed_right_after_a_claim_commit(
     seed: int,
     small_store: Path,
     isolated_home: Path,
-    handler: Relay,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed as soon as the first, second or third claim batch is committed: claimed rows
@@ -181,7 +160,9 @@ def test_killed_right_after_a_claim_commit(
     marked = rows_in(isolated_home, "sending")
 
     finish_with_a_tick(lettr_processes, isolated_home)
-    in_doubt, _ = assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
+    in_doubt, _ = assert_nothing_lost_or_repeated(
+        isolated_home, smtp_server, concurrency=CONCURRENCY
+    )
     assert in_doubt == marked
 
 
@@ -192,14 +173,14 @@ def test_killed_while_the_server_has_the_message(
     kept: bool,
     small_store: Path,
     isolated_home: Path,
-    handler: Relay,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed while the server holds the Nth message, before answering it: either it does not
     keep it (the transfer never completed) or it has kept it and the 250 never goes out. The
     row is `in_doubt` either way and is never sent again."""
     nth = random.Random(seed).randint(1, 40)
-    hold = handler.stall(
+    hold = smtp_server.stall(
         "data", nth=nth, keep=kept, reply=ACCEPTED if kept else "451 4.3.0 not kept"
     )
     install(small_store, isolated_home)
@@ -213,7 +194,7 @@ def test_killed_while_the_server_has_the_message(
 
     finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert held in in_doubt
     assert (held in received) is kept
@@ -228,15 +209,15 @@ def test_a_signal_drains_the_send_and_a_tick_finishes_it(
     code: int,
     small_store: Path,
     isolated_home: Path,
-    handler: Relay,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """SIGTERM or SIGINT mid-send: in-flight messages finish, claimed rows go back to the
     queue, nothing is in doubt, the lease is released, and the exit code says which signal."""
-    handler.slow = 0.05
+    smtp_server.slow = 0.05
     install(small_store, isolated_home)
     sender = send(lettr_processes)
-    wait_for("some messages arrived", lambda: len(handler.messages) >= 10, watch=sender)
+    wait_for("some messages arrived", lambda: len(smtp_server.messages) >= 10, watch=sender)
     assert status_counts(isolated_home)["claimed"] > 0
     sender.signal(signum)
     # In-flight messages get sending.drain_seconds (10); the bound only catches a hang.
@@ -244,16 +225,16 @@ def test_a_signal_drains_the_send_and_a_tick_finishes_it(
     counts = status_counts(isolated_home)
     assert counts["sent"] + counts["queued"] == SMALL, dict(counts)
     assert counts["queued"] > 0  # it did stop early
-    assert rows_in(isolated_home, "sent") == set(handler.received())
+    assert rows_in(isolated_home, "sent") == set(smtp_server.received())
     _, status, _ = the_campaign(isolated_home)
     assert status == "sending"
     held = lease(isolated_home)
     assert held is not None and held[0] is None  # released
 
-    handler.slow = 0.0
+    smtp_server.slow = 0.0
     finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
     assert len(received) == SMALL

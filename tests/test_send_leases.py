@@ -7,18 +7,17 @@ import json
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.crash_helpers import (
+    SMALL,
     Processes,
     assert_nothing_lost_or_repeated,
     heartbeat_age,
     lease,
     rows_in,
-    stored_audience,
     the_campaign,
     wait_for,
     write_lock_free,
@@ -27,37 +26,21 @@ from tests.smtp_relay import ACCEPTED, Relay
 from tests.store_templates import install
 
 CONCURRENCY = 4
-RECIPIENTS = 150  # the crash tests' small audience: one store for both
 LEASE_TIMEOUT = 2.0
-
-
-@pytest.fixture(scope="session")
-def lease_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return stored_audience(tmp_path_factory, RECIPIENTS)
-
-
-@pytest.fixture
-def handler() -> Relay:
-    return Relay()
 
 
 @pytest.fixture
 def lettr_processes(
-    handler: Relay, isolated_home: Path, tmp_path: Path, lease_store: Path
-) -> Iterator[Processes]:
-    install(lease_store, isolated_home)
-    with handler:
-        processes = Processes(tmp_path, isolated_home, handler.port)
-        try:
-            yield processes
-        finally:
-            processes.end_all()
+    lettr_processes: Processes, small_store: Path, isolated_home: Path
+) -> Processes:
+    install(small_store, isolated_home)
+    return lettr_processes
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("gap", [0.0, 0.1])
 def test_two_daemons_on_one_campaign_send_each_message_once(
-    gap: float, isolated_home: Path, handler: Relay, lettr_processes: Processes
+    gap: float, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
 ) -> None:
     """Two `daemon tick` started within 100 ms: one sends, the other skips the campaign and
     names the holder (the first one's pid and host)."""
@@ -65,10 +48,10 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     assert detached.proc.returncode == 0, detached.stderr()
     campaign_id, status, _ = the_campaign(isolated_home)
     assert status == "preparing"
-    handler.slow = 0.05
+    smtp_server.slow = 0.05
     # The first message waits at the server until one daemon has ended (the one that skipped),
     # so that however slowly the second starts, the campaign is still being sent.
-    hold = handler.stall("data", nth=1, keep=True, reply=ACCEPTED)
+    hold = smtp_server.stall("data", nth=1, keep=True, reply=ACCEPTED)
     env = {"LETTR_SENDING_CONCURRENCY": str(CONCURRENCY)}
     first = lettr_processes.start("daemon", "tick", "--json", **env)
     time.sleep(gap)
@@ -93,10 +76,10 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     assert skipped["holder"]["heartbeat_at"]
     assert [(c["id"], c["status"]) for c in reports[winner]["campaigns"]] == [(campaign_id, "sent")]
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
-    assert len(received) == RECIPIENTS
+    assert len(received) == SMALL
 
 
 @pytest.mark.slow
@@ -106,7 +89,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
 def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     late_reply: str | None,
     isolated_home: Path,
-    handler: Relay,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """A sends slowly and is stopped (SIGSTOP) past the lease timeout, with one message marked
@@ -115,8 +98,8 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     `in_doubt`), and A, its lease gone, starts no DATA but those of the rows it had marked.
     What A then learns of them is counted once and leaves no row unfinished: a 250 makes the
     row sent, a 451 (which would ask for a retry) leaves it in doubt."""
-    handler.slow = 0.05
-    hold = handler.stall("rcpt", nth=12)
+    smtp_server.slow = 0.05
+    hold = smtp_server.stall("rcpt", nth=12)
     env = {
         "LETTR_SENDING_CONCURRENCY": str(CONCURRENCY),
         "LETTR_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
@@ -156,21 +139,21 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
         after = lease(isolated_home)
         assert after is not None and after[3] > before[3]  # the epoch moved
         assert marked <= rows_in(isolated_home, "in_doubt")
-        sent_by_b = {address for address, at in handler.kept_at if at > b_started}
+        sent_by_b = {address for address, at in smtp_server.kept_at if at > b_started}
         assert not sent_by_b & marked
-        assert held not in handler.received()
-        assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
-        handler.data_all = late_reply
+        assert held not in smtp_server.received()
+        assert_nothing_lost_or_repeated(isolated_home, smtp_server, concurrency=CONCURRENCY)
+        smtp_server.data_all = late_reply
     finally:
-        seen = len(handler.log)
+        seen = len(smtp_server.log)
         a.signal(signal.SIGCONT)
     assert a.wait() == 0, a.stderr()
     assert "Another process took over" in a.stderr()
-    late = {address for address, _, _ in handler.log[seen:]}
+    late = {address for address, _, _ in smtp_server.log[seen:]}
     assert held in late
     assert late <= marked
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     if late_reply is None:
         assert held in received and held not in in_doubt
