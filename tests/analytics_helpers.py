@@ -27,7 +27,7 @@ def stamp(at: datetime) -> str:
 def send(lettr: Any, smtp_server: Any, verified_domain: Any, tmp_path: Path,
          name: str = "Sale") -> str:  # fmt: skip
     verified_domain()
-    smtp_server.handler.rcpt_replies[BOUNCED] = "550 5.1.1 no such user"
+    smtp_server.rcpt[BOUNCED] = "550 5.1.1 no such user"
     campaign = make_campaign(lettr, tmp_path, EMAILS, name=name)
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr

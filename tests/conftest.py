@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 from lettr_cli.cli.main import app
+from tests.smtp_relay import Relay
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,90 +93,29 @@ def run_process(
     )
 
 
-class RecordingHandler:
-    """An aiosmtpd handler that keeps what arrives and answers RCPT as a test scripts it."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.rcpt_replies: dict[str, str] = {}  # address -> reply, e.g. "550 5.1.1 no such user"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        reply = self.rcpt_replies.get(address)
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        return "250 2.0.0 Message accepted"
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    handler: RecordingHandler
+@pytest.fixture
+def smtp_server() -> Iterator[Relay]:
+    """A real SMTP relay (aiosmtpd) on loopback, on an ephemeral port: the scriptable ``Relay``."""
+    with Relay() as relay:
+        yield relay
 
 
 @pytest.fixture
-def smtp_server() -> Any:
-    """A real SMTP server (aiosmtpd) on loopback, on an ephemeral port."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
-
-
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-    from aiosmtpd.smtp import AuthResult
-
-    ok = data.login == b"apikey" and data.password == b"s3cret"
-    return AuthResult(success=ok, handled=False)
+def auth_server() -> Iterator[Relay]:
+    """A relay on loopback that requires AUTH: user ``apikey``, password ``s3cret``."""
+    with Relay(auth=("apikey", "s3cret")) as relay:
+        yield relay
 
 
 @pytest.fixture
-def auth_server() -> Any:
-    """An aiosmtpd server on loopback that requires AUTH: user ``apikey``, password ``s3cret``."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = RecordingHandler()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticator,
-        auth_require_tls=False,
-        auth_required=True,
-    )
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+def relay(smtp_server: Relay, verified_domain: Any) -> Relay:
+    """example.com verified and lettr pointed at ``smtp_server``, the relay a test scripts."""
+    verified_domain()
+    return smtp_server
 
 
 @pytest.fixture
-def verified_domain(lettr: Any, smtp_server: SmtpServer) -> Any:
+def verified_domain(lettr: Any, smtp_server: Relay) -> Any:
     """Point lettr at the test SMTP server and verify example.com through a loopback DNS."""
     from lettr_cli.domains.responder import DnsResponder
 
@@ -192,3 +132,42 @@ def verified_domain(lettr: Any, smtp_server: SmtpServer) -> Any:
         assert result.exit_code == 0, result.stderr
 
     return verify
+
+
+@pytest.fixture
+def responder() -> Iterator[Any]:
+    """A DNS responder on loopback (``DnsResponder``) that answers what the test publishes."""
+    from lettr_cli.domains.responder import DnsResponder
+
+    with DnsResponder() as server:
+        yield server
+
+
+@pytest.fixture
+def audience(template: Path, isolated_home: Path) -> None:
+    """The store the test module's ``template`` fixture built, copied into this test's home."""
+    from tests.store_templates import install
+
+    install(template, isolated_home)
+
+
+# -- lettr in real processes (the crash and lease tests) ----------------------------------------
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """example.com verified, ``SMALL`` contacts in the list Customers and the draft ``Sale``:
+    built once per test process, installed by each test."""
+    from tests.crash_helpers import SMALL, stored_audience
+
+    return stored_audience(tmp_path_factory, SMALL)
+
+
+@pytest.fixture
+def lettr_processes(smtp_server: Relay, isolated_home: Path, tmp_path: Path) -> Iterator[Any]:
+    """Start lettr in processes of its own that send to ``smtp_server``; ends them all."""
+    from tests.crash_helpers import Processes
+
+    processes = Processes(tmp_path, isolated_home, smtp_server.port)
+    try:
+        yield processes
+    finally:
+        processes.end_all()

@@ -1,20 +1,17 @@
 """Set-up for the crash and lease tests: a store built once and copied, lettr in real processes
-that can be killed, stopped or signalled, a server that can hold one message, and the checks
-that no address got two messages and that every missing one is ``in_doubt``."""
+that can be killed, stopped or signalled, and the checks that no address got two messages and
+that every missing one is ``in_doubt`` (the relay that can hold a message is ``Relay``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +22,11 @@ from typer.testing import CliRunner
 
 from lettr_cli.cli.main import app
 from tests.conftest import REPO
-from tests.sending_helpers import HTML, ScriptedHandler, start_server
+from tests.sending_helpers import HTML
+from tests.smtp_relay import Relay
 
 CAMPAIGN = "Sale"
+SMALL = 150  # the crash and lease tests' audience: more than two claim batches of 64
 LIVENESS = 120.0  # seconds: generous bounds that only catch a hang, never a slow machine
 
 
@@ -240,82 +239,6 @@ class Processes:
             started.end()
 
 
-# -- the server ----------------------------------------------------------------------------------
-class HoldingHandler(ScriptedHandler):
-    """A ScriptedHandler that can hold the Nth DATA it is given (1-based): it signals ``held``
-    and answers nothing until the test sets ``release`` (after it killed the client). With
-    ``keep_held`` it keeps the held message first (the client cannot know); else it drops it.
-    It also notes when each kept message arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hold_at: int | None = None
-        self.keep_held = False
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.held_address: str | None = None
-        self.data_calls = 0
-        self.kept_at: list[tuple[str, float]] = []  # (address, time.monotonic())
-        # The Nth RCPT (1-based) waits for ``rcpt_release``; ``answer_all`` answers every DATA.
-        self.hold_rcpt_at: int | None = None
-        self.rcpt_held = threading.Event()
-        self.rcpt_release = threading.Event()
-        self.rcpt_held_address: str | None = None
-        self.rcpt_calls = 0
-        self.answer_all: str | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        self.rcpt_calls += 1
-        if self.rcpt_calls == self.hold_rcpt_at:
-            self.rcpt_held_address = address
-            self.rcpt_held.set()
-            await asyncio.to_thread(self.rcpt_release.wait, LIVENESS)
-        return await super().handle_RCPT(server, session, envelope, address, options)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.data_calls += 1
-        if self.data_calls == self.hold_at:
-            address = envelope.rcpt_tos[0]
-            self.held_address = address
-            if self.keep_held:
-                self._keep(envelope)
-            self.held.set()
-            await asyncio.to_thread(self.release.wait, LIVENESS)
-            return "250 2.0.0 Message accepted" if self.keep_held else "451 4.3.0 not kept"
-        if self.answer_all is not None:
-            self.log.append((envelope.rcpt_tos[0], "data", self.answer_all))
-            return self.answer_all
-        before = len(self.messages)
-        reply = await super().handle_DATA(server, session, envelope)
-        if len(self.messages) > before:
-            self.kept_at.append((envelope.rcpt_tos[0], time.monotonic()))
-        return reply
-
-    def _keep(self, envelope: Any) -> None:
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        self.kept_at.append((envelope.rcpt_tos[0], time.monotonic()))
-        self.log.append((envelope.rcpt_tos[0], "data", "250"))
-
-    def received(self) -> Counter[str]:
-        """Messages kept per address."""
-        return Counter(rcpt for _, rcpts, _ in list(self.messages) for rcpt in rcpts)
-
-
-@contextmanager
-def serving(handler: HoldingHandler) -> Iterator[int]:
-    controller, port = start_server(handler)
-    try:
-        yield port
-    finally:
-        handler.release.set()
-        handler.rcpt_release.set()
-        controller.stop()
-
-
 # -- waiting -------------------------------------------------------------------------------------
 def wait_for(
     what: str, check: Callable[[], bool], *, watch: Lettr | None = None, every: float = 0.002
@@ -333,7 +256,7 @@ def wait_for(
 
 # -- what must hold after any crash --------------------------------------------------------------
 def assert_nothing_lost_or_repeated(
-    home: Path, handler: HoldingHandler, *, concurrency: int
+    home: Path, handler: Relay, *, concurrency: int
 ) -> tuple[set[str], set[str]]:
     """The campaign is sent; no address got two messages; every address that got none is
     in doubt; at most one row per connection is in doubt. Returns (in doubt, received)."""

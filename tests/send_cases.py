@@ -1,6 +1,6 @@
 """More set-up for the sending tests: audiences imported in one command, more campaigns on the
-same audience, scripted servers that change their mind, and reading the store behind lettr's back
-(sqlite3, never lettr's own modules) to see exactly what a command left behind."""
+same audience, and reading the store behind lettr's back (sqlite3, never lettr's own modules) to
+see exactly what a command left behind."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
-from tests.sending_helpers import ScriptedHandler, new_campaign, start_server, store_path
+from tests.sending_helpers import new_campaign, store_path
 
 LIVENESS = 60.0  # seconds: generous bounds for things that take well under one
 
@@ -112,132 +112,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = LIVENESS
         if time.monotonic() > limit:
             raise AssertionError(f"still waiting after {timeout:.0f}s: {what}")
         time.sleep(0.05)
-
-
-# -- servers -----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def serving(handler: Any, **options: Any) -> Iterator[int]:
-    """Run an aiosmtpd server for ``handler``; yields its port and always stops it."""
-    if options:
-        import socket
-
-        from aiosmtpd.controller import Controller
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-    else:
-        controller, port = start_server(handler)
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
-@contextlib.contextmanager
-def refusing_greeting(reply: str) -> Iterator[int]:
-    """A relay that answers every connection with ``reply`` as its greeting and hangs up."""
-    import socket
-    import threading
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.1)
-    done = threading.Event()
-
-    def serve() -> None:
-        while not done.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.sendall(f"{reply}\r\n".encode())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        done.set()
-        thread.join(timeout=5)
-        listener.close()
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class CountingHandler(ScriptedHandler):
-    """A scripted handler that numbers its connections from 1 (one EHLO each), counts the
-    messages each carried (``per_connection``), and can change its behaviour once ``after``
-    messages have arrived: ``then`` is called once with the handler, in the server's thread,
-    before the next answer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.connections = 0
-        self.per_connection: dict[int, int] = {}
-        self.after: int | None = None
-        self.then: Callable[[CountingHandler], None] | None = None
-        self.rcpt_all: str | None = None  # the reply to every RCPT, whoever it names
-        self.data_all: str | None = None  # the reply to every final dot
-
-    def heal(self) -> None:
-        """Answer every command normally again."""
-        self.mail_reply = self.rcpt_all = self.data_all = None
-        self.then = None
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        self.connections += 1
-        session.host_name = hostname
-        session.lettr_connection = self.connections
-        return responses
-
-    def _maybe_switch(self) -> None:
-        if self.then is not None and self.after is not None and len(self.messages) >= self.after:
-            switch, self.then = self.then, None
-            switch(self)
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        self._maybe_switch()
-        return await super().handle_MAIL(server, session, envelope, address, options)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        self._maybe_switch()
-        if self.rcpt_all:
-            self.log.append((address, "rcpt", self.rcpt_all))
-            return self.rcpt_all
-        return await super().handle_RCPT(server, session, envelope, address, options)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self._maybe_switch()
-        if self.data_all:
-            self.log.append((envelope.rcpt_tos[0], "data", self.data_all))
-            return self.data_all
-        before = len(self.messages)
-        reply = await super().handle_DATA(server, session, envelope)
-        if len(self.messages) > before:
-            key = getattr(session, "lettr_connection", 0)
-            self.per_connection[key] = self.per_connection.get(key, 0) + 1
-        return reply
-
-    def delivered_to(self) -> list[str]:
-        return sorted(rcpt for _, rcpts, _ in self.messages for rcpt in rcpts)
 
 
 # -- lettr in a process of its own ---------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.sending_helpers import arrived, make_campaign
+from tests.sending_helpers import make_campaign
 
 EMAILS = [f"d{n}@example.org" for n in range(8)]
 
@@ -33,7 +33,7 @@ def test_a_due_scheduled_campaign_is_sent_by_the_next_tick(
     early = lettr("daemon", "tick", "--json")
     assert early.exit_code == 0, early.stderr
     assert early.json() == {"campaigns": [], "skipped": []}
-    assert not smtp_server.handler.messages
+    assert not smtp_server.messages
     _make_due(isolated_home, campaign)
     result = lettr("daemon", "tick", "--json")
     assert result.exit_code == 0, result.stderr
@@ -42,10 +42,10 @@ def test_a_due_scheduled_campaign_is_sent_by_the_next_tick(
     assert (only["status"], only["sent"], only["failed"], only["in_doubt"]) == ("sent", 8, 0, 0)
     assert only["retry_at"] is None
     assert "due; preparing" in result.stderr and "Sale: sent" in result.stderr
-    assert sorted(r for _, rcpts, _ in arrived(smtp_server) for r in rcpts) == sorted(EMAILS)
+    assert sorted(r for _, rcpts, _ in smtp_server.arrived() for r in rcpts) == sorted(EMAILS)
     again = lettr("daemon", "tick", "--json")
     assert again.json() == {"campaigns": [], "skipped": []}
-    assert len(smtp_server.handler.messages) == len(EMAILS)
+    assert len(smtp_server.messages) == len(EMAILS)
 
 
 def test_a_due_campaign_that_fails_its_checks_fails_with_the_reason(
@@ -63,7 +63,7 @@ def test_a_due_campaign_that_fails_its_checks_fails_with_the_reason(
     assert shown["status"] == "failed"
     assert "example.com" in shown["failure_reason"]
     assert "failed" in result.stderr
-    assert not smtp_server.handler.messages
+    assert not smtp_server.messages
 
 
 def test_daemon_run_sends_and_drains_on_sigterm(
@@ -82,7 +82,7 @@ def test_daemon_run_sends_and_drains_on_sigterm(
     )
     try:
         deadline = time.monotonic() + 60
-        while len(smtp_server.handler.messages) < len(EMAILS) and time.monotonic() < deadline:
+        while len(smtp_server.messages) < len(EMAILS) and time.monotonic() < deadline:
             time.sleep(0.1)
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=30)
@@ -90,4 +90,4 @@ def test_daemon_run_sends_and_drains_on_sigterm(
         daemon.kill()
     assert daemon.returncode == 143, stderr
     assert lettr("campaign", "show", campaign, "--json").json()["status"] == "sent"
-    assert len(smtp_server.handler.messages) == len(EMAILS)
+    assert len(smtp_server.messages) == len(EMAILS)

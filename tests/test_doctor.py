@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +12,11 @@ import pytest
 
 from lettr_cli.domains.responder import DnsResponder
 from lettr_cli.store.migrations import SCHEMA_VERSION
-from tests.conftest import SmtpServer, run_process
+from tests.conftest import run_process
+from tests.smtp_relay import Relay, free_port
 
 NOT_CHECKED = "not checked: the configuration is kept in the store, which cannot be read"
 LOCKED_OUT = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-@pytest.fixture
-def responder() -> Iterator[DnsResponder]:
-    with DnsResponder() as server:
-        yield server
 
 
 def doctor(lettr: Any, *args: str, env: dict[str, str] | None = None) -> Any:
@@ -54,19 +48,13 @@ def publish_printed(lettr: Any, responder: DnsResponder, domain: str) -> dict[st
     return {record["type"]: record for record in printed}
 
 
-def use_relay(lettr: Any, server: SmtpServer, security: str = "none") -> None:
+def use_relay(lettr: Any, server: Relay, security: str = "none") -> None:
     for key, value in (
         ("smtp.host", server.host),
         ("smtp.port", str(server.port)),
         ("smtp.security", security),
     ):
         assert lettr("config", "set", key, value).exit_code == 0
-
-
-def closed_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- all well ------------------------------------------------------------------------------------
@@ -90,7 +78,7 @@ def test_a_healthy_installation_passes_every_check_and_changes_nothing(
         "domain example.com": (True, "DKIM, SPF, DMARC valid; verified"),
         "tracking": (True, "https://track.example.com"),
     }
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     assert dump(db) == before
 
 
@@ -153,11 +141,11 @@ def test_relay_auth_accepted_and_refused(lettr, auth_server) -> None:
     assert unset[0] is False
     assert unset[1].startswith(f"{where} (LETTR_SMTP_PASSWORD is not set): ")
     assert "refused AUTH" in unset[1]
-    assert auth_server.handler.messages == []
+    assert auth_server.messages == []
 
 
 def test_a_relay_that_is_down(lettr) -> None:
-    port = closed_port()
+    port = free_port()
     lettr("config", "set", "smtp.host", "127.0.0.1")
     lettr("config", "set", "smtp.port", str(port))
     result = doctor(lettr)
@@ -243,7 +231,7 @@ def test_a_nameserver_that_does_not_answer_is_waited_for_once(lettr) -> None:
     lettr("config", "set", "smtp.host", "192.0.2.10")
     lettr("domain", "add", "example.com")
     lettr("domain", "add", "example.org")
-    down = f"127.0.0.1:{closed_port(socket.SOCK_DGRAM)}"
+    down = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
     result = doctor(lettr, "--nameserver", down, "--timeout", "0.3")
     assert result.exit_code == 1
     body = checks(result)

@@ -5,8 +5,6 @@ Nothing here asks public DNS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import dkim
 import dns.flags
 import dns.message
@@ -19,12 +17,6 @@ from lettr_cli.domains.lookup import DnsUnavailable, txt_lookup
 from lettr_cli.domains.responder import DnsResponder
 from lettr_cli.domains.service import signing_key
 from lettr_cli.workspace import Workspace
-
-
-@pytest.fixture
-def responder() -> Iterator[DnsResponder]:
-    with DnsResponder() as server:
-        yield server
 
 
 def test_the_responder_answers_nxdomain_nodata_and_tcp(responder) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,6 @@ from lettr_cli.domains.service import signing_key
 from lettr_cli.workspace import Workspace
 
 RELAY = "192.0.2.10"
-
-
-@pytest.fixture
-def responder() -> Iterator[DnsResponder]:
-    with DnsResponder() as server:
-        yield server
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from lettr_cli.delivery.control import check_send, start_checked, start_send
 from lettr_cli.doctor import Check, run_checks
 from lettr_cli.errors import LettrError
 from lettr_cli.workspace import Workspace
+from tests.smtp_relay import Relay, free_port
 from tests.test_campaigns import html_file
 from tests.test_schedule import AT, AT_UTC, new_campaign, ready, row, store  # noqa: F401
 
@@ -57,43 +57,22 @@ def edit(ws: Workspace, ref: str, **changes: Any) -> None:
         edit_campaign(session, ref, CampaignFields(**changes))
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class EditOnQuit:
-    """A relay that, the first time a client says QUIT (the end of lettr's relay check), runs
-    ``edit`` before it answers: the campaign changes between its checks and the write lock."""
-
-    def __init__(self, edit: Callable[[], None]) -> None:
-        self.edit: Callable[[], None] | None = edit
-
-    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
-        edit, self.edit = self.edit, None
-        if edit is not None:
-            edit()
-        return "221 Bye"
-
-
 @pytest.fixture
 def editing_relay(lettr: Any, ready: str) -> Iterator[Callable[[Callable[[], None]], None]]:  # noqa: F811
-    """Point lettr at a relay that runs the given edit while it answers the relay check."""
-    from aiosmtpd.controller import Controller
-
-    controllers: list[Any] = []
+    """Point lettr at a relay that, the first time a client says QUIT (the end of lettr's relay
+    check), runs the given edit before it answers: the campaign changes between its checks and
+    the write lock."""
+    relays: list[Relay] = []
 
     def start(edit: Callable[[], None]) -> None:
-        port = closed_port()
-        controller = Controller(EditOnQuit(edit), hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        assert lettr("config", "set", "smtp.port", str(port)).exit_code == 0
+        relay = Relay()
+        relay.at("quit", edit)
+        relays.append(relay.start())
+        assert lettr("config", "set", "smtp.port", str(relay.port)).exit_code == 0
 
     yield start
-    for controller in controllers:
-        controller.stop()
+    for relay in relays:
+        relay.stop()
 
 
 # -- async-safe services ----
@@ -171,7 +150,7 @@ def test_a_relay_refusal_from_inside_a_running_event_loop_changes_nothing(
     store: Workspace,  # noqa: F811
     isolated_home: Path,
 ) -> None:
-    lettr("config", "set", "smtp.port", str(closed_port()))
+    lettr("config", "set", "smtp.port", str(free_port()))
     before = row(isolated_home, ready)
     with pytest.raises(LettrError) as sent:
         in_loop(lambda: start_send(store, ready, detach=True))
@@ -218,7 +197,7 @@ def test_doctor_from_inside_a_running_event_loop_reports_a_closed_relay(
     lettr: Any, isolated_home: Path
 ) -> None:
     lettr("config", "set", "smtp.host", "127.0.0.1")
-    lettr("config", "set", "smtp.port", str(closed_port()))
+    lettr("config", "set", "smtp.port", str(free_port()))
 
     async def relay_check() -> Check:
         checks = run_checks(isolated_home / "lettr.db", home=isolated_home, environ={})

@@ -47,7 +47,7 @@ def setup(lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Pa
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
     sent = {}
-    for sender, rcpts, data in smtp_server.handler.messages:
+    for sender, rcpts, data in smtp_server.messages:
         raw = data.decode("utf-8").replace("\r\n", "\n")
         sent[rcpts[0]] = Sent(sender, f"Return-Path: <{sender}>\n{raw}")
     assert sorted(sent) == sorted(EMAILS)

@@ -11,7 +11,7 @@ from typing import Any
 
 from lettr_cli.content.compose import merge_values
 from lettr_cli.content.sandbox import compile_template, render
-from tests.sending_helpers import arrived, new_campaign
+from tests.sending_helpers import new_campaign
 
 HTML = (
     "<html><body><p>From {{ city | default('your city') }}.</p>"
@@ -92,6 +92,6 @@ def test_a_sent_message_renders_default_for_a_contact_without_the_property(
     campaign = setup(lettr, tmp_path)
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
-    got = {rcpts[0]: html_of(message) for _, rcpts, message in arrived(smtp_server)}
+    got = {rcpts[0]: html_of(message) for _, rcpts, message in smtp_server.arrived()}
     assert words(got["bob@example.org"]).startswith(WITHOUT)
     assert words(got["ann@example.org"]).startswith(WITH)

@@ -49,4 +49,4 @@ def test_auth_with_the_password_from_the_environment(
         env={"LETTR_SMTP_PASSWORD": "s3cret"},
     )
     assert right.exit_code == 0, right.stderr
-    assert len(auth_server.handler.messages) == 1
+    assert len(auth_server.messages) == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store_templates import build_template, install
+from tests.store_templates import build_template
 from tests.test_segment_commands import build_audience
 
 GROUP = "(city equals a or city equals b)"
@@ -18,11 +18,6 @@ MOST_ECHOED = 200
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory, "segment-limits", build_audience)
-
-
-@pytest.fixture
-def audience(template: Path, isolated_home: Path) -> None:
-    install(template, isolated_home)
 
 
 def text(groups: int, per_group: int) -> str:

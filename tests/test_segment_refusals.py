@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.properties import create_property
-from tests.store_templates import build_template, install
+from tests.store_templates import build_template
 
 
 def build_audience(session: Session) -> None:
@@ -29,11 +29,6 @@ def build_audience(session: Session) -> None:
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory, "segment-refusals", build_audience)
-
-
-@pytest.fixture
-def audience(template: Path, isolated_home: Path) -> None:
-    install(template, isolated_home)
 
 
 LONG = "x" * 1001

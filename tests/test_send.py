@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.sending_helpers import arrived, make_campaign, outbox_rows
+from tests.sending_helpers import make_campaign, outbox_rows
 
 EMAILS = [f"user{n}@example.org" for n in range(12)]
 
@@ -22,7 +22,7 @@ def test_a_send_delivers_each_recipient_once_and_counts_it(
     assert body["outbox"]["sent"] == len(EMAILS)
     assert body["stats"]["injections"] == len(EMAILS)
     assert body["stats"]["deliveries"] == len(EMAILS)
-    messages = arrived(smtp_server)
+    messages = smtp_server.arrived()
     assert sorted(rcpt for _, rcpts, _ in messages for rcpt in rcpts) == sorted(EMAILS)
     for sender, _, message in messages:
         assert sender.startswith("bounces+b")
@@ -53,7 +53,7 @@ def test_a_large_send_builds_in_worker_processes_and_every_message_verifies(
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["outbox"]["sent"] == len(many)
-    messages = arrived(smtp_server)
+    messages = smtp_server.arrived()
     assert sorted(r for _, rcpts, _ in messages for r in rcpts) == sorted(many)
     with sqlite3.connect(isolated_home / "lettr.db") as conn:
         public = conn.execute("SELECT public_key FROM domains").fetchone()[0]
@@ -63,7 +63,7 @@ def test_a_large_send_builds_in_worker_processes_and_every_message_verifies(
         return record
 
     for _, rcpts, message in messages[:: len(messages) // 20]:
-        raw = next(data for _, r, data in smtp_server.handler.messages if r == rcpts)
+        raw = next(data for _, r, data in smtp_server.messages if r == rcpts)
         assert dkim.verify(raw, dnsfunc=dns), rcpts
         assert message["To"] == rcpts[0]
         assert message["Subject"] == "Hello there"

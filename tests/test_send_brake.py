@@ -5,9 +5,7 @@ deleted after preparing are skipped."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,17 +13,16 @@ from typing import Any
 import pytest
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     campaign_status,
     finish,
     outbox_states,
-    serving,
     spawn,
     stop,
     wait_for,
 )
 from tests.sending_helpers import outbox_rows
+from tests.smtp_relay import Relay
 
 
 def _pause_file(lettr: Any, home: Path, on: bool) -> None:
@@ -47,10 +44,6 @@ BRAKES = [
 ]
 
 
-def _received(handler: Any) -> Counter[str]:
-    return Counter(r for _, rcpts, _ in handler.messages for r in rcpts)
-
-
 @pytest.mark.parametrize("brake", BRAKES)
 def test_send_and_tick_claim_nothing_while_paused(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path, brake: Brake
@@ -67,7 +60,7 @@ def test_send_and_tick_claim_nothing_while_paused(
     body = sent.json()
     assert (body["status"], body["total_recipients"]) == ("sending", len(emails))
     assert outbox_states(isolated_home, ref) == {"queued": len(emails)}
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
 
     tick = lettr("daemon", "tick", "--json")
 
@@ -75,7 +68,7 @@ def test_send_and_tick_claim_nothing_while_paused(
     assert "paused" in tick.stderr
     assert tick.json()["campaigns"] == []
     assert outbox_states(isolated_home, ref) == {"queued": len(emails)}
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
 
     brake(lettr, isolated_home, False)
     tick = lettr("daemon", "tick", "--json")
@@ -84,87 +77,66 @@ def test_send_and_tick_claim_nothing_while_paused(
     assert [(c["id"], c["status"], c["sent"]) for c in tick.json()["campaigns"]] == [
         (ref, "sent", len(emails))
     ]
-    received = _received(smtp_server.handler)
+    received = smtp_server.received()
     assert sorted(received) == sorted(emails) and set(received.values()) == {1}
-
-
-class GatedHandler(CountingHandler):
-    """Lets the first ``free`` messages through; every later one waits at its final dot until
-    ``gate`` is set, so the test knows exactly which messages were in flight."""
-
-    def __init__(self, free: int) -> None:
-        super().__init__()
-        self.free = free
-        self.entered = 0
-        self.waiting = 0
-        self.gate = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.entered += 1
-        if self.entered > self.free:
-            self.waiting += 1
-            while not self.gate.is_set():
-                await asyncio.sleep(0.02)
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.mark.parametrize("brake", BRAKES)
 def test_the_brake_mid_send_stops_claiming_and_releases_claimed_rows(
-    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path, brake: Brake
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path, brake: Brake
 ) -> None:
-    verified_domain()
     emails = [f"reader{n:02d}@example.org" for n in range(40)]
     ref = audience_campaign(lettr, tmp_path, emails)
     concurrency, free = 2, 3
     lettr("config", "set", "sending.concurrency", str(concurrency))
-    handler = GatedHandler(free)
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
-        process = spawn(isolated_home, "campaign", "send", ref, "--yes")
-        lines: list[str] = []
-        reader = threading.Thread(
-            target=lambda: lines.extend(iter(process.stderr.readline, "")),  # type: ignore[union-attr]
-            daemon=True,
-        )
-        reader.start()
-        try:
-            # Three messages went through; two more are in flight, held at their final dot.
-            wait_for(lambda: handler.waiting == concurrency, "two messages in flight")
-            assert campaign_status(isolated_home, ref) == "sending"
-            before = outbox_states(isolated_home, ref)
-            assert before["sending"] == concurrency  # marked before their DATA began
-            assert before.get("claimed", 0) > 0
-
-            brake(lettr, isolated_home, True)
-            wait_for(lambda: any("paused" in line for line in lines), "the run to see the brake")
-            handler.gate.set()
-            reader.join(timeout=60)
-            code, stdout, _ = finish(process)
-        finally:
-            handler.gate.set()
-            stop(process)
-        stderr = "".join(lines)
-
-        assert code == 0, stderr
-        assert "Paused" in stderr
-        assert "sending" in stdout
-        # Only the messages in flight when the brake was seen were finished; nothing new was
-        # claimed, the claimed rows went back to the queue and nothing is in doubt.
-        done = free + concurrency
-        assert len(handler.messages) == done
-        assert outbox_states(isolated_home, ref) == {"sent": done, "queued": len(emails) - done}
+    # The first ``free`` messages go through; every later one waits at its final dot until the
+    # gate opens, so the test knows exactly which messages were in flight.
+    gate = relay.stall("data", beyond=free)
+    process = spawn(isolated_home, "campaign", "send", ref, "--yes")
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(process.stderr.readline, "")),  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+    try:
+        # Three messages went through; two more are in flight, held at their final dot.
+        wait_for(lambda: len(gate.addresses) == concurrency, "two messages in flight")
         assert campaign_status(isolated_home, ref) == "sending"
+        before = outbox_states(isolated_home, ref)
+        assert before["sending"] == concurrency  # marked before their DATA began
+        assert before.get("claimed", 0) > 0
 
-        still = lettr("daemon", "tick", "--json")
-        assert still.exit_code == 0 and "paused" in still.stderr
-        assert len(handler.messages) == done
+        brake(lettr, isolated_home, True)
+        wait_for(lambda: any("paused" in line for line in lines), "the run to see the brake")
+        gate.release.set()
+        reader.join(timeout=60)
+        code, stdout, _ = finish(process)
+    finally:
+        gate.release.set()
+        stop(process)
+    stderr = "".join(lines)
 
-        brake(lettr, isolated_home, False)
-        tick = lettr("daemon", "tick", "--json")
+    assert code == 0, stderr
+    assert "Paused" in stderr
+    assert "sending" in stdout
+    # Only the messages in flight when the brake was seen were finished; nothing new was
+    # claimed, the claimed rows went back to the queue and nothing is in doubt.
+    done = free + concurrency
+    assert len(relay.messages) == done
+    assert outbox_states(isolated_home, ref) == {"sent": done, "queued": len(emails) - done}
+    assert campaign_status(isolated_home, ref) == "sending"
+
+    still = lettr("daemon", "tick", "--json")
+    assert still.exit_code == 0 and "paused" in still.stderr
+    assert len(relay.messages) == done
+
+    brake(lettr, isolated_home, False)
+    tick = lettr("daemon", "tick", "--json")
 
     assert tick.exit_code == 0, tick.stderr
     assert tick.json()["campaigns"][0]["status"] == "sent"
-    received = _received(handler)
+    received = relay.received()
     assert sorted(received) == emails and set(received.values()) == {1}
     assert outbox_states(isolated_home, ref) == {"sent": len(emails)}
 
@@ -198,7 +170,7 @@ def test_rows_of_contacts_gone_since_preparing_are_skipped(
         gone: "skipped",
         deleted: "skipped",
     }
-    received = _received(smtp_server.handler)
+    received = smtp_server.received()
     assert sorted(received) == sorted(set(emails) - {gone, deleted})
     shown = lettr("campaign", "show", ref, "--json").json()
     assert shown["total_recipients"] == 5

@@ -12,59 +12,35 @@ import json
 import random
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.crash_helpers import (
-    HoldingHandler,
+    SMALL,
     Lettr,
     Processes,
     assert_nothing_lost_or_repeated,
     lease,
     rows_in,
-    serving,
     status_counts,
     stored_audience,
     the_campaign,
     wait_for,
     write_lock_free,
 )
+from tests.smtp_relay import ACCEPTED, Relay
 from tests.store_templates import install
 
 SEEDS = [11, 22, 33]
 CONCURRENCY = 4
-SMALL = 150  # more than two claim batches of 64
 LARGE = 1000  # preparing takes a while
-
-
-@pytest.fixture(scope="session")
-def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return stored_audience(tmp_path_factory, SMALL)
 
 
 @pytest.fixture(scope="session")
 def large_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return stored_audience(tmp_path_factory, LARGE)
-
-
-@pytest.fixture
-def handler() -> HoldingHandler:
-    return HoldingHandler()
-
-
-@pytest.fixture
-def lettr_processes(
-    handler: HoldingHandler, isolated_home: Path, tmp_path: Path
-) -> Iterator[Processes]:
-    with serving(handler) as port:
-        processes = Processes(tmp_path, isolated_home, port)
-        try:
-            yield processes
-        finally:
-            processes.end_all()
 
 
 def send(processes: Processes) -> Lettr:
@@ -89,13 +65,11 @@ def finish_with_a_tick(processes: Processes, home: Path) -> dict[str, Any]:
     return report
 
 
-def forget(home: Path, handler: HoldingHandler) -> None:
+def forget(home: Path, smtp_server: Relay) -> None:
     """Drop the store (with its WAL) and what the server received, to start over."""
     for name in ("lettr.db", "lettr.db-wal", "lettr.db-shm"):
         (home / name).unlink(missing_ok=True)
-    handler.messages.clear()
-    handler.kept_at.clear()
-    handler.log.clear()
+    smtp_server.forget()
 
 
 def left_the_queue(home: Path) -> int:
@@ -110,7 +84,7 @@ def test_killed_while_preparing(
     seed: int,
     large_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed at a random moment while the campaign is `preparing` (before or while its
@@ -143,15 +117,15 @@ def test_killed_while_preparing(
             break
         # A loaded machine let preparing end before the kill: that moment is another test's
         # (the campaign was sending); start over from the same store.
-        forget(isolated_home, handler)
+        forget(isolated_home, smtp_server)
     else:
         pytest.fail("three kills in a row came after preparing had ended")
     assert sum(status_counts(isolated_home).values()) == 0  # all or nothing
-    assert not handler.messages
+    assert not smtp_server.messages
 
     report = finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
     assert len(received) == LARGE
@@ -163,7 +137,7 @@ def test_killed_right_after_a_claim_commit(
     seed: int,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed as soon as the first, second or third claim batch is committed: claimed rows
@@ -186,7 +160,9 @@ def test_killed_right_after_a_claim_commit(
     marked = rows_in(isolated_home, "sending")
 
     finish_with_a_tick(lettr_processes, isolated_home)
-    in_doubt, _ = assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
+    in_doubt, _ = assert_nothing_lost_or_repeated(
+        isolated_home, smtp_server, concurrency=CONCURRENCY
+    )
     assert in_doubt == marked
 
 
@@ -197,26 +173,28 @@ def test_killed_while_the_server_has_the_message(
     kept: bool,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """Killed while the server holds the Nth message, before answering it: either it does not
     keep it (the transfer never completed) or it has kept it and the 250 never goes out. The
     row is `in_doubt` either way and is never sent again."""
-    handler.hold_at = random.Random(seed).randint(1, 40)
-    handler.keep_held = kept
+    nth = random.Random(seed).randint(1, 40)
+    hold = smtp_server.stall(
+        "data", nth=nth, keep=kept, reply=ACCEPTED if kept else "451 4.3.0 not kept"
+    )
     install(small_store, isolated_home)
     sender = send(lettr_processes)
-    wait_for(f"the server holds message {handler.hold_at}", handler.held.is_set, watch=sender)
+    wait_for(f"the server holds message {nth}", hold.entered.is_set, watch=sender)
     kill(sender)
-    handler.release.set()
-    held = handler.held_address
+    hold.release.set()
+    held = hold.addresses[0]
     assert held is not None
     assert held in rows_in(isolated_home, "sending")  # marked before its DATA began
 
     finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert held in in_doubt
     assert (held in received) is kept
@@ -231,15 +209,15 @@ def test_a_signal_drains_the_send_and_a_tick_finishes_it(
     code: int,
     small_store: Path,
     isolated_home: Path,
-    handler: HoldingHandler,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """SIGTERM or SIGINT mid-send: in-flight messages finish, claimed rows go back to the
     queue, nothing is in doubt, the lease is released, and the exit code says which signal."""
-    handler.slow = 0.05
+    smtp_server.slow = 0.05
     install(small_store, isolated_home)
     sender = send(lettr_processes)
-    wait_for("some messages arrived", lambda: len(handler.messages) >= 10, watch=sender)
+    wait_for("some messages arrived", lambda: len(smtp_server.messages) >= 10, watch=sender)
     assert status_counts(isolated_home)["claimed"] > 0
     sender.signal(signum)
     # In-flight messages get sending.drain_seconds (10); the bound only catches a hang.
@@ -247,16 +225,16 @@ def test_a_signal_drains_the_send_and_a_tick_finishes_it(
     counts = status_counts(isolated_home)
     assert counts["sent"] + counts["queued"] == SMALL, dict(counts)
     assert counts["queued"] > 0  # it did stop early
-    assert rows_in(isolated_home, "sent") == set(handler.received())
+    assert rows_in(isolated_home, "sent") == set(smtp_server.received())
     _, status, _ = the_campaign(isolated_home)
     assert status == "sending"
     held = lease(isolated_home)
     assert held is not None and held[0] is None  # released
 
-    handler.slow = 0.0
+    smtp_server.slow = 0.0
     finish_with_a_tick(lettr_processes, isolated_home)
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
     assert len(received) == SMALL

@@ -5,46 +5,23 @@ drops in a row on new connections are a relay failure, and nothing is failed for
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     contact_states,
     error_of,
     outbox_states,
     query,
-    serving,
     soft_failures,
 )
+from tests.smtp_relay import Relay
 
 EMAILS = [f"reader{n:02d}@example.org" for n in range(20)]
 
 
-class ClosingHandler(CountingHandler):
-    """Closes the connection, unanswered, at the ``close_at``-th MAIL FROM of each connection
-    (every MAIL FROM when it is 1; never when it is None)."""
-
-    def __init__(self, close_at: int | None) -> None:
-        super().__init__()
-        self.close_at = close_at
-        self.closed = 0
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        session.lettr_mails = getattr(session, "lettr_mails", 0) + 1
-        if self.close_at is not None and session.lettr_mails >= self.close_at:
-            self.closed += 1
-            server.transport.close()
-            return "421 closing"  # never reaches the client
-        return await super().handle_MAIL(server, session, envelope, address, options)
-
-
-def _settings(lettr: Any, port: int) -> None:
-    lettr("config", "set", "smtp.port", str(port))
+def _settings(lettr: Any) -> None:
     lettr("config", "set", "sending.max_attempts", "1")
     lettr("config", "set", "sending.concurrency", "1")
     # A backoff would leave rows waiting past the end of the send.
@@ -53,24 +30,23 @@ def _settings(lettr: Any, port: int) -> None:
 
 
 def test_a_relay_closing_at_its_per_connection_limit_delivers_everyone(
-    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
-    verified_domain()
     ref = audience_campaign(lettr, tmp_path, EMAILS)
-    handler = ClosingHandler(close_at=4)
-    with serving(handler) as port:
-        _settings(lettr, port)
+    # Closes the connection, unanswered, at each connection's fourth MAIL FROM.
+    relay.messages_per_connection = 3
+    _settings(lettr)
 
-        result = lettr("campaign", "send", ref, "--yes", "--json")
+    result = lettr("campaign", "send", ref, "--yes", "--json")
 
     assert result.exit_code == 0, result.stderr
     body = result.json()
     assert body["status"] == "sent"
     assert outbox_states(isolated_home, ref) == {"sent": len(EMAILS)}
-    received = Counter(r for _, rcpts, _ in handler.messages for r in rcpts)
+    received = relay.received()
     assert sorted(received) == sorted(EMAILS) and set(received.values()) == {1}
-    assert handler.closed >= 5  # the relay did close on lettr, again and again
-    assert set(handler.per_connection.values()) <= {1, 2, 3}
+    assert relay.closed >= 5  # the relay did close on lettr, again and again
+    assert set(relay.per_connection.values()) <= {1, 2, 3}
     # The drops cost no attempt: each row was attempted once, when it was delivered.
     attempts = query(isolated_home, "SELECT attempts FROM outbox WHERE campaign_id = ?", ref)
     assert {n for (n,) in attempts} == {1}
@@ -79,31 +55,29 @@ def test_a_relay_closing_at_its_per_connection_limit_delivers_everyone(
 
 
 def test_a_relay_that_always_closes_is_a_relay_failure(
-    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
-    verified_domain()
     ref = audience_campaign(lettr, tmp_path, EMAILS)
     contacts = contact_states(isolated_home)
-    handler = ClosingHandler(close_at=1)
-    with serving(handler) as port:
-        _settings(lettr, port)
+    relay.messages_per_connection = 0  # every MAIL FROM closes the connection, unanswered
+    _settings(lettr)
 
-        failed = lettr("campaign", "send", ref, "--yes", "--json")
+    failed = lettr("campaign", "send", ref, "--yes", "--json")
 
-        assert failed.exit_code == 1
-        error = error_of(failed)
-        assert error["error_code"] == "transmission_failed", error
-        assert "MAIL FROM" in error["message"]
-        assert handler.closed == 3
-        assert failed.json()["status"] == "sending"
-        assert outbox_states(isolated_home, ref) == {"queued": len(EMAILS)}
-        attempts = query(isolated_home, "SELECT attempts FROM outbox WHERE campaign_id = ?", ref)
-        assert {n for (n,) in attempts} == {0}
-        assert failed.json()["stats"]["injections"] == 0
-        assert contact_states(isolated_home) == contacts
+    assert failed.exit_code == 1
+    error = error_of(failed)
+    assert error["error_code"] == "transmission_failed", error
+    assert "MAIL FROM" in error["message"]
+    assert relay.closed == 3
+    assert failed.json()["status"] == "sending"
+    assert outbox_states(isolated_home, ref) == {"queued": len(EMAILS)}
+    attempts = query(isolated_home, "SELECT attempts FROM outbox WHERE campaign_id = ?", ref)
+    assert {n for (n,) in attempts} == {0}
+    assert failed.json()["stats"]["injections"] == 0
+    assert contact_states(isolated_home) == contacts
 
-        handler.close_at = None
-        tick = lettr("daemon", "tick", "--json")
+    relay.messages_per_connection = None
+    tick = lettr("daemon", "tick", "--json")
 
     assert tick.exit_code == 0, tick.stderr
     [run] = tick.json()["campaigns"]

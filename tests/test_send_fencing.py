@@ -25,7 +25,8 @@ from lettr_cli.delivery.writer import Claimed, Writer
 from lettr_cli.transport.replies import ReplyClass
 from lettr_cli.transport.smtp import Outcome
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import make_campaign, start_server, store_path
+from tests.sending_helpers import make_campaign, store_path
+from tests.smtp_relay import Relay
 
 RECIPIENTS = 6
 
@@ -159,38 +160,24 @@ def test_results_releases_and_failures_of_rows_taken_over_update_nothing(run: Ru
     assert sent_count == 2
 
 
-class TakeoverAtData:
-    """Accepts every message; while the first one's DATA is open, another process takes the
-    next row of the queue (its claim token changes)."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.received: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if not self.received:
-            await asyncio.to_thread(
-                self.run.sql,
-                "UPDATE outbox SET claim_token = 'thief' WHERE id = "
-                "(SELECT min(id) FROM outbox WHERE status = 'claimed')",
-            )
-        self.received.extend(envelope.rcpt_tos)
-        return "250 2.0.0 Message accepted"
-
-
 def test_a_holder_whose_next_row_was_taken_over_starts_no_further_data(run: Run) -> None:
     """The mark of the row taken over matches nothing: the run stops there, rather than skip
     the row and go on sending the rows after it, and reports the lease as lost."""
-    handler = TakeoverAtData(run)
-    controller, port = start_server(handler)
-    try:
-        run.workspace.set_config("smtp.port", str(port))
+    with Relay() as relay:
+        # While the first message's DATA is open, another process takes the next row of the
+        # queue (its claim token changes).
+        relay.at(
+            "data",
+            lambda: run.sql(
+                "UPDATE outbox SET claim_token = 'thief' WHERE id = "
+                "(SELECT min(id) FROM outbox WHERE status = 'claimed')"
+            ),
+        )
+        run.workspace.set_config("smtp.port", str(relay.port))
         engine = CampaignRun(run.workspace, run.handle)
         result = asyncio.run(engine.drive())
-    finally:
-        controller.stop()
     rows = run.sql("SELECT email, status, attempts FROM outbox ORDER BY id")
-    assert handler.received == [rows[0][0]]
+    assert [rcpt for _, rcpts, _ in relay.messages for rcpt in rcpts] == [rows[0][0]]
     assert result.lease_lost
     assert result.tally.sent == 1
     assert engine.writer.fenced >= 1

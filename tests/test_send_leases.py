@@ -7,58 +7,40 @@ import json
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.crash_helpers import (
-    HoldingHandler,
+    SMALL,
     Processes,
     assert_nothing_lost_or_repeated,
     heartbeat_age,
     lease,
     rows_in,
-    serving,
-    stored_audience,
     the_campaign,
     wait_for,
     write_lock_free,
 )
+from tests.smtp_relay import ACCEPTED, Relay
 from tests.store_templates import install
 
 CONCURRENCY = 4
-RECIPIENTS = 150  # the crash tests' small audience: one store for both
 LEASE_TIMEOUT = 2.0
-
-
-@pytest.fixture(scope="session")
-def lease_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return stored_audience(tmp_path_factory, RECIPIENTS)
-
-
-@pytest.fixture
-def handler() -> HoldingHandler:
-    return HoldingHandler()
 
 
 @pytest.fixture
 def lettr_processes(
-    handler: HoldingHandler, isolated_home: Path, tmp_path: Path, lease_store: Path
-) -> Iterator[Processes]:
-    install(lease_store, isolated_home)
-    with serving(handler) as port:
-        processes = Processes(tmp_path, isolated_home, port)
-        try:
-            yield processes
-        finally:
-            processes.end_all()
+    lettr_processes: Processes, small_store: Path, isolated_home: Path
+) -> Processes:
+    install(small_store, isolated_home)
+    return lettr_processes
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("gap", [0.0, 0.1])
 def test_two_daemons_on_one_campaign_send_each_message_once(
-    gap: float, isolated_home: Path, handler: HoldingHandler, lettr_processes: Processes
+    gap: float, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
 ) -> None:
     """Two `daemon tick` started within 100 ms: one sends, the other skips the campaign and
     names the holder (the first one's pid and host)."""
@@ -66,11 +48,10 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     assert detached.proc.returncode == 0, detached.stderr()
     campaign_id, status, _ = the_campaign(isolated_home)
     assert status == "preparing"
-    handler.slow = 0.05
+    smtp_server.slow = 0.05
     # The first message waits at the server until one daemon has ended (the one that skipped),
     # so that however slowly the second starts, the campaign is still being sent.
-    handler.hold_at = 1
-    handler.keep_held = True
+    hold = smtp_server.stall("data", nth=1, keep=True, reply=ACCEPTED)
     env = {"LETTR_SENDING_CONCURRENCY": str(CONCURRENCY)}
     first = lettr_processes.start("daemon", "tick", "--json", **env)
     time.sleep(gap)
@@ -79,7 +60,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     try:
         wait_for("one daemon ended", lambda: not all(d.alive() for d in daemons), every=0.01)
     finally:
-        handler.release.set()
+        hold.release.set()
     for daemon in daemons:
         assert daemon.wait() == 0, daemon.stderr()
     reports = [json.loads(daemon.stdout()) for daemon in daemons]
@@ -95,10 +76,10 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
     assert skipped["holder"]["heartbeat_at"]
     assert [(c["id"], c["status"]) for c in reports[winner]["campaigns"]] == [(campaign_id, "sent")]
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     assert in_doubt == set()
-    assert len(received) == RECIPIENTS
+    assert len(received) == SMALL
 
 
 @pytest.mark.slow
@@ -108,7 +89,7 @@ def test_two_daemons_on_one_campaign_send_each_message_once(
 def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     late_reply: str | None,
     isolated_home: Path,
-    handler: HoldingHandler,
+    smtp_server: Relay,
     lettr_processes: Processes,
 ) -> None:
     """A sends slowly and is stopped (SIGSTOP) past the lease timeout, with one message marked
@@ -117,15 +98,15 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
     `in_doubt`), and A, its lease gone, starts no DATA but those of the rows it had marked.
     What A then learns of them is counted once and leaves no row unfinished: a 250 makes the
     row sent, a 451 (which would ask for a retry) leaves it in doubt."""
-    handler.slow = 0.05
-    handler.hold_rcpt_at = 12
+    smtp_server.slow = 0.05
+    hold = smtp_server.stall("rcpt", nth=12)
     env = {
         "LETTR_SENDING_CONCURRENCY": str(CONCURRENCY),
         "LETTR_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
         "LETTR_SENDING_RETRY_BASE_SECONDS": "0",
     }
     a = lettr_processes.start("campaign", "send", "Sale", "--yes", **env)
-    wait_for("the server holds a RCPT", handler.rcpt_held.is_set, watch=a)
+    wait_for("the server holds a RCPT", hold.entered.is_set, watch=a)
     # Stop A where it holds no write transaction (a writer stopped inside one blocks every
     # other writer until it continues: no lease can help with that).
     for _ in range(100):
@@ -137,8 +118,8 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
         time.sleep(0.01)
     else:
         pytest.fail("A was always stopped inside a write transaction")
-    handler.rcpt_release.set()  # the answer waits in A's socket
-    held = handler.rcpt_held_address
+    hold.release.set()  # the answer waits in A's socket
+    held = hold.addresses[0]
     marked = rows_in(isolated_home, "sending")
     assert held in marked
     before = lease(isolated_home)
@@ -158,21 +139,21 @@ def test_a_lease_taken_from_a_stopped_holder_is_fenced(
         after = lease(isolated_home)
         assert after is not None and after[3] > before[3]  # the epoch moved
         assert marked <= rows_in(isolated_home, "in_doubt")
-        sent_by_b = {address for address, at in handler.kept_at if at > b_started}
+        sent_by_b = {address for address, at in smtp_server.kept_at if at > b_started}
         assert not sent_by_b & marked
-        assert held not in handler.received()
-        assert_nothing_lost_or_repeated(isolated_home, handler, concurrency=CONCURRENCY)
-        handler.answer_all = late_reply
+        assert held not in smtp_server.received()
+        assert_nothing_lost_or_repeated(isolated_home, smtp_server, concurrency=CONCURRENCY)
+        smtp_server.data_all = late_reply
     finally:
-        seen = len(handler.log)
+        seen = len(smtp_server.log)
         a.signal(signal.SIGCONT)
     assert a.wait() == 0, a.stderr()
     assert "Another process took over" in a.stderr()
-    late = {address for address, _, _ in handler.log[seen:]}
+    late = {address for address, _, _ in smtp_server.log[seen:]}
     assert held in late
     assert late <= marked
     in_doubt, received = assert_nothing_lost_or_repeated(
-        isolated_home, handler, concurrency=CONCURRENCY
+        isolated_home, smtp_server, concurrency=CONCURRENCY
     )
     if late_reply is None:
         assert held in received and held not in in_doubt

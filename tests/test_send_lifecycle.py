@@ -109,7 +109,7 @@ def test_a_refused_send_changes_nothing(
     assert result.stdout == ""
     assert campaign_row(isolated_home, ref) == before
     assert outbox_count(isolated_home) == 0
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     plain = lettr("campaign", "send", ref, *flags)
     assert plain.exit_code == 1
     assert plain.stderr.startswith(f"Error [{code}]: "), plain.stderr
@@ -129,7 +129,7 @@ def test_detach_leaves_the_campaign_preparing_for_daemon_tick(
     assert "daemon tick" in detached.stderr
     assert campaign_row(isolated_home, ref)["status"] == "preparing"
     assert outbox_count(isolated_home) == 0  # the daemon prepares it
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
 
     tick = lettr("daemon", "tick", "--json")
 
@@ -139,11 +139,11 @@ def test_detach_leaves_the_campaign_preparing_for_daemon_tick(
     shown = lettr("campaign", "show", ref, "--json").json()
     assert shown["status"] == "sent"
     assert shown["stats"]["deliveries"] == len(EMAILS)
-    delivered = sorted(r for _, rcpts, _ in smtp_server.handler.messages for r in rcpts)
+    delivered = sorted(r for _, rcpts, _ in smtp_server.messages for r in rcpts)
     assert delivered == sorted(EMAILS)
     again = lettr("daemon", "tick", "--json")
     assert again.exit_code == 0 and again.json()["campaigns"] == []
-    assert len(smtp_server.handler.messages) == len(EMAILS)
+    assert len(smtp_server.messages) == len(EMAILS)
 
 
 def test_an_empty_audience_fails_the_campaign(
@@ -165,7 +165,7 @@ def test_an_empty_audience_fails_the_campaign(
     assert "empty" in row["failure_reason"]
     assert result.json()["failure_reason"] == row["failure_reason"]
     assert outbox_count(isolated_home) == 0
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     # A failed campaign is not retried, it is duplicated.
     retried = lettr("campaign", "retry", ref, "--failed-rows", "--yes", "--json")
     assert error_of(retried)["error_code"] == "campaign_not_sendable"
@@ -194,4 +194,4 @@ def test_approve_reject_and_retry_refuse_the_wrong_state(
         assert result.error()["error_code"] == "campaign_not_sendable", (command, result.stderr)
         assert campaign_row(isolated_home, ref) == before, command
     assert outbox_count(isolated_home) == 0
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []

@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     finish,
     outbox_states,
-    serving,
     spawn,
     stop,
 )
-
-
-@pytest.fixture
-def relay(lettr: Any, smtp_server: Any, verified_domain: Any) -> Iterator[CountingHandler]:
-    verified_domain()
-    handler = CountingHandler()
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
-        yield handler
+from tests.smtp_relay import Relay
 
 
 def test_a_rate_limited_send_completes(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     emails = [f"reader{n:02d}@example.org" for n in range(30)]
     ref = audience_campaign(lettr, tmp_path, emails)
@@ -52,7 +38,7 @@ def test_a_rate_limited_send_completes(
 
 
 def test_connections_are_renewed_after_max_per_connection(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     emails = [f"reader{n}@example.org" for n in range(10)]
     ref = audience_campaign(lettr, tmp_path, emails)

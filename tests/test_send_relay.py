@@ -5,69 +5,57 @@ attempt is counted, no contact is touched; once the relay works again the campai
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.smtp import AuthResult
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     campaign_row,
-    closed_port,
     contact_states,
     error_of,
     outbox_count,
     outbox_states,
     query,
-    refusing_greeting,
-    serving,
     soft_failures,
 )
+from tests.smtp_relay import Relay, free_port
 
 EMAILS = [f"reader{n:02d}@example.org" for n in range(12)]
 
 
-def authenticator(
-    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-) -> AuthResult:
-    ok = data.login == b"apikey" and data.password == b"s3cret"
-    return AuthResult(success=ok, handled=False)
-
-
-def _auth_refused(handler: CountingHandler, lettr: Any) -> Iterator[dict[str, str]]:
-    options = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True}
-    with serving(handler, **options) as port:
-        lettr("config", "set", "smtp.port", str(port))
+def _auth_refused(relay: Relay, lettr: Any) -> Iterator[dict[str, str]]:
+    relay.auth = ("apikey", "s3cret")
+    with relay:
+        lettr("config", "set", "smtp.port", str(relay.port))
         lettr("config", "set", "smtp.username", "apikey")
         yield {"LETTR_SMTP_PASSWORD": "wrong-password"}
         # fixed: the right password
         yield {"LETTR_SMTP_PASSWORD": "s3cret"}
 
 
-def _down(handler: CountingHandler, lettr: Any) -> Iterator[dict[str, str]]:
-    lettr("config", "set", "smtp.port", str(closed_port()))
+def _down(relay: Relay, lettr: Any) -> Iterator[dict[str, str]]:
+    lettr("config", "set", "smtp.port", str(free_port()))
     yield {}
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
+    with relay:
+        lettr("config", "set", "smtp.port", str(relay.port))
         yield {}
 
 
-def _busy_at_greeting(handler: CountingHandler, lettr: Any) -> Iterator[dict[str, str]]:
-    with refusing_greeting("421 4.7.0 try later") as port:
-        lettr("config", "set", "smtp.port", str(port))
+def _busy_at_greeting(relay: Relay, lettr: Any) -> Iterator[dict[str, str]]:
+    with Relay(greeting="421 4.7.0 try later") as refusing:
+        lettr("config", "set", "smtp.port", str(refusing.port))
         yield {}
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
+    with relay:
+        lettr("config", "set", "smtp.port", str(relay.port))
         yield {}
 
 
 # Each set-up is a generator: it yields the environment for a send while the relay is broken,
 # then the environment once it is fixed, and cleans up when closed.
-Broken = Callable[[CountingHandler, Any], Generator[dict[str, str], None, None]]
+Broken = Callable[[Relay, Any], Generator[dict[str, str], None, None]]
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -92,7 +80,7 @@ def test_a_relay_refused_at_the_check_before_sending_leaves_a_draft(
     ref = audience_campaign(lettr, tmp_path, EMAILS)
     contacts = contact_states(isolated_home)
     before = campaign_row(isolated_home, ref)
-    handler = CountingHandler()
+    handler = Relay()  # another relay than smtp_server, broken as ``broken`` says
     steps = broken(handler, lettr)
     try:
         env = next(steps)
@@ -106,7 +94,7 @@ def test_a_relay_refused_at_the_check_before_sending_leaves_a_draft(
         assert campaign_row(isolated_home, ref) == before  # still a draft, nothing frozen
         assert outbox_count(isolated_home) == 0
         assert contact_states(isolated_home) == contacts
-        assert handler.messages == [] and smtp_server.handler.messages == []
+        assert handler.messages == [] and smtp_server.messages == []
 
         env = next(steps)
         sent = lettr("campaign", "send", ref, "--yes", "--json", env=env)
@@ -119,8 +107,8 @@ def test_a_relay_refused_at_the_check_before_sending_leaves_a_draft(
     assert contact_states(isolated_home) == contacts
 
 
-def _fails(stage: str, reply: str) -> Callable[[CountingHandler], None]:
-    def switch(handler: CountingHandler) -> None:
+def _fails(stage: str, reply: str) -> Callable[[Relay], None]:
+    def switch(handler: Relay) -> None:
         if stage == "mail":
             handler.mail_reply = reply
         elif stage == "rcpt":
@@ -145,54 +133,49 @@ MID_SEND = [
 @pytest.mark.parametrize(("after", "stage", "reply"), MID_SEND)
 def test_a_relay_failing_mid_send_counts_nothing_against_anyone(
     lettr,
-    smtp_server,
-    verified_domain,
+    relay: Relay,
     tmp_path: Path,
     isolated_home: Path,
     after: int,
     stage: str,
     reply: str,
 ) -> None:
-    verified_domain()
     ref = audience_campaign(lettr, tmp_path, EMAILS)
     contacts = contact_states(isolated_home)
-    handler = CountingHandler()
-    handler.after, handler.then = after, _fails(stage, reply)
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
+    relay.after, relay.then = after, _fails(stage, reply)
 
-        failed = lettr("campaign", "send", ref, "--yes", "--json")
+    failed = lettr("campaign", "send", ref, "--yes", "--json")
 
-        assert failed.exit_code == 1
-        error = error_of(failed)
-        assert error["error_code"] == "transmission_failed", error
-        assert reply in error["message"]
-        assert handler.then is None  # the relay did fail
-        assert len(handler.messages) >= after
-        body = failed.json()  # the campaign as it stands: it keeps its state
-        assert body["status"] == "sending"
-        _nothing_counted_against_anyone(isolated_home, ref, handler, contacts)
-        assert body["stats"]["injections"] == len(handler.messages)
+    assert failed.exit_code == 1
+    error = error_of(failed)
+    assert error["error_code"] == "transmission_failed", error
+    assert reply in error["message"]
+    assert relay.then is None  # the relay did fail
+    assert len(relay.messages) >= after
+    body = failed.json()  # the campaign as it stands: it keeps its state
+    assert body["status"] == "sending"
+    _nothing_counted_against_anyone(isolated_home, ref, relay, contacts)
+    assert body["stats"]["injections"] == len(relay.messages)
 
-        # The daemon finds the relay still failing: exit 1, and still nothing counted.
-        tick = lettr("daemon", "tick", "--json")
-        assert tick.exit_code == 1
-        error = error_of(tick)
-        assert error["error_code"] == "transmission_failed", tick.stderr
-        assert reply in error["message"]
-        assert tick.json()["campaigns"][0]["status"] == "sending"
-        plain = lettr("daemon", "tick")
-        assert plain.exit_code == 1
-        assert "Error [transmission_failed]: " in plain.stderr and reply in plain.stderr
-        _nothing_counted_against_anyone(isolated_home, ref, handler, contacts)
+    # The daemon finds the relay still failing: exit 1, and still nothing counted.
+    tick = lettr("daemon", "tick", "--json")
+    assert tick.exit_code == 1
+    error = error_of(tick)
+    assert error["error_code"] == "transmission_failed", tick.stderr
+    assert reply in error["message"]
+    assert tick.json()["campaigns"][0]["status"] == "sending"
+    plain = lettr("daemon", "tick")
+    assert plain.exit_code == 1
+    assert "Error [transmission_failed]: " in plain.stderr and reply in plain.stderr
+    _nothing_counted_against_anyone(isolated_home, ref, relay, contacts)
 
-        handler.heal()
-        tick = lettr("daemon", "tick", "--json")
+    relay.heal()
+    tick = lettr("daemon", "tick", "--json")
 
     assert tick.exit_code == 0, tick.stderr
     [run] = tick.json()["campaigns"]
     assert (run["status"], run["sent"], run["failed"], run["bounced"]) == ("sent", 12, 0, 0)
-    received = Counter(r for _, rcpts, _ in handler.messages for r in rcpts)
+    received = relay.received()
     assert sorted(received) == sorted(EMAILS) and set(received.values()) == {1}
     assert outbox_states(isolated_home, ref) == {"sent": len(EMAILS)}
     shown = lettr("campaign", "show", ref, "--json").json()
@@ -203,11 +186,11 @@ def test_a_relay_failing_mid_send_counts_nothing_against_anyone(
 
 
 def _nothing_counted_against_anyone(
-    home: Path, ref: str, handler: CountingHandler, contacts: dict[str, str]
+    home: Path, ref: str, relay: Relay, contacts: dict[str, str]
 ) -> None:
     states = outbox_states(home, ref)
     assert set(states) <= {"sent", "queued"}, states
-    assert states.get("sent", 0) == len(handler.messages)
+    assert states.get("sent", 0) == len(relay.messages)
     assert states.get("queued", 0) > 0
     # No attempt is counted for a relay failure.
     queued = query(

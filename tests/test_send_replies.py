@@ -4,25 +4,10 @@ what happens to its contact, and counters that agree with the server's own log."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tests.sending_helpers import ScriptedHandler, make_campaign, outbox_rows, start_server
-
-
-@pytest.fixture
-def scripted(lettr: Any, smtp_server: Any, verified_domain: Any) -> Iterator[ScriptedHandler]:
-    verified_domain()
-    handler = ScriptedHandler()
-    controller, port = start_server(handler)
-    lettr("config", "set", "smtp.port", str(port))
-    try:
-        yield handler
-    finally:
-        controller.stop()
+from tests.sending_helpers import make_campaign, outbox_rows
+from tests.smtp_relay import Relay
 
 
 def _contact_status(home: Path, email: str) -> str:
@@ -33,7 +18,7 @@ def _contact_status(home: Path, email: str) -> str:
 
 
 def test_every_reply_class_ends_its_row_as_the_table_says(
-    lettr, scripted: ScriptedHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     script = {
         "rcpt421@example.org": ("rcpt", "421 4.3.0 try later"),
@@ -45,15 +30,15 @@ def test_every_reply_class_ends_its_row_as_the_table_says(
         "other@example.org": ("data", "554 5.6.0 content rejected"),
     }
     for address, (stage, reply) in script.items():
-        (scripted.rcpt if stage == "rcpt" else scripted.data)[address] = reply
-    scripted.drop_at_rcpt.add("dropbefore@example.org")
-    scripted.drop_at_data.add("dropafter@example.org")
+        (relay.rcpt if stage == "rcpt" else relay.data)[address] = reply
+    relay.drop_at_rcpt.add("dropbefore@example.org")
+    relay.drop_at_data.add("dropafter@example.org")
     good = [f"ok{n}@example.org" for n in range(5)]
     everyone = [*good, *script, "dropbefore@example.org", "dropafter@example.org"]
     campaign = make_campaign(lettr, tmp_path, everyone)
     lettr("config", "set", "sending.retry_base_seconds", "0")
     lettr("config", "set", "sending.max_attempts", "2")
-    scripted.slow = 0.01
+    relay.slow = 0.01
 
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
@@ -75,7 +60,7 @@ def test_every_reply_class_ends_its_row_as_the_table_says(
     assert body["status"] == "sent"
     # The server's log, attempt by attempt: soft ones were tried max_attempts times.
     attempts: dict[str, int] = {}
-    for address, _, _ in scripted.log:
+    for address, _, _ in relay.log:
         attempts[address] = attempts.get(address, 0) + 1
     for address in ("rcpt421@example.org", "rcpt452@example.org", "full@example.org"):
         assert attempts[address] == 2
@@ -83,7 +68,7 @@ def test_every_reply_class_ends_its_row_as_the_table_says(
         assert attempts[address] == 1
     assert attempts["dropafter@example.org"] == 1
     stats = body["stats"]
-    delivered = sum(1 for _, _, reply in scripted.log if reply == "250")
+    delivered = sum(1 for _, _, reply in relay.log if reply == "250")
     assert stats["deliveries"] == delivered == len(good)
     # hard, block and other 5xx rows are bounces; soft rows that ran out are failed, not bounces
     assert stats["bounces"] == 3

@@ -5,41 +5,27 @@ counted again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     campaign_row,
     contact_states,
-    serving,
 )
 from tests.sending_helpers import outbox_rows
-
-
-@pytest.fixture
-def relay(lettr: Any, smtp_server: Any, verified_domain: Any) -> Iterator[CountingHandler]:
-    verified_domain()
-    handler = CountingHandler()
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
-        yield handler
+from tests.smtp_relay import Relay
 
 
 def _statuses(home: Path, ref: str) -> dict[str, str]:
     return {email: status for email, (status, _) in outbox_rows(home, ref).items()}
 
 
-def _attempts(handler: CountingHandler, address: str) -> int:
+def _attempts(handler: Relay, address: str) -> int:
     return sum(1 for email, _, _ in handler.log if email == address)
 
 
 def test_retry_in_doubt_sends_the_in_doubt_rows_again(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     doubtful = "doubtful@example.org"
     emails = [f"reader{n}@example.org" for n in range(4)] + [doubtful]
@@ -82,7 +68,7 @@ def test_retry_in_doubt_sends_the_in_doubt_rows_again(
 
 
 def test_retry_failed_rows_takes_soft_failures_and_never_5xx(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     lettr("config", "set", "sending.max_attempts", "1")
     good = [f"reader{n}@example.org" for n in range(3)]

@@ -42,7 +42,7 @@ def test_the_first_big_campaign_waits_for_approval_then_sends_each_once(
 ) -> None:
     ref, emails = _big_store(lettr, verified_domain, tmp_path)
     _park(lettr, isolated_home, ref)
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     # Only an operator's approve or reject moves it; the daemon leaves it alone.
     tick = lettr("daemon", "tick", "--json")
     assert tick.exit_code == 0 and tick.json()["campaigns"] == []
@@ -57,7 +57,7 @@ def test_the_first_big_campaign_waits_for_approval_then_sends_each_once(
     assert body["status"] == "sent"
     assert body["outbox"]["sent"] == BIG
     assert body["stats"]["injections"] == body["stats"]["deliveries"] == BIG
-    received = Counter(r for _, rcpts, _ in smtp_server.handler.messages for r in rcpts)
+    received = Counter(r for _, rcpts, _ in smtp_server.messages for r in rcpts)
     assert sorted(received) == emails
     assert set(received.values()) == {1}
     assert outbox_states(isolated_home, ref) == {"sent": BIG}
@@ -70,7 +70,7 @@ def test_the_first_big_campaign_waits_for_approval_then_sends_each_once(
     assert sent.exit_code == 0, sent.stderr
     assert sent.json()["status"] == "sending"
     assert outbox_states(isolated_home, second) == {"queued": BIG}
-    assert len(smtp_server.handler.messages) == BIG
+    assert len(smtp_server.messages) == BIG
 
 
 def test_a_rejected_campaign_fails_with_the_reason_and_sends_nothing(
@@ -93,5 +93,5 @@ def test_a_rejected_campaign_fails_with_the_reason_and_sends_nothing(
     assert again.error()["error_code"] == "campaign_not_sendable"
     tick = lettr("daemon", "tick", "--json")
     assert tick.exit_code == 0 and tick.json()["campaigns"] == []
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     assert "sent" not in outbox_states(isolated_home, ref)

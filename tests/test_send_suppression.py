@@ -6,23 +6,21 @@ failures never count."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.send_cases import (
-    CountingHandler,
     audience_campaign,
     contact_states,
     execute,
     new_campaign,
     outbox_states,
-    serving,
     soft_failures,
 )
 from tests.sending_helpers import outbox_rows
+from tests.smtp_relay import Relay
 
 FLAKY = "flaky@example.org"
 EMAILS = [FLAKY, "steady1@example.org", "steady2@example.org"]
@@ -30,13 +28,9 @@ FULL = "452 4.2.2 mailbox over quota"
 
 
 @pytest.fixture
-def relay(lettr: Any, smtp_server: Any, verified_domain: Any) -> Iterator[CountingHandler]:
-    verified_domain()
-    handler = CountingHandler()
-    with serving(handler) as port:
-        lettr("config", "set", "smtp.port", str(port))
-        lettr("config", "set", "sending.max_attempts", "1")
-        yield handler
+def relay(lettr: Any, relay: Relay) -> Relay:
+    lettr("config", "set", "sending.max_attempts", "1")
+    return relay
 
 
 class Campaigns:
@@ -75,7 +69,7 @@ def _activity(lettr: Any) -> list[dict[str, Any]]:
 
 
 def test_three_soft_failures_in_a_row_bounce_the_contact(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     campaigns = Campaigns(lettr, tmp_path, isolated_home)
     relay.rcpt[FLAKY] = FULL
@@ -114,7 +108,7 @@ def test_three_soft_failures_in_a_row_bounce_the_contact(
     ["452 4.5.3 too many recipients", "450 4.7.1 greylisted, try later", "421 4.3.0 try later"],
 )
 def test_4xx_that_say_nothing_of_the_mailbox_never_count(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path, reply: str
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path, reply: str
 ) -> None:
     campaigns = Campaigns(lettr, tmp_path, isolated_home)
     relay.rcpt[FLAKY] = reply
@@ -129,7 +123,7 @@ def test_4xx_that_say_nothing_of_the_mailbox_never_count(
 
 
 def test_a_delivery_resets_the_count(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     campaigns = Campaigns(lettr, tmp_path, isolated_home)
     relay.rcpt[FLAKY] = FULL
@@ -151,7 +145,7 @@ def test_a_delivery_resets_the_count(
 
 
 def test_soft_replies_within_one_campaign_count_once(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     lettr("config", "set", "sending.max_attempts", "3")
     lettr("config", "set", "sending.retry_base_seconds", "0")
@@ -171,7 +165,7 @@ def test_soft_replies_within_one_campaign_count_once(
 
 
 def test_lost_connections_never_count(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     campaigns = Campaigns(lettr, tmp_path, isolated_home)
     relay.drop_at_rcpt.add(FLAKY)
@@ -185,7 +179,7 @@ def test_lost_connections_never_count(
 
 
 def test_retries_of_one_campaign_between_two_others_count_once(
-    lettr, relay: CountingHandler, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     """Campaign 1's retry of a soft-failed row comes after campaign 2 met the same full
     mailbox (and after a relay failure): campaign 1 has counted already, so the count stays

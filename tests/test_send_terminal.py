@@ -25,7 +25,7 @@ def test_a_send_on_a_terminal_asks_then_shows_a_live_table(
     for column in ("campaign", "sent", "rate", "failed", "retrying", "ETA"):
         assert column in text
     assert "20/20" in text
-    assert len(smtp_server.handler.messages) == 20
+    assert len(smtp_server.messages) == 20
 
 
 def test_declining_sends_nothing(lettr, smtp_server, verified_domain, tmp_path: Path) -> None:
@@ -37,4 +37,4 @@ def test_declining_sends_nothing(lettr, smtp_server, verified_domain, tmp_path: 
     code, _ = finish(pid, fd)
     assert code == 1
     assert lettr("campaign", "show", campaign, "--json").json()["status"] == "draft"
-    assert not smtp_server.handler.messages
+    assert not smtp_server.messages

@@ -7,9 +7,9 @@ that stops answering ends the send instead of hanging it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -18,40 +18,25 @@ import pytest
 
 from tests.send_cases import (
     LIVENESS,
-    CountingHandler,
     audience_campaign,
     finish,
     outbox_states,
-    serving,
     spawn,
     stop,
 )
 from tests.sending_helpers import outbox_rows
+from tests.smtp_relay import Relay
 
 UTF8 = "andré@example.com"
 PLAIN = ["reader1@example.org", "reader2@example.org"]
 
 
-class OptionsHandler(CountingHandler):
-    """Keeps the MAIL parameters and the SMTPUTF8 flag of every message that arrives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.envelopes: list[tuple[list[str], bool]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((list(envelope.mail_options), bool(envelope.smtp_utf8)))
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def relay_options(lettr: Any, smtp_server: Any, verified_domain: Any) -> Any:
-    verified_domain()
-
-    def start(handler: CountingHandler, **options: Any) -> Any:
-        return serving(handler, **options)
-
-    return start
+@contextmanager
+def relay_with(lettr: Any, **options: Any) -> Iterator[Relay]:
+    """Another relay, ``Relay(**options)``, that lettr sends to while it runs."""
+    with Relay(**options) as relay:
+        lettr("config", "set", "smtp.port", str(relay.port))
+        yield relay
 
 
 def send(home: Path, ref: str) -> Any:
@@ -68,26 +53,24 @@ def send(home: Path, ref: str) -> Any:
 
 @pytest.mark.parametrize("concurrency", ["1", "4"])
 def test_a_relay_with_smtputf8_gets_the_internationalised_address(
-    lettr, relay_options, tmp_path: Path, isolated_home: Path, concurrency: str
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path, concurrency: str
 ) -> None:
     ref = audience_campaign(lettr, tmp_path, [*PLAIN, UTF8])
-    handler = OptionsHandler()
-    with relay_options(handler, enable_SMTPUTF8=True) as port:
-        lettr("config", "set", "smtp.port", str(port))
+    with relay_with(lettr, smtputf8=True) as offering:
         lettr("config", "set", "sending.concurrency", concurrency)
 
         body = send(isolated_home, ref)
 
     assert body["status"] == "sent"
     assert body["outbox"]["sent"] == 3 and body["outbox"]["in_doubt"] == 0
-    assert handler.delivered_to() == sorted([*PLAIN, UTF8])
+    assert offering.delivered_to() == sorted([*PLAIN, UTF8])
     by_recipient = {
         rcpts[0]: options
-        for (_, rcpts, _), options in zip(handler.messages, handler.envelopes, strict=True)
+        for (_, rcpts, _), options in zip(offering.messages, offering.envelopes, strict=True)
     }
     assert by_recipient[UTF8] == (["SMTPUTF8"], True)
     # The header names the address as UTF-8 (RFC 6532), never as an encoded word.
-    data = next(data for _, rcpts, data in handler.messages if rcpts == [UTF8])
+    data = next(data for _, rcpts, data in offering.messages if rcpts == [UTF8])
     assert f"\r\nTo: {UTF8}\r\n".encode() in data
     assert message_from_bytes(data, policy=policy.default)["To"] == UTF8
     # Plain addresses go out as before, without the parameter.
@@ -95,19 +78,17 @@ def test_a_relay_with_smtputf8_gets_the_internationalised_address(
 
 
 def test_a_relay_without_smtputf8_fails_the_row_at_once(
-    lettr, relay_options, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
 ) -> None:
     ref = audience_campaign(lettr, tmp_path, [*PLAIN, UTF8])
     lettr("config", "set", "sending.max_attempts", "5")
     lettr("config", "set", "sending.retry_base_seconds", "3600")
-    handler = OptionsHandler()
-    with relay_options(handler, enable_SMTPUTF8=False) as port:
-        lettr("config", "set", "smtp.port", str(port))
+    assert not relay.smtputf8
 
-        body = send(isolated_home, ref)
+    body = send(isolated_home, ref)
 
     assert body["status"] == "sent"
-    assert handler.delivered_to() == sorted(PLAIN)
+    assert relay.delivered_to() == sorted(PLAIN)
     status, reply = outbox_rows(isolated_home, ref)[UTF8]
     assert status == "failed"
     assert reply is not None and "SMTPUTF8" in reply
@@ -117,40 +98,18 @@ def test_a_relay_without_smtputf8_fails_the_row_at_once(
     assert body["stats"]["bounces"] == 0
 
 
-class StallingHandler(CountingHandler):
-    """Stops answering at ``stage`` (rcpt or data, i.e. the final dot) for ``address``."""
-
-    def __init__(self, address: str, stage: str) -> None:
-        super().__init__()
-        self.address, self.stage = address, stage
-        self.released = asyncio.Event()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if self.stage == "rcpt" and address == self.address:
-            await asyncio.sleep(LIVENESS * 2)
-        return await super().handle_RCPT(server, session, envelope, address, options)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.stage == "data" and envelope.rcpt_tos[0] == self.address:
-            await asyncio.sleep(LIVENESS * 2)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def stalled_send(
-    lettr: Any, relay_options: Any, tmp_path: Path, isolated_home: Path, request: Any
-) -> Iterator[tuple[str, str]]:
+    lettr: Any, relay: Relay, tmp_path: Path, isolated_home: Path, request: Any
+) -> tuple[str, str]:
     stage, address = request.param
     ref = audience_campaign(lettr, tmp_path, [*PLAIN, "stuck@example.org"])
     lettr("config", "set", "smtp.timeout", "1")
     lettr("config", "set", "smtp.data_timeout", "2")
     lettr("config", "set", "sending.max_attempts", "1")
     lettr("config", "set", "sending.concurrency", "1")
-    with relay_options(StallingHandler(address, stage)) as port:
-        lettr("config", "set", "smtp.port", str(port))
-        yield ref, stage
+    relay.stall(stage, address=address)  # stops answering there
+    return ref, stage
 
 
 @pytest.mark.parametrize(

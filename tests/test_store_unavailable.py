@@ -184,13 +184,13 @@ def test_a_send_that_fills_the_store_resumes_without_doubles(
         refused = lettr("campaign", "send", campaign_id, "--yes")
     assert_store_unavailable(refused, "no space left", str(isolated_home / "lettr.db"))
     assert "then run `lettr daemon tick` to finish the send" in refused.stderr
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
     assert campaign_status(isolated_home, campaign_id) == "preparing"
     assert outbox_states(isolated_home, campaign_id) == {}
     ticked = lettr("daemon", "tick")
     assert ticked.exit_code == 0, ticked.stderr
     assert campaign_status(isolated_home, campaign_id) == "sent"
-    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
+    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.messages for rcpt in rcpts)
     assert delivered == Counter(emails)
 
 
@@ -215,7 +215,7 @@ def test_a_send_on_a_full_disk_resumes_after_space_is_freed(
         ticked = run_process(["daemon", "tick"])
         assert ticked.returncode == 0, ticked.stderr
         assert campaign_status(isolated_home, campaign_id) == "sent"
-    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
+    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.messages for rcpt in rcpts)
     assert delivered == Counter(emails)
 
 
@@ -244,7 +244,7 @@ def test_a_disk_that_fills_during_a_send_stops_it_cleanly(
             )
         }
     # Messages whose results could not be written are in doubt, never sent twice or lost.
-    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
+    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.messages for rcpt in rcpts)
     assert delivered == Counter(emails)
     assert in_doubt <= set(delivered)
 
@@ -262,7 +262,7 @@ def test_a_tick_on_a_full_disk_is_store_unavailable(
     assert '"error_code": "store_unavailable"' in refused.stderr.strip().splitlines()[-1]
     assert lettr("daemon", "tick").exit_code == 0
     assert campaign_status(isolated_home, campaign_id) == "sent"
-    assert len(smtp_server.handler.messages) == 300
+    assert len(smtp_server.messages) == 300
 
 
 @pytest.mark.slow
@@ -304,7 +304,7 @@ def test_daemon_run_waits_out_a_full_disk(
             daemon.kill()
         assert daemon.returncode == 143, rest
         assert NO_TRACEBACK not in "".join(seen) + rest
-    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.handler.messages for rcpt in rcpts)
+    delivered = Counter(rcpt for _, rcpts, _ in smtp_server.messages for rcpt in rcpts)
     assert delivered == Counter(emails)
 
 

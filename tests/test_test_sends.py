@@ -36,7 +36,7 @@ def campaign(lettr: Any, tmp_path: Path) -> str:
 
 def received(smtp_server: Any) -> list[EmailMessage]:
     out = []
-    for _, _, data in smtp_server.handler.messages:
+    for _, _, data in smtp_server.messages:
         message = email.message_from_bytes(data, policy=policy.default)
         assert isinstance(message, EmailMessage)
         out.append(message)
@@ -68,7 +68,7 @@ def test_test_messages_arrive_signed_and_marked(
         assert message["DKIM-Signature"] is not None
         html = message.get_body(("html",))
         assert html is not None and "/c/t1." in html.get_content()  # test tokens only
-    assert smtp_server.handler.messages[0][0] == "news@example.com"
+    assert smtp_server.messages[0][0] == "news@example.com"
     # Never counted.
     stats = lettr("campaign", "show", campaign, "--json").json()["stats"]
     assert set(stats.values()) == {0}
@@ -103,7 +103,7 @@ def test_a_test_message_has_every_part(lettr, smtp_server, verified_domain, tmp_
     assert lettr("campaign", "test", ref, "--to", "ann@example.com").exit_code == 0
     (message,) = received(smtp_server)
     assert message["Subject"] == "[Test] Ünïcode “news” for your town"
-    assert b"=?utf-8?" in smtp_server.handler.messages[0][2].split(b"\r\n\r\n")[0]
+    assert b"=?utf-8?" in smtp_server.messages[0][2].split(b"\r\n\r\n")[0]
     assert message["From"].addresses[0].display_name == "Zoë’s shop"
     token_url = message["List-Unsubscribe"].strip("<>")
     assert token_url.startswith("http://127.0.0.1:8025/u/t1.")
@@ -120,7 +120,7 @@ def test_a_test_message_has_every_part(lettr, smtp_server, verified_domain, tmp_
 
 def test_a_refused_recipient_is_reported(lettr, smtp_server, verified_domain, campaign) -> None:
     verified_domain()
-    smtp_server.handler.rcpt_replies["bad@example.com"] = "550 5.1.1 no such user"
+    smtp_server.rcpt["bad@example.com"] = "550 5.1.1 no such user"
     result = lettr(
         "campaign", "test", campaign, "--to", "bad@example.com", "--to", "ok@example.com", "--json"
     )
@@ -152,7 +152,7 @@ def test_at_most_ten_addresses_a_minute(lettr, smtp_server, verified_domain, cam
     )
     assert over.exit_code == 1
     assert over.error()["error_code"] == "rate_limit_exceeded"
-    assert len(smtp_server.handler.messages) == 8
+    assert len(smtp_server.messages) == 8
 
 
 def test_an_unverified_domain_is_refused(lettr, smtp_server, campaign) -> None:
@@ -164,7 +164,7 @@ def test_an_unverified_domain_is_refused(lettr, smtp_server, campaign) -> None:
     lettr("domain", "add", "example.com")
     pending = lettr("campaign", "test", campaign, "--to", "ann@example.com", "--json")
     assert pending.error()["error_code"] == "unconfigured_domain"
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
 
 
 def test_relay_problems_are_transmission_failed(
@@ -180,7 +180,7 @@ def test_relay_problems_are_transmission_failed(
     down = lettr("campaign", "test", campaign, "--to", "ann@example.com", "--json")
     assert down.error()["error_code"] == "transmission_failed"
     assert "cannot connect" in down.error()["message"]
-    assert smtp_server.handler.messages == []
+    assert smtp_server.messages == []
 
 
 def test_without_a_relay_or_addresses(lettr, campaign) -> None:

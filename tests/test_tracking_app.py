@@ -232,8 +232,6 @@ def test_an_unsubscribe_while_the_store_stays_busy_answers_503_and_later_succeed
 def test_the_web_version_is_the_message_the_recipient_got(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
-    from tests.sending_helpers import arrived
-
     _, links = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
     client = app_client(isolated_home)
     before = snapshot(isolated_home)
@@ -243,7 +241,7 @@ def test_the_web_version_is_the_message_the_recipient_got(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "no-store" in page.headers["cache-control"]
-    sent = next(m for _, rcpts, m in arrived(smtp_server) if rcpts == [ANN])
+    sent = next(m for _, rcpts, m in smtp_server.arrived() if rcpts == [ANN])
     html_part = sent.get_body(("html",))
     assert html_part is not None
     # the same document; MIME carries it with CRLF line ends
@@ -286,7 +284,6 @@ def test_test_tokens_say_this_was_a_test_record_nothing_and_clicks_still_redirec
 def test_rotating_the_secret_keeps_old_links_working_and_new_links_use_the_new_key(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
-    from tests.sending_helpers import arrived
     from tests.tracking_helpers import create_campaign
 
     campaign, links = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
@@ -298,7 +295,7 @@ def test_rotating_the_secret_keeps_old_links_working_and_new_links_use_the_new_k
     assert rotated.json() == {"kid": 2}
     second = create_campaign(lettr, tmp_path, name="Second")
     assert lettr("campaign", "send", second, "--yes").exit_code == 0
-    new = links_in(arrived(smtp_server)[-1][2])
+    new = links_in(smtp_server.arrived()[-1][2])
 
     assert new.pixel.startswith("/o/o2.")
     assert client.get(links[ANN].clicks[0]).status_code == 302

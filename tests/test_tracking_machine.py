@@ -87,7 +87,7 @@ def test_an_open_soon_after_acceptance_is_a_machine_and_a_later_browser_open_a_p
 def test_an_unsubscribed_contacts_queued_row_is_skipped_by_a_later_tick(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
-    from tests.sending_helpers import arrived, outbox_rows
+    from tests.sending_helpers import outbox_rows
     from tests.tracking_helpers import create_campaign
 
     _, links = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
@@ -99,14 +99,14 @@ def test_an_unsubscribed_contacts_queued_row_is_skipped_by_a_later_tick(
     response = app_client(isolated_home).post(links[ANN].unsubscribe, data={"confirm": "1"})
     assert response.status_code == 200
     lettr("config", "set", "sending.paused", "false")
-    before = len(arrived(smtp_server))
+    before = len(smtp_server.arrived())
     tick = lettr("daemon", "tick", "--json")
 
     assert tick.exit_code == 0, tick.stderr
     rows = outbox_rows(isolated_home, second)
     assert rows[ANN][0] == "skipped"
     assert rows["bob@example.org"][0] == "sent"
-    assert [rcpts for _, rcpts, _ in arrived(smtp_server)[before:]] == [["bob@example.org"]]
+    assert [rcpts for _, rcpts, _ in smtp_server.arrived()[before:]] == [["bob@example.org"]]
     assert contact_status(isolated_home, ANN) == "unsubscribed"
 
 
@@ -161,12 +161,10 @@ def test_the_app_answers_real_http_under_uvicorn_on_loopback(
 def test_links_in_a_test_send_carry_test_tokens(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
-    from tests.sending_helpers import arrived
-
     campaign, _ = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
     result = lettr("campaign", "test", campaign, "--to", "qa@example.net")
     assert result.exit_code == 0, result.stderr
-    links = links_in(arrived(smtp_server)[-1][2])
+    links = links_in(smtp_server.arrived()[-1][2])
     client = app_client(isolated_home)
     page = client.post(links.unsubscribe, data={"List-Unsubscribe": "One-Click"})
     assert "This was a test" in page.text

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tests.sending_helpers import arrived, new_campaign
+from tests.sending_helpers import new_campaign
 
 HTML = (
     "<html><body><p>Hi {{ first_name }},</p>"
@@ -73,7 +73,7 @@ def sent_campaign(
     campaign = create_campaign(lettr, tmp_path, html=html)
     result = lettr("campaign", "send", campaign, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
-    return campaign, {rcpts[0]: links_in(message) for _, rcpts, message in arrived(smtp_server)}
+    return campaign, {rcpts[0]: links_in(message) for _, rcpts, message in smtp_server.arrived()}
 
 
 def app_client(home: Path, clock: Any = None) -> Any:
