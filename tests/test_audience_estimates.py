@@ -24,7 +24,7 @@ from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.errors import NotFound
 from lettr_cli.store.tables import Contact, OutboxRow
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import arrived, new_campaign
+from tests.sending_helpers import new_campaign
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_estimate_and_first_recipient_match_a_real_send(
     sent = lettr("campaign", "send", campaign, "--yes", "--json")
     assert sent.exit_code == 0, sent.stderr
     assert sent.json()["total_recipients"] == expected
-    assert len(arrived(smtp_server)) == expected
+    assert len(smtp_server.arrived()) == expected
     with store.store.read() as session:
         queued = session.exec(
             select(OutboxRow).where(OutboxRow.campaign_id == campaign).order_by(OutboxRow.id)

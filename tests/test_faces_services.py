@@ -8,7 +8,6 @@ will. The CLI's words for the same things are the services' words (its tests hol
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -38,8 +37,8 @@ from lettr_cli.delivery.watch import WATCHED_UNTIL, Watched, watch
 from lettr_cli.delivery.writer import Tally
 from lettr_cli.errors import EXIT_FAILURE, EXIT_SIGINT, EXIT_SIGTERM, TransmissionFailed
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import ScriptedHandler, start_server
-from tests.test_faces_async import closed_port, in_loop
+from tests.smtp_relay import Relay, free_port
+from tests.test_faces_async import in_loop
 from tests.test_schedule import ready, store  # noqa: F401
 
 # -- the prompt prefill -------------------------------------------------------------------------
@@ -122,7 +121,7 @@ def test_review_lists_every_refusal_the_relays_last(
     store: Workspace,
 ) -> None:
     lettr("campaign", "edit", ready, "--from-email", "news@example.org")
-    lettr("config", "set", "smtp.port", str(closed_port()))
+    lettr("config", "set", "smtp.port", str(free_port()))
 
     summary = in_loop(lambda: review(store, ready))
 
@@ -175,12 +174,10 @@ def _run(ws: Workspace, ref: str, observer: Collecting | None = None) -> RunResu
 
 
 @pytest.fixture
-def scripted(lettr: Any, ready: str) -> Iterator[ScriptedHandler]:
-    handler = ScriptedHandler()
-    controller, port = start_server(handler)
-    assert lettr("config", "set", "smtp.port", str(port)).exit_code == 0
-    yield handler
-    controller.stop()
+def scripted(lettr: Any, ready: str) -> Iterator[Relay]:
+    with Relay() as relay:
+        assert lettr("config", "set", "smtp.port", str(relay.port)).exit_code == 0
+        yield relay
 
 
 def test_a_sent_run_needs_no_words(ready: str, store: Workspace) -> None:
@@ -199,7 +196,7 @@ def test_a_sent_run_needs_no_words(ready: str, store: Workspace) -> None:
 def test_messages_in_doubt_get_the_retry_command(
     ready: str,
     store: Workspace,
-    scripted: ScriptedHandler,
+    scripted: Relay,
 ) -> None:
     scripted.drop_at_data.add("b@example.com")
     result = _run(store, ready)
@@ -218,7 +215,7 @@ def test_messages_in_doubt_get_the_retry_command(
 def test_a_relay_that_fails_midway_is_a_transmission_failure(
     ready: str,
     store: Workspace,
-    scripted: ScriptedHandler,
+    scripted: Relay,
 ) -> None:
     scripted.mail_reply = "421 4.7.0 Try again later"
     result = _run(store, ready)
@@ -358,18 +355,6 @@ def test_watching_a_draft_or_a_sent_campaign_is_one_poll(
     assert (snap.elapsed, snap.baseline, snap.rate) == (4.0, 2, 0.0)
 
 
-class Gated(ScriptedHandler):
-    """A relay that answers no DATA until ``gate`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        await asyncio.to_thread(self.gate.wait, 60)
-        return await super().handle_DATA(server, session, envelope)
-
-
 def test_a_watch_follows_a_run_in_the_same_event_loop(
     lettr,
     ready: str,
@@ -378,9 +363,9 @@ def test_a_watch_follows_a_run_in_the_same_event_loop(
     """The engine sends while the watch polls, both on one loop: the relay holds every message
     until the watch has seen the campaign sending with nothing sent, so the two interleave."""
     lettr("contact", "add", *(f"r{n}@example.com" for n in range(10)), "--list", "VIP")
-    relay = Gated()
-    controller, port = start_server(relay)
-    lettr("config", "set", "smtp.port", str(port))
+    relay = Relay().start()
+    gate = relay.stall("data", beyond=0)  # no final dot is answered until the gate opens
+    lettr("config", "set", "smtp.port", str(relay.port))
 
     async def both() -> tuple[RunResult, list[Watched]]:
         started = await start_send(store, ready, detach=False)
@@ -390,14 +375,14 @@ def test_a_watch_follows_a_run_in_the_same_event_loop(
         async for polled in watch(store, ready, 0.01):
             seen.append(polled)
             if polled.status == "sending":
-                relay.gate.set()
+                gate.release.set()
         return await run, seen
 
     try:
         result, seen = in_loop(both)
     finally:
-        relay.gate.set()
-        controller.stop()
+        gate.release.set()
+        relay.stop()
 
     assert result.status == "sent"
     midway = [p for p in seen if p.status == "sending" and p.snapshot.tally.sent == 0]
