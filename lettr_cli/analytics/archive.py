@@ -25,6 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from lettr_cli import ledger
 from lettr_cli.analytics.events import EVENT_KEYS, event_json
 from lettr_cli.store.engine import Store
 from lettr_cli.store.location import PRIVATE_FILE_MODE, make_private_dirs
@@ -120,7 +121,7 @@ def archive_campaign(store: Store, campaign_id: str, path: Path) -> int:
             written.update(row.event_id for row in fresh)
         ids = [int(row.id) for row in rows]
         with store.connect("IMMEDIATE") as conn, conn.begin():
-            conn.execute(events.delete().where(events.c.id.in_(ids)))
+            ledger.drop_events(conn, ids)
         moved += len(ids)
 
 

@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from lettr_cli import ledger
 from lettr_cli.store.tables import Activity
 from lettr_cli.store.types import utcnow
 
 CREATED = "created"
-SUBSCRIBED = "subscribed"
-UNSUBSCRIBED = "unsubscribed"
-STATUS_CHANGED = "status_changed"  # between two statuses that are neither `subscribed`
+SUBSCRIBED = ledger.STATUS_SUBSCRIBED
+UNSUBSCRIBED = ledger.STATUS_UNSUBSCRIBED
+STATUS_CHANGED = ledger.STATUS_CHANGED  # between two statuses that are neither `subscribed`
 LIST_ADDED = "list_added"
 LIST_REMOVED = "list_removed"
 TOPIC_OPTED_IN = "topic_opted_in"
@@ -27,23 +28,8 @@ def record(session: Session, contact_id: str, kind: str, detail: str) -> None:
     session.add(Activity(contact_id=contact_id, kind=kind, detail=detail, at=utcnow()))
 
 
-def record_status(session: Session, contact_id: str, old: str, new: str) -> None:
-    event = status_event(old, new)
-    if event is not None:
-        record(session, contact_id, *event)
-
-
-def status_event(old: str, new: str) -> tuple[str, str] | None:
-    """The (kind, detail) logged when a contact's status goes from ``old`` to ``new``."""
-    if old == new:
-        return None
-    if new == "subscribed":
-        kind = SUBSCRIBED
-    elif old == "subscribed":
-        kind = UNSUBSCRIBED
-    else:
-        kind = STATUS_CHANGED
-    return kind, f"status {old} → {new}"
+# A status change and its entry are the ledger's (``ledger.change_status``, ``ledger.opt_out``).
+status_event = ledger.status_event
 
 
 def history(session: Session, contact_id: str) -> list[dict[str, Any]]:

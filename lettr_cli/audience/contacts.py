@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from lettr_cli import ledger
 from lettr_cli.addressing.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience import activity, groups
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
@@ -25,11 +26,10 @@ from lettr_cli.store.tables import (
     Topic,
     TopicMember,
 )
-from lettr_cli.store.types import utcnow
 
 STATUSES = ("subscribed", "unsubscribed", "bounced", "complained", "unverified")
-OPTED_OUT = frozenset({"unsubscribed", "bounced", "complained"})
-NEEDS_FORCE = frozenset({"bounced", "complained"})
+OPTED_OUT = ledger.OPTED_OUT
+NEEDS_FORCE = ledger.NEEDS_FORCE
 # How contacts are listed and paged: oldest first (the casefolded address is unique).
 CONTACT_ORDER = (col(Contact.created_at), col(Contact.email_key))
 
@@ -263,12 +263,7 @@ def delete_contacts(session: Session, emails: Sequence[str]) -> list[str]:
     """Delete contacts (all named must exist); opted-out addresses stay suppressed."""
     contacts = find_contacts(session, emails)
     for contact in contacts:
-        if contact.status in OPTED_OUT:
-            entry = session.get(Suppression, contact.email_key) or Suppression(
-                email_key=contact.email_key, status=contact.status, created_at=utcnow()
-            )
-            entry.status = contact.status
-            session.add(entry)
+        ledger.keep_opt_out(session, contact)
         session.delete(contact)
     return [c.id for c in contacts]
 
@@ -292,5 +287,5 @@ def forget_contact(session: Session, email: str) -> list[str]:
         session.delete(contact)  # memberships and the activity log go with it (ON DELETE CASCADE)
         deleted.append(contact.id)
     if entry is not None:
-        session.delete(entry)
+        ledger.lift_suppression(session, entry.email_key)
     return deleted

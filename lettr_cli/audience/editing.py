@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from lettr_cli import ledger
 from lettr_cli.addressing.addresses import parse_address
 from lettr_cli.audience import activity, groups
 from lettr_cli.audience.contacts import (
@@ -85,9 +86,8 @@ def _change_status(session: Session, contact: Contact, status: str, *, force: bo
                 "re-subscribing it needs --force",
             )
     if status == "subscribed" and suppression is not None:
-        session.delete(suppression)
-    activity.record_status(session, contact.id, contact.status, status)
-    contact.status = status
+        ledger.lift_suppression(session, suppression.email_key)
+    ledger.change_status(session, contact, status)
 
 
 def _change_properties(

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from lettr_cli import ledger
 from lettr_cli.audience import activity
 from lettr_cli.audience.contacts import folded_values
 from lettr_cli.store import tables as _tables  # noqa: F401 (registers the tables)
-from lettr_cli.store.types import JSON_TYPE
 
 UPDATE_BATCH = 1000
 
@@ -208,7 +208,7 @@ def _merge(
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The merged properties and the (kind, detail) events, as `contact edit` would log them."""
     logged: list[tuple[str, str]] = []
-    if (event := activity.status_event(old_status, new_status)) is not None:
+    if (event := ledger.status_event(old_status, new_status)) is not None:
         logged.append(event)
     merged = dict(properties)
     for name, value in given.items():
@@ -227,19 +227,7 @@ def _apply_updates(
     events: list[dict[str, Any]],
     now: datetime,
 ) -> None:
-    if changes:
-        contacts = _table("contacts")
-        conn.execute(
-            contacts.update()
-            .where(contacts.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                properties=sa.bindparam("b_properties", type_=JSON_TYPE),
-                properties_folded=sa.bindparam("b_folded", type_=JSON_TYPE),
-                updated_at=now,
-            ),
-            changes,
-        )
+    ledger.merge_contacts(conn, changes, now)
     for kind, rows in joins.items():
         if rows:
             conn.execute(_table(f"{kind}_members").insert(), rows)

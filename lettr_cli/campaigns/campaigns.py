@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from lettr_cli import ledger
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
 from lettr_cli.content.message import check_header_value
@@ -18,10 +19,7 @@ from lettr_cli.store.types import utcnow
 MIN_PREFIX = 6
 # How campaigns are listed and paged: newest first, the id making the order total.
 CAMPAIGN_ORDER = (col(Campaign.created_at).desc(), col(Campaign.id).desc())
-STAT_KEYS = (
-    "injections", "deliveries", "bounces", "spam_complaints", "opens", "unique_opens",
-    "clicks", "unique_clicks", "unsubscribes", "machine_opens", "unique_machine_opens",
-)  # fmt: skip
+STAT_KEYS = ledger.STAT_KEYS  # the campaign's counters are the ledger's
 
 
 @dataclass

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.audience.activity import status_event
+from lettr_cli import ledger
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.outcomes import SOFT_FAILURES_TO_BOUNCE, Verdict
-from lettr_cli.store.tables import Activity, SoftFailure, table_of
+from lettr_cli.store.tables import SoftFailure, table_of
 from lettr_cli.transport.replies import ReplyClass
 from lettr_cli.transport.smtp import Outcome
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from lettr_cli.delivery.writer import Claimed
 
 soft_failures = table_of(SoftFailure)
-activity = table_of(Activity)
 
 
 @dataclass
@@ -61,8 +60,8 @@ class Effects:
 
     def write(self, conn: Connection, campaign_id: str, now: datetime) -> None:
         for event_type, rows in self.events.items():
-            outbox.record_events(conn, campaign_id, rows, event_type, now)
-        outbox.add_counters(conn, campaign_id, self.counters)
+            ledger.record_events(conn, campaign_id, rows, event_type, now)
+        ledger.add_counters(conn, campaign_id, self.counters)
         if self.reset_contacts:
             conn.execute(
                 soft_failures.delete().where(soft_failures.c.contact_id.in_(self.reset_contacts))
@@ -72,7 +71,7 @@ class Effects:
             if count_soft_failure(conn, contact_id, campaign_id) >= SOFT_FAILURES_TO_BOUNCE:
                 bounced.append(contact_id)
         for contact_id in dict.fromkeys(bounced):
-            bounce_contact(conn, contact_id, now)
+            ledger.opt_out(conn, contact_id, ledger.BOUNCED, now)
 
 
 def count_soft_failure(conn: Connection, contact_id: str, campaign_id: str) -> int:
@@ -100,18 +99,3 @@ def count_soft_failure(conn: Connection, contact_id: str, campaign_id: str) -> i
         .values(failures=row.failures + 1, last_campaign_id=campaign_id)
     )
     return int(row.failures) + 1
-
-
-def bounce_contact(conn: Connection, contact_id: str, now: datetime) -> None:
-    c = outbox.contacts
-    old = conn.execute(sa.select(c.c.status).where(c.c.id == contact_id)).scalar()
-    if old is None or old in ("bounced", "complained", "unsubscribed"):
-        return
-    conn.execute(c.update().where(c.c.id == contact_id).values(status="bounced", updated_at=now))
-    change = status_event(str(old), "bounced")
-    if change is not None:
-        conn.execute(
-            activity.insert().values(
-                contact_id=contact_id, kind=change[0], detail=change[1], at=now
-            )
-        )

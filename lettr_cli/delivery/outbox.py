@@ -7,7 +7,6 @@ recipient list is held in memory) and can be repeated after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,12 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from lettr_cli import ledger
 from lettr_cli.campaigns.audience import RECIPIENT_ORDER, recipients_clause
-from lettr_cli.store.tables import Campaign, Contact, Event, OutboxRow, table_of
+from lettr_cli.store.tables import Campaign, Contact, OutboxRow, table_of
 
 if TYPE_CHECKING:
     from lettr_cli.transport.smtp import Outcome
-from lettr_cli.store.types import UTCDateTime, new_id, utcnow
+from lettr_cli.store.types import UTCDateTime, utcnow
 
 QUEUED = "queued"
 CLAIMED = "claimed"
@@ -34,7 +34,6 @@ STATES = (QUEUED, CLAIMED, SENDING, SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT)
 FINAL = frozenset({SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT})
 
 outbox = table_of(OutboxRow)
-events = table_of(Event)
 contacts = table_of(Contact)
 campaigns = table_of(Campaign)
 
@@ -156,68 +155,15 @@ def recover(conn: Connection, campaign_id: str) -> int:
             .where(outbox.c.id.in_([row.id for row in fresh]), outbox.c.injected_at.is_(None))
             .values(injected_at=now)
         )
-        record_events(
+        ledger.record_events(
             conn,
             campaign_id,
             ({"outbox_id": r.id, "contact_id": r.contact_id, "email": r.email} for r in fresh),
             "injection",
             now,
         )
-        add_counters(conn, campaign_id, {"injections": len(fresh)})
+        ledger.add_counters(conn, campaign_id, {"injections": len(fresh)})
     return len(doubtful)
-
-
-def record_events(
-    conn: Connection,
-    campaign_id: str,
-    rows: Iterable[dict[str, Any]],
-    event_type: str,
-    at: datetime,
-) -> None:
-    values = [
-        {
-            "event_id": new_id(),
-            "campaign_id": campaign_id,
-            "event_type": event_type,
-            "at": at,
-            "machine": False,
-            "outbox_id": row["outbox_id"],
-            "contact_id": row.get("contact_id"),
-            "email": row["email"],
-            "bounce_class": row.get("bounce_class"),
-            "reason": row.get("reason"),
-        }
-        for row in rows
-    ]
-    if values:
-        conn.execute(events.insert(), values)
-
-
-RUN_COUNTERS = ("injections", "deliveries", "bounces", "sent_count")
-# Counters that feedback (DSNs, complaints) adds to after the send: out-of-band bounces count in
-# ``bounces``, complaints in ``spam_complaints``.
-FEEDBACK_COUNTERS = ("bounces", "spam_complaints")
-ADDABLE_COUNTERS = tuple(dict.fromkeys((*RUN_COUNTERS, *FEEDBACK_COUNTERS)))
-_ADD_COUNTERS = (
-    campaigns.update()
-    .where(campaigns.c.id == sa.bindparam("campaign_id"))
-    .values(
-        {
-            **{name: campaigns.c[name] + sa.bindparam(f"add_{name}") for name in ADDABLE_COUNTERS},
-            "updated_at": sa.bindparam("now", type_=UTCDateTime),
-        }
-    )
-)
-
-
-def add_counters(conn: Connection, campaign_id: str, deltas: dict[str, int]) -> None:
-    """Add to the counters a send or its feedback changes (one statement, compiled once)."""
-    unknown = set(deltas) - set(ADDABLE_COUNTERS)
-    if unknown:
-        raise ValueError(f"not a counter of a send or of feedback: {sorted(unknown)}")
-    if any(deltas.values()):
-        params = {f"add_{name}": deltas.get(name, 0) for name in ADDABLE_COUNTERS}
-        conn.execute(_ADD_COUNTERS, {"campaign_id": campaign_id, "now": utcnow(), **params})
 
 
 # -- row updates of a run, fenced in SQL (DESIGN "Fencing"; see delivery.writer) ------------

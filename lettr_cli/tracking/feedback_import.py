@@ -15,17 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.audience.activity import status_event
+from lettr_cli import ledger
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.build import BOUNCE_LOCAL_PART
-from lettr_cli.delivery.effects import activity, bounce_contact
 from lettr_cli.signing.keys import signer as store_signer
 from lettr_cli.signing.tokens import Purpose, Signer
 from lettr_cli.store.engine import Store
@@ -219,18 +217,14 @@ def _row_by_id(conn: Connection, row_id: int) -> Row | None:
 # -- recording ----------------------------------------------------------------------------------
 
 
-def _has_event(conn: Connection, row: Row, event_type: str) -> bool:
-    e = outbox.events
-    query = sa.select(e.c.id).where(e.c.outbox_id == row.id, e.c.event_type == event_type)
-    return conn.execute(query.limit(1)).first() is not None
-
-
 def _bounce(conn: Connection, row: Row, found: fb.Feedback) -> bool:
     """An out-of-band bounce: one ``bounce`` event per row (a row the send already bounced,
     or an earlier report about it, keeps its single event). The row's state is kept, so a
-    delivery stays counted. Only a hard bounce (5.1.x) bounces the contact."""
-    if _has_event(conn, row, "bounce"):
-        return False
+    delivery stays counted. Only a hard bounce (5.1.x) bounces the contact.
+
+    Every write is conditional in SQL, not on an earlier read: the event is inserted only if
+    the row has none (one statement), and the contact changes only from the status it had
+    (``ledger.opt_out``), so a run or another import that changed either meanwhile wins."""
     now = utcnow()
     bounce_class = found.bounce_class or fb.UNCLASSIFIED
     event = {
@@ -240,35 +234,20 @@ def _bounce(conn: Connection, row: Row, found: fb.Feedback) -> bool:
         "bounce_class": bounce_class,
         "reason": found.reason,
     }
-    outbox.record_events(conn, row.campaign_id, [event], "bounce", now)
-    outbox.add_counters(conn, row.campaign_id, {"bounces": 1})
+    if not ledger.record_event_once(conn, row.campaign_id, event, "bounce", now):
+        return False
+    ledger.add_counters(conn, row.campaign_id, {"bounces": 1})
     if bounce_class == HARD:
-        bounce_contact(conn, row.contact_id, now)
+        ledger.opt_out(conn, row.contact_id, ledger.BOUNCED, now)
     return True
 
 
 def _complaint(conn: Connection, row: Row, found: fb.Feedback) -> bool:
     """A spam complaint: one ``spam_complaint`` event per row; the contact is ``complained``."""
-    if _has_event(conn, row, "spam_complaint"):
-        return False
     now = utcnow()
     event = {"outbox_id": row.id, "contact_id": row.contact_id, "email": row.email}
-    outbox.record_events(conn, row.campaign_id, [event], "spam_complaint", now)
-    outbox.add_counters(conn, row.campaign_id, {"spam_complaints": 1})
-    complain_contact(conn, row.contact_id, now)
+    if not ledger.record_event_once(conn, row.campaign_id, event, "spam_complaint", now):
+        return False
+    ledger.add_counters(conn, row.campaign_id, {"spam_complaints": 1})
+    ledger.opt_out(conn, row.contact_id, ledger.COMPLAINED, now)
     return True
-
-
-def complain_contact(conn: Connection, contact_id: str, now: datetime) -> None:
-    c = outbox.contacts
-    old = conn.execute(sa.select(c.c.status).where(c.c.id == contact_id)).scalar()
-    if old is None or old == "complained":
-        return
-    conn.execute(c.update().where(c.c.id == contact_id).values(status="complained", updated_at=now))
-    change = status_event(str(old), "complained")
-    if change is not None:
-        conn.execute(
-            activity.insert().values(
-                contact_id=contact_id, kind=change[0], detail=change[1], at=now
-            )
-        )

@@ -18,35 +18,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from lettr_cli.addressing.addresses import email_key
-from lettr_cli.audience.activity import status_event
+from lettr_cli import ledger
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.store.engine import Store
-from lettr_cli.store.tables import (
-    UNSUBSCRIBE_COUNTERS,
-    Activity,
-    Campaign,
-    Contact,
-    Event,
-    LinkClick,
-    OutboxRow,
-    Suppression,
-    table_of,
-)
-from lettr_cli.store.types import new_id
+from lettr_cli.store.tables import UNSUBSCRIBE_COUNTERS, LinkClick, OutboxRow, table_of
 
 outbox = table_of(OutboxRow)
-campaigns = table_of(Campaign)
-contacts = table_of(Contact)
-events = table_of(Event)
-activity = table_of(Activity)
-suppressions = table_of(Suppression)
 link_clicks = table_of(LinkClick)
 
 LIST_UNSUBSCRIBE = "list_unsubscribe"  # RFC 8058 one-click, from the List-Unsubscribe header
 LINK_UNSUBSCRIBE = "link_unsubscribe"  # the confirm page reached from the body's link
 UNSUBSCRIBE_METHODS = (LIST_UNSUBSCRIBE, LINK_UNSUBSCRIBE)
-USER_AGENT_LIMIT = 1000  # the events column
+USER_AGENT_LIMIT = ledger.USER_AGENT_LIMIT
 
 # CONTRACT "Tracking": opens made by machines, not people. Substrings of the User-Agent:
 # Gmail's and Yahoo's image proxies fetch every image when a message arrives or is opened.
@@ -140,7 +123,7 @@ def record_open(
         counters = {total: 1}
         if _set_first(conn, row.row_id, first, now):
             counters[unique] = 1
-        _add(conn, row.campaign_id, counters, now)
+        ledger.add_counters(conn, row.campaign_id, counters, now)
         _event(conn, row, "open", now, user_agent=user_agent, machine=machine)
 
     _write(store, write)
@@ -151,7 +134,7 @@ def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: d
         counters = {"clicks": 1}
         if _set_first(conn, row.row_id, "first_click_at", now):
             counters["unique_clicks"] = 1
-        _add(conn, row.campaign_id, counters, now)
+        ledger.add_counters(conn, row.campaign_id, counters, now)
         _count_link(conn, row, url)
         _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
 
@@ -188,7 +171,8 @@ def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now:
         nonlocal counted
         counted = _set_first(conn, row.row_id, "unsubscribed_at", now)
         if counted:
-            _add(conn, row.campaign_id, {"unsubscribes": 1, UNSUBSCRIBE_COUNTERS[method]: 1}, now)
+            counters = {"unsubscribes": 1, UNSUBSCRIBE_COUNTERS[method]: 1}
+            ledger.add_counters(conn, row.campaign_id, counters, now)
             _event(conn, row, method, now, user_agent=user_agent)
         _unsubscribe_contact(conn, row, method, now)
 
@@ -197,35 +181,10 @@ def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now:
 
 
 def _unsubscribe_contact(conn: Connection, row: Recipient, method: str, now: datetime) -> None:
-    status = conn.execute(
-        sa.select(contacts.c.status).where(contacts.c.id == row.contact_id)
-    ).scalar()
-    if status is None:
-        # Deleted since the send: the opt-out still holds if the address comes back.
-        key = email_key(row.email)
-        if conn.execute(sa.select(suppressions).where(suppressions.c.email_key == key)).first():
-            return
-        conn.execute(
-            suppressions.insert().values(email_key=key, status="unsubscribed", created_at=now)
-        )
-        return
-    if status != "subscribed":
-        return  # already opted out (unsubscribed, bounced, complained) or never opted in
-    changed = conn.execute(
-        contacts.update()
-        .where(contacts.c.id == row.contact_id, contacts.c.status == "subscribed")
-        .values(status="unsubscribed", updated_at=now)
-    ).rowcount
-    change = status_event("subscribed", "unsubscribed")
-    if changed and change is not None:
-        conn.execute(
-            activity.insert().values(
-                contact_id=row.contact_id,
-                kind=change[0],
-                detail=f"{change[1]} ({method}, campaign {row.campaign_id})",
-                at=now,
-            )
-        )
+    """Only a subscribed contact becomes unsubscribed; one deleted since the send keeps the
+    opt-out as a suppression entry, in case the address comes back."""
+    note = f"{method}, campaign {row.campaign_id}"
+    ledger.opt_out(conn, row.contact_id, ledger.UNSUBSCRIBED, now, note=note, email=row.email)
 
 
 def _set_first(conn: Connection, row_id: int, column: str, now: datetime) -> bool:
@@ -238,16 +197,6 @@ def _set_first(conn: Connection, row_id: int, column: str, now: datetime) -> boo
     return bool(result.rowcount)
 
 
-def _add(conn: Connection, campaign_id: str, counters: dict[str, int], now: datetime) -> None:
-    conn.execute(
-        campaigns.update()
-        .where(campaigns.c.id == campaign_id)
-        .values(
-            {**{name: campaigns.c[name] + n for name, n in counters.items()}, "updated_at": now}
-        )
-    )
-
-
 def _event(
     conn: Connection,
     row: Recipient,
@@ -258,20 +207,15 @@ def _event(
     machine: bool = False,
     target_link_url: str | None = None,
 ) -> None:
-    conn.execute(
-        events.insert().values(
-            event_id=new_id(),
-            campaign_id=row.campaign_id,
-            outbox_id=row.row_id,
-            contact_id=row.contact_id,
-            email=row.email,
-            event_type=event_type,
-            at=now,
-            machine=machine,
-            user_agent=user_agent[:USER_AGENT_LIMIT] or None,
-            target_link_url=target_link_url,
-        )
-    )
+    event = {
+        "outbox_id": row.row_id,
+        "contact_id": row.contact_id,
+        "email": row.email,
+        "user_agent": user_agent,
+        "machine": machine,
+        "target_link_url": target_link_url,
+    }
+    ledger.record_events(conn, row.campaign_id, [event], event_type, now)
 
 
 def _write(store: Store, work: Any) -> None:
