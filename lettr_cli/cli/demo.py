@@ -140,11 +140,12 @@ _STATS = ("injections", "deliveries", "bounces")
 
 
 def _refuse_unfinished(result: RunResult, body: dict[str, Any]) -> None:
+    from lettr_cli.campaigns import lifecycle
     from lettr_cli.errors import CampaignNotSendable, TransmissionFailed
 
     if result.relay_failure is not None:
         raise TransmissionFailed(f"the sink refused the messages: {result.relay_failure}")
-    if body["status"] == "failed":
+    if body["status"] == lifecycle.FAILED:
         raise CampaignNotSendable(f"the campaign failed: {body['failure_reason']}")
-    if body["status"] != "sent":
+    if body["status"] != lifecycle.SENT:
         raise CampaignNotSendable(f"the demo's campaign ended {body['status']}, not sent")

@@ -10,13 +10,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.observer import Snapshot
 from lettr_cli.delivery.writer import Tally
 from lettr_cli.workspace import Workspace
 
 # The statuses a watch ends on: the send is over, or waits on an operator.
-WATCHED_UNTIL = frozenset({"sent", "failed", "in_review", "draft"})
+WATCHED_UNTIL = frozenset({lifecycle.SENT, lifecycle.FAILED, lifecycle.IN_REVIEW, lifecycle.DRAFT})
 
 
 @dataclass(frozen=True)
