@@ -126,17 +126,11 @@ class CampaignRun:
         status = await self.writer.call(self._finish)
         if status == lifecycle.SENT:
             self.observer.state(campaign_id, self.name, status, "")
-        retry_at, in_doubt = await self.writer.call(
-            lambda conn: (
-                outbox.next_retry_at(conn, campaign_id),
-                outbox.counts(conn, campaign_id)[outbox.IN_DOUBT],
-            ),
-            write=False,
-        )
+        left = await self.writer.call(lambda conn: outbox.summary(conn, campaign_id), write=False)
         return self._result(
             status,
-            retry_at=retry_at,
-            in_doubt=in_doubt,
+            retry_at=left.retry_at,
+            in_doubt=left.in_doubt,
             relay_failure=self.relay_failure,
             paused=self.braked,
             lease_lost=self.writer.lease_lost,

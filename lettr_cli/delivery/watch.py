@@ -42,8 +42,7 @@ class _Read:
     status: str
     failure_reason: str
     total: int
-    counts: dict[str, int]
-    retrying: int
+    outbox: outbox.Summary
 
 
 def _read(workspace: Workspace, campaign_id: str) -> _Read:
@@ -51,15 +50,13 @@ def _read(workspace: Workspace, campaign_id: str) -> _Read:
         row = conn.execute(
             outbox.campaigns.select().where(outbox.campaigns.c.id == campaign_id)
         ).one()
-        counts = outbox.counts(conn, campaign_id)
-        retrying = outbox.waiting_retries(conn, campaign_id)
+        left = outbox.summary(conn, campaign_id)
     return _Read(
         str(row.name),
         str(row.status),
         str(row.failure_reason or ""),
         int(row.total_recipients),
-        counts,
-        retrying,
+        left,
     )
 
 
@@ -78,7 +75,7 @@ async def watch(
     last_status = ""
     while True:
         seen = await asyncio.to_thread(_read, workspace, campaign_id)
-        counts = seen.counts
+        counts = seen.outbox.counts
         first_sent = counts["sent"] if first_sent is None else first_sent
         tally = Tally(
             sent=counts["sent"],
@@ -86,7 +83,7 @@ async def watch(
             bounced=counts["bounced"],
             skipped=counts["skipped"],
             in_doubt=counts["in_doubt"],
-            retrying=seen.retrying,
+            retrying=seen.outbox.retrying,
         )
         snapshot = Snapshot(
             campaign_id, seen.name, seen.total, tally, clock() - started, first_sent
