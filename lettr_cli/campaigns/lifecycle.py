@@ -188,14 +188,6 @@ def require_resendable(campaign: Campaign) -> None:
         )
 
 
-def to_resending(session: Session, campaign: Campaign) -> None:
-    """sent → sending: `campaign retry` requeued some of its rows."""
-    require_resendable(campaign)
-    campaign.status = SENDING
-    campaign.updated_at = utcnow()
-    session.add(campaign)
-
-
 # -- the sending engine's transitions: conditional updates on its Core connection -------------
 
 
@@ -274,3 +266,10 @@ def sending_to_sent(conn: Connection, campaign_id: str, sent_at: datetime) -> bo
     """sending → sent at ``sent_at`` (when its last message was accepted). False when the
     campaign was not sending: nothing is written."""
     return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at)
+
+
+def sent_to_sending(conn: Connection, campaign_id: str) -> bool:
+    """sent → sending: `campaign retry` requeues some of its rows (in the same transaction).
+    False when the campaign is no longer sent (another retry came first): nothing is
+    written."""
+    return _move(conn, campaign_id, (SENT,), SENDING)
