@@ -76,13 +76,13 @@ async def watch(
     while True:
         seen = await asyncio.to_thread(_read, workspace, campaign_id)
         counts = seen.outbox.counts
-        first_sent = counts["sent"] if first_sent is None else first_sent
+        first_sent = counts[outbox.SENT] if first_sent is None else first_sent
         tally = Tally(
-            sent=counts["sent"],
-            failed=counts["failed"],
-            bounced=counts["bounced"],
-            skipped=counts["skipped"],
-            in_doubt=counts["in_doubt"],
+            sent=counts[outbox.SENT],
+            failed=counts[outbox.FAILED],
+            bounced=counts[outbox.BOUNCED],
+            skipped=counts[outbox.SKIPPED],
+            in_doubt=counts[outbox.IN_DOUBT],
             retrying=seen.outbox.retrying,
         )
         snapshot = Snapshot(
