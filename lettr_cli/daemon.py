@@ -37,19 +37,12 @@ class TickResult:
         campaigns = []
         with workspace.store.connect() as conn, conn.begin():
             for run in self.runs:
-                counts = outbox.counts(conn, run.campaign_id)
-                retry_at = outbox.next_retry_at(conn, run.campaign_id)
                 campaigns.append(
                     {
                         "id": run.campaign_id,
                         "name": run.name,
                         "status": run.status,
-                        "sent": counts[outbox.SENT],
-                        "failed": counts[outbox.FAILED],
-                        "bounced": counts[outbox.BOUNCED],
-                        "skipped": counts[outbox.SKIPPED],
-                        "in_doubt": counts[outbox.IN_DOUBT],
-                        "retry_at": retry_at,
+                        **outbox.summary(conn, run.campaign_id).results(),
                         "failure_reason": run.failure_reason,
                     }
                 )

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 from lettr_cli.addressing.domains import domain_name
 from lettr_cli.content.sandbox import referenced_names
 from lettr_cli.errors import LettrError, ResourceInUse
-from lettr_cli.store.tables import Campaign, Template, TemplateVersion
-
-OPEN_STATUSES = ("draft", "scheduled")
+from lettr_cli.store import statuses
+from lettr_cli.store.tables import Campaign
+from lettr_cli.store.template_use import template_in_use
 
 
 def campaigns_using(
@@ -34,7 +34,7 @@ def campaigns_using(
     """Names of the draft or scheduled campaigns that refer to the thing given."""
     names: list[str] = []
     campaigns = session.exec(
-        select(Campaign).where(col(Campaign.status).in_(OPEN_STATUSES)).order_by(col(Campaign.name))
+        select(Campaign).where(col(Campaign.status).in_(statuses.OPEN)).order_by(col(Campaign.name))
     )
     for campaign in campaigns:
         audience = campaign.audience
@@ -78,9 +78,8 @@ def _domain_of(email: str | None) -> str | None:
 def _merge_tags(session: Session, campaign: Campaign) -> set[str]:
     sources = [(campaign.subject or "", False)]
     if campaign.template_id is not None:
-        template = session.get(Template, campaign.template_id)
-        number = campaign.template_version or (template.active_version if template else None)
-        version = session.get(TemplateVersion, (campaign.template_id, number)) if number else None
+        used = template_in_use(session, campaign)
+        version = used.row(session) if used is not None else None
         if version is not None:
             sources += [(version.html_content, True), (version.text_content or "", False)]
     else:

@@ -14,6 +14,7 @@ from lettr_cli.campaigns.templates import check_content, find_template, version_
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import NotFound, ValidationError
 from lettr_cli.store.tables import Campaign, Template
+from lettr_cli.store.template_use import template_in_use
 from lettr_cli.store.types import utcnow
 
 MIN_PREFIX = 6
@@ -208,10 +209,8 @@ def content_of(
 ) -> tuple[str | None, str | None, Template | None]:
     """The HTML and text a campaign sends: its own, or its template's (active while a draft,
     frozen once it left draft)."""
-    if campaign.template_id is None:
+    used = template_in_use(session, campaign)
+    if used is None:
         return campaign.html_content, campaign.text_content, None
-    template = session.get(Template, campaign.template_id)
-    if template is None:
-        return campaign.html_content, campaign.text_content, None
-    version = version_of(session, template, campaign.template_version)
-    return version.html_content, version.text_content, template
+    version = version_of(session, used.template, used.version)
+    return version.html_content, version.text_content, used.template

@@ -1,29 +1,64 @@
-"""The campaign lifecycle (DESIGN "Lifecycle"): the states and which actions each allows.
+"""The campaign lifecycle (DESIGN "Lifecycle"): the states, which actions each allows, and
+every change of a campaign's status.
 
-Every command that moves or changes a campaign asks this module first; the transitions of
-sending and scheduling join it with the sending engine.
+This module is the only place that changes ``campaigns.status``: the commands (send, schedule,
+unschedule, approve, reject, retry) through the Session functions, and the sending engine
+through the Core-connection ones (``end_preparing``, ``sending_to_sent``,
+``sending_to_failed``), which move a campaign only from the state they expect
+(``UPDATE … WHERE id = :id AND status = :from``, the rowcount checked), so that a concurrent
+change is never overwritten. ``tests/test_status_owner.py`` fails on a status change elsewhere.
+The status names themselves live in ``lettr_cli.store.statuses`` (parts below this one name
+them too) and are re-exported here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, func, select
 
 from lettr_cli.errors import CampaignNotEditable, CampaignNotScheduled, CampaignNotSendable
-from lettr_cli.store.tables import Campaign, Template
+from lettr_cli.store.statuses import (
+    DRAFT,
+    FAILED,
+    IN_REVIEW,
+    OPEN,
+    PREPARING,
+    SCHEDULED,
+    SENDING,
+    SENT,
+    STATUSES,
+)
+from lettr_cli.store.tables import Campaign, table_of
+from lettr_cli.store.template_use import template_in_use
 from lettr_cli.store.types import utcnow
 
-DRAFT = "draft"
-SCHEDULED = "scheduled"
-PREPARING = "preparing"
-SENDING = "sending"
-IN_REVIEW = "in_review"
-SENT = "sent"
-FAILED = "failed"
-STATUSES = (DRAFT, SCHEDULED, PREPARING, SENDING, IN_REVIEW, SENT, FAILED)
+__all__ = [
+    "DELETABLE",
+    "DRAFT",
+    "FAILED",
+    "IN_REVIEW",
+    "OPEN",
+    "PREPARING",
+    "REVIEW_THRESHOLD",
+    "SCHEDULABLE",
+    "SCHEDULED",
+    "SENDING",
+    "SENT",
+    "STATUSES",
+]
+
 DELETABLE = frozenset({DRAFT, FAILED})
 SCHEDULABLE = frozenset({DRAFT, SCHEDULED})  # scheduling a scheduled campaign reschedules it
+# The store's first campaign to more than this many recipients waits in review for an
+# operator's approval (DESIGN "Lifecycle"; ``needs_review``).
+REVIEW_THRESHOLD = 5000
+
+_campaigns = table_of(Campaign)
 
 
 def require_editable(campaign: Campaign, action: str = "edit") -> None:
@@ -50,10 +85,10 @@ def require_deletable(campaign: Campaign) -> None:
 
 def freeze_content(session: Session, campaign: Campaign) -> None:
     """Pin a linked template's active version: called as the campaign leaves draft."""
-    if campaign.template_id is not None and campaign.template_version is None:
-        template = session.get(Template, campaign.template_id)
-        if template is not None:
-            campaign.template_version = template.active_version
+    if campaign.template_version is None:
+        used = template_in_use(session, campaign)
+        if used is not None:
+            campaign.template_version = used.version
             session.add(campaign)
 
 
@@ -153,9 +188,88 @@ def require_resendable(campaign: Campaign) -> None:
         )
 
 
-def to_resending(session: Session, campaign: Campaign) -> None:
-    """sent → sending: `campaign retry` requeued some of its rows."""
-    require_resendable(campaign)
-    campaign.status = SENDING
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+# -- the sending engine's transitions: conditional updates on its Core connection -------------
+
+
+def _move(
+    conn: Connection, campaign_id: str, from_states: Collection[str], to: str, **values: Any
+) -> bool:
+    """``campaign_id`` goes to ``to`` (with ``values``) if its status is one of
+    ``from_states``; False when it was not (deleted, or moved by someone else), and then
+    nothing is written."""
+    c = _campaigns
+    moved = conn.execute(
+        c.update()
+        .where(c.c.id == campaign_id, c.c.status.in_(tuple(from_states)))
+        .values(status=to, updated_at=utcnow(), **values)
+    )
+    return moved.rowcount == 1
+
+
+def needs_review(session: Session, campaign: Campaign, total: int) -> bool:
+    """The risk check (DESIGN "Lifecycle"): the store's first campaign going to more than
+    ``REVIEW_THRESHOLD`` recipients waits in review. A campaign counts as earlier when it was
+    sent, or is sending or in review."""
+    if total <= REVIEW_THRESHOLD:
+        return False
+    others = session.exec(
+        select(func.count())
+        .select_from(Campaign)
+        .where(
+            col(Campaign.id) != campaign.id,
+            sa.or_(
+                col(Campaign.sent_at).is_not(None),
+                col(Campaign.status).in_((SENDING, SENT, IN_REVIEW)),
+            ),
+        )
+    ).one()
+    return int(others) == 0
+
+
+def end_preparing(session: Session, campaign: Campaign, total: int) -> tuple[str, str | None]:
+    """preparing → failed (an empty audience), in_review (``needs_review``) or sending, once
+    its ``total`` recipients are in the outbox. Returns the new status and why, when it is not
+    ``sending``; when the campaign was no longer preparing, its status as it is and None (and
+    nothing is written). Pending changes of ``campaign`` are flushed first; it is refreshed
+    after."""
+    reason: str | None = None
+    if total == 0:
+        to = FAILED
+        reason = "the audience is empty: no subscribed contact is in it"
+        values: dict[str, Any] = {"failure_reason": reason}
+    elif needs_review(session, campaign, total):
+        to = IN_REVIEW
+        reason = (
+            f"the store's first campaign goes to {total:,} recipients (more than "
+            f"{REVIEW_THRESHOLD:,}); an operator approves it with `lettr campaign approve "
+            f"{campaign.id[:8]}` or rejects it"
+        )
+        values = {}
+    else:
+        to = SENDING
+        values = {}
+    session.flush()
+    moved = _move(session.connection(), campaign.id, (PREPARING,), to, **values)
+    session.refresh(campaign)
+    if not moved:
+        return campaign.status, None
+    return to, reason
+
+
+def sending_to_failed(conn: Connection, campaign_id: str, reason: str) -> bool:
+    """sending → failed, with its ``failure_reason`` (the engine could not compile the
+    content). False when the campaign was not sending: nothing is written."""
+    return _move(conn, campaign_id, (SENDING,), FAILED, failure_reason=reason)
+
+
+def sending_to_sent(conn: Connection, campaign_id: str, sent_at: datetime) -> bool:
+    """sending → sent at ``sent_at`` (when its last message was accepted). False when the
+    campaign was not sending: nothing is written."""
+    return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at)
+
+
+def sent_to_sending(conn: Connection, campaign_id: str) -> bool:
+    """sent → sending: `campaign retry` requeues some of its rows (in the same transaction).
+    False when the campaign is no longer sent (another retry came first): nothing is
+    written."""
+    return _move(conn, campaign_id, (SENT,), SENDING)

@@ -26,7 +26,8 @@ from lettr_cli.errors import (
     UnconfiguredDomain,
     ValidationError,
 )
-from lettr_cli.store.tables import Campaign, Template
+from lettr_cli.store.tables import Campaign
+from lettr_cli.store.template_use import template_in_use
 from lettr_cli.workspace import Workspace
 
 
@@ -141,10 +142,8 @@ class CampaignChanged(CampaignNotSendable):
 
 def seen(session: Session, campaign: Campaign) -> Seen:
     """The state of ``campaign`` that its checks are about."""
-    version = campaign.template_version
-    if campaign.template_id is not None and version is None:
-        template = session.get(Template, campaign.template_id)
-        version = template.active_version if template is not None else None
+    used = template_in_use(session, campaign)
+    version = used.version if used is not None else campaign.template_version
     return Seen(campaign.id, campaign.status, campaign.updated_at, version, campaign.name)
 
 

@@ -118,12 +118,13 @@ def _send(workspace: Workspace, campaign_id: str, sink: Sink) -> None:
 
 
 def _report(body: dict[str, Any], sink: Sink, seconds: float) -> None:
-    counts, stats = body["outbox"], body["stats"]
+    from lettr_cli.delivery.outbox import describe_counts
+
+    stats = body["stats"]
+    outbox = describe_counts(body["outbox"], body["total_recipients"])
     emit_line(
-        f"Campaign '{body['name']}' ({body['id']}): {body['status']}; {counts['sent']} sent, "
-        f"{counts['failed']} failed, {counts['bounced']} bounced, {counts['skipped']} skipped, "
-        f"{counts['in_doubt']} in doubt, {counts['queued']} queued of "
-        f"{body['total_recipients']} recipients, in {seconds:.1f} s"
+        f"Campaign '{body['name']}' ({body['id']}): {body['status']}; {outbox} recipients, "
+        f"in {seconds:.1f} s"
     )
     emit_line("Stats: " + ", ".join(f"{stats[key]} {key.replace('_', ' ')}" for key in _STATS))
     emit_line(f"Messages: {sink.files} kept in the Maildir {sink.maildir} (not removed)")
@@ -140,11 +141,12 @@ _STATS = ("injections", "deliveries", "bounces")
 
 
 def _refuse_unfinished(result: RunResult, body: dict[str, Any]) -> None:
+    from lettr_cli.campaigns import lifecycle
     from lettr_cli.errors import CampaignNotSendable, TransmissionFailed
 
     if result.relay_failure is not None:
         raise TransmissionFailed(f"the sink refused the messages: {result.relay_failure}")
-    if body["status"] == "failed":
+    if body["status"] == lifecycle.FAILED:
         raise CampaignNotSendable(f"the campaign failed: {body['failure_reason']}")
-    if body["status"] != "sent":
+    if body["status"] != lifecycle.SENT:
         raise CampaignNotSendable(f"the demo's campaign ended {body['status']}, not sent")

@@ -33,13 +33,10 @@ def _show(ws: Workspace, campaign_id: str, as_json: bool) -> dict[str, Any]:
     if as_json:
         emit_json(body)
     else:
-        counts = body["outbox"]
-        emit_line(
-            f"{body['name']}: {body['status']}; {counts['sent']} sent, {counts['failed']} failed, "
-            f"{counts['bounced']} bounced, {counts['skipped']} skipped, "
-            f"{counts['in_doubt']} in doubt, {counts['queued']} queued of "
-            f"{body['total_recipients']}"
-        )
+        from lettr_cli.delivery.outbox import describe_counts
+
+        outbox = describe_counts(body["outbox"], body["total_recipients"])
+        emit_line(f"{body['name']}: {body['status']}; {outbox}")
     return body
 
 

@@ -155,23 +155,50 @@ def retryable(session: Session, ref: str, *, in_doubt: bool, failed_rows: bool) 
         sa.select(t.c.id).where(t.c.campaign_id == campaign.id, _retried_rows(in_doubt)).limit(1)
     )
     if found.first() is None:
-        kind = "in-doubt rows" if in_doubt else "rows that failed after soft replies"
-        raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {kind}")
+        raise ValidationError.field("retry", f"campaign '{campaign.name}' has no {_kind(in_doubt)}")
     return campaign
 
 
-def retry(
-    workspace: Workspace, ref: str, *, in_doubt: bool, failed_rows: bool
-) -> tuple[Campaign, int]:
-    """Requeue a sent campaign's in-doubt rows, or the rows that failed after soft replies or
-    lost connections (never 5xx ones); the campaign goes back to ``sending``."""
-    with workspace.store.write() as session:
+def _kind(in_doubt: bool) -> str:
+    return "in-doubt rows" if in_doubt else "rows that failed after soft replies"
+
+
+@dataclass(frozen=True)
+class RetryCheck:
+    """A sent campaign that had rows of the kind chosen to send again, as ``check_retry`` saw
+    it."""
+
+    campaign_id: str
+    name: str
+    in_doubt: bool
+
+
+def check_retry(workspace: Workspace, ref: str, *, in_doubt: bool, failed_rows: bool) -> RetryCheck:
+    """The checks of a retry (``retryable``), in a read transaction."""
+    with workspace.store.read() as session:
         campaign = retryable(session, ref, in_doubt=in_doubt, failed_rows=failed_rows)
-        lifecycle.to_resending(session, campaign)
-        t = outbox.outbox
-        requeued = session.connection().execute(
+        return RetryCheck(campaign.id, campaign.name, in_doubt)
+
+
+def retry_checked(workspace: Workspace, check: RetryCheck) -> tuple[Campaign, int]:
+    """Requeue the rows ``check`` is about; the campaign goes back to ``sending``. Fenced in SQL
+    (DESIGN "Fencing"), so a check that went stale (another retry came first, the rows moved
+    on) changes nothing: the campaign moves only if it is still ``sent`` (a conditional update,
+    its rowcount checked), and only rows still in the state chosen are requeued (RETURNING
+    tells which); with none left, the transaction is rolled back and the campaign stays sent.
+    The campaign is refused with ``CampaignChanged``, or ``validation_error`` when no row is
+    left."""
+    t = outbox.outbox
+    with workspace.store.write() as session:
+        conn = session.connection()
+        if not lifecycle.sent_to_sending(conn, check.campaign_id):
+            raise CampaignChanged(
+                f"campaign '{check.name}' changed while it was being checked (it is no longer "
+                "sent); nothing was requeued"
+            )
+        requeued = conn.execute(
             t.update()
-            .where(t.c.campaign_id == campaign.id, _retried_rows(in_doubt))
+            .where(t.c.campaign_id == check.campaign_id, _retried_rows(check.in_doubt))
             .values(
                 status=outbox.QUEUED,
                 claim_token=None,
@@ -179,9 +206,26 @@ def retry(
                 next_attempt_at=None,
                 updated_at=utcnow(),
             )
-        )
-        count = requeued.rowcount
-    return campaign, count
+            .returning(t.c.id)
+        ).all()
+        if not requeued:
+            raise ValidationError.field(
+                "retry",
+                f"campaign '{check.name}' has no {_kind(check.in_doubt)} left; nothing was "
+                "requeued",
+            )
+        campaign = session.get(Campaign, check.campaign_id)
+        assert campaign is not None  # it was just moved
+    return campaign, len(requeued)
+
+
+def retry(
+    workspace: Workspace, ref: str, *, in_doubt: bool, failed_rows: bool
+) -> tuple[Campaign, int]:
+    """Requeue a sent campaign's in-doubt rows, or the rows that failed after soft replies or
+    lost connections (never 5xx ones); the campaign goes back to ``sending``."""
+    check = check_retry(workspace, ref, in_doubt=in_doubt, failed_rows=failed_rows)
+    return retry_checked(workspace, check)
 
 
 def take_lease(workspace: Workspace, campaign_id: str) -> leases.LeaseHandle | leases.Holder:

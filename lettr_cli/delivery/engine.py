@@ -126,17 +126,11 @@ class CampaignRun:
         status = await self.writer.call(self._finish)
         if status == lifecycle.SENT:
             self.observer.state(campaign_id, self.name, status, "")
-        retry_at, in_doubt = await self.writer.call(
-            lambda conn: (
-                outbox.next_retry_at(conn, campaign_id),
-                outbox.counts(conn, campaign_id)[outbox.IN_DOUBT],
-            ),
-            write=False,
-        )
+        left = await self.writer.call(lambda conn: outbox.summary(conn, campaign_id), write=False)
         return self._result(
             status,
-            retry_at=retry_at,
-            in_doubt=in_doubt,
+            retry_at=left.retry_at,
+            in_doubt=left.in_doubt,
             relay_failure=self.relay_failure,
             paused=self.braked,
             lease_lost=self.writer.lease_lost,
@@ -156,12 +150,8 @@ class CampaignRun:
     def _fail(self, conn: Connection, reason: str) -> str:
         if not leases.holds(conn, self.handle):
             return self._status(conn)[0]
-        c = outbox.campaigns
-        conn.execute(
-            c.update()
-            .where(c.c.id == self.handle.campaign_id)
-            .values(status=lifecycle.FAILED, failure_reason=reason, updated_at=utcnow())
-        )
+        if not lifecycle.sending_to_failed(conn, self.handle.campaign_id, reason):
+            return self._status(conn)[0]
         return lifecycle.FAILED
 
     def _finish(self, conn: Connection) -> str:
@@ -172,17 +162,12 @@ class CampaignRun:
         outbox.recover(conn, campaign_id)
         status = self._status(conn)[0]
         if status == lifecycle.SENDING and outbox.unfinished(conn, campaign_id) == 0:
-            c = outbox.campaigns
-            now = utcnow()
             # When its last message was accepted, not when the run wound up (after a drain, a
             # stop request or a retry of rows that stayed in doubt).
-            sent_at = outbox.last_accepted_at(conn, campaign_id) or now
-            conn.execute(
-                c.update()
-                .where(c.c.id == campaign_id)
-                .values(status=lifecycle.SENT, sent_at=sent_at, updated_at=now)
-            )
-            return lifecycle.SENT
+            sent_at = outbox.last_accepted_at(conn, campaign_id) or utcnow()
+            if lifecycle.sending_to_sent(conn, campaign_id, sent_at):
+                return lifecycle.SENT
+            return self._status(conn)[0]
         return status
 
     def _wind_up(self, conn: Connection) -> None:

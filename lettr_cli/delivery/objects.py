@@ -12,10 +12,12 @@ from lettr_cli.campaigns.audience import audience_json
 from lettr_cli.campaigns.campaigns import STAT_KEYS, content_of
 from lettr_cli.delivery import outbox
 from lettr_cli.store.tables import Campaign
+from lettr_cli.store.template_use import template_in_use
 
 
 def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False) -> dict[str, Any]:
-    html, text, template = content_of(session, campaign)
+    html, text, _ = content_of(session, campaign)
+    used = template_in_use(session, campaign)
     conn = session.connection()
     body: dict[str, Any] = {
         "id": campaign.id,
@@ -35,12 +37,7 @@ def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False)
         "track_opens": campaign.track_opens,
         "track_clicks": campaign.track_clicks,
         "audience": audience_json(session, campaign),
-        "template": None
-        if template is None
-        else {
-            "name": template.name,
-            "version": campaign.template_version or template.active_version,
-        },
+        "template": None if used is None else {"name": used.template.name, "version": used.version},
         "failure_reason": campaign.failure_reason,
         "outbox": outbox.counts(conn, campaign.id),
     }

@@ -7,6 +7,8 @@ recipient list is held in memory) and can be repeated after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -86,6 +88,50 @@ def counts(conn: Connection, campaign_id: str) -> dict[str, int]:
     )
     found: dict[str, int] = {str(status): int(n) for status, n in conn.execute(query)}
     return {state: found.get(state, 0) for state in STATES}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A campaign's outbox at one moment, the one summary every face and the daemon show:
+    rows per state (``counts``, the campaign object's ``outbox``), queued rows waiting for a
+    later attempt (``retrying``) and when the earliest queued row falls due (``retry_at``)."""
+
+    counts: dict[str, int]
+    retrying: int
+    retry_at: datetime | None
+
+    @property
+    def in_doubt(self) -> int:
+        return self.counts[IN_DOUBT]
+
+    def results(self) -> dict[str, Any]:
+        """What a run came to: ``daemon tick``'s figures of a campaign (CONTRACT)."""
+        return {
+            "sent": self.counts[SENT],
+            "failed": self.counts[FAILED],
+            "bounced": self.counts[BOUNCED],
+            "skipped": self.counts[SKIPPED],
+            "in_doubt": self.counts[IN_DOUBT],
+            "retry_at": self.retry_at,
+        }
+
+
+def summary(conn: Connection, campaign_id: str) -> Summary:
+    return Summary(
+        counts(conn, campaign_id),
+        waiting_retries(conn, campaign_id),
+        next_retry_at(conn, campaign_id),
+    )
+
+
+def describe_counts(counts: Mapping[str, int], total: int) -> str:
+    """The outbox in words, as `campaign show` and the demo print it: ``… sent, … queued of
+    {total}``."""
+    return (
+        f"{counts[SENT]} sent, {counts[FAILED]} failed, {counts[BOUNCED]} bounced, "
+        f"{counts[SKIPPED]} skipped, {counts[IN_DOUBT]} in doubt, {counts[QUEUED]} queued of "
+        f"{total}"
+    )
 
 
 def waiting_retries(conn: Connection, campaign_id: str) -> int:

@@ -3,9 +3,8 @@ its run sends with. Both run inside the run's own transactions, fenced by its le
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import composer_for, current_fallbacks
@@ -13,12 +12,7 @@ from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.build import FactorySpec
 from lettr_cli.signing import keys
 from lettr_cli.store.tables import Campaign
-from lettr_cli.store.types import utcnow
 from lettr_cli.workspace import Workspace
-
-# DESIGN "Lifecycle": the store's first campaign to more than this many recipients waits for
-# an operator's approval.
-REVIEW_THRESHOLD = 5000
 
 
 def prepare_campaign(
@@ -41,40 +35,11 @@ def prepare_campaign(
     if campaign.merge_fallbacks is None:  # kept when preparing is repeated after a crash
         campaign.merge_fallbacks = current_fallbacks(session)
     campaign.total_recipients = total
-    campaign.updated_at = utcnow()
-    reason: str | None = None
-    if total == 0:
-        campaign.status = lifecycle.FAILED
-        reason = "the audience is empty: no subscribed contact is in it"
-        campaign.failure_reason = reason
-    elif total > REVIEW_THRESHOLD and _first_campaign(session, campaign):
-        campaign.status = lifecycle.IN_REVIEW
-        reason = (
-            f"the store's first campaign goes to {total:,} recipients (more than "
-            f"{REVIEW_THRESHOLD:,}); an operator approves it with `lettr campaign approve "
-            f"{campaign.id[:8]}` or rejects it"
-        )
-    else:
-        campaign.status = lifecycle.SENDING
     session.add(campaign)
-    session.flush()
+    # preparing → failed (an empty audience), in_review (the risk check) or sending.
+    status, reason = lifecycle.end_preparing(session, campaign, total)
     leases.heartbeat(conn, handle)
-    return campaign.status, reason
-
-
-def _first_campaign(session: Session, campaign: Campaign) -> bool:
-    others = session.exec(
-        select(func.count())
-        .select_from(Campaign)
-        .where(
-            col(Campaign.id) != campaign.id,
-            sa.or_(
-                col(Campaign.sent_at).is_not(None),
-                col(Campaign.status).in_((lifecycle.SENDING, lifecycle.SENT, lifecycle.IN_REVIEW)),
-            ),
-        )
-    ).one()
-    return int(others) == 0
+    return status, reason
 
 
 def factory_spec(workspace: Workspace, conn: Connection, campaign_id: str) -> FactorySpec:

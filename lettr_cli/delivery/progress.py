@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery.observer import Snapshot
 
 # What a campaign's state change means, in the words of the log lines and the live display.
 STATE_WORDS = {
-    "sending": "prepared; sending",
-    "in_review": "parked in review",
-    "failed": "failed",
-    "sent": "sent",
+    lifecycle.SENDING: "prepared; sending",
+    lifecycle.IN_REVIEW: "parked in review",
+    lifecycle.FAILED: "failed",
+    lifecycle.SENT: "sent",
     "paused": "paused (sending.paused or the PAUSE file): nothing new is claimed",
     "relay_failed": "the relay failed",
     "skipped": "skipped",
-    "preparing": "due; preparing",
+    lifecycle.PREPARING: "due; preparing",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery.observer import RunResult
 from lettr_cli.errors import (
     EXIT_FAILURE,
@@ -18,11 +19,11 @@ from lettr_cli.errors import (
 )
 
 # Kinds of outcome, besides a campaign status (``sent``, or the status a run left it in).
-IN_REVIEW = "in_review"
+IN_REVIEW = lifecycle.IN_REVIEW
 PAUSED = "paused"
 LEASE_LOST = "lease_lost"
 RETRIES_WAITING = "retries_waiting"
-FAILED = "failed"
+FAILED = lifecycle.FAILED
 RELAY_FAILED = "relay_failed"
 STOPPED = "stopped"
 
@@ -60,7 +61,7 @@ def in_doubt_advice(campaign_id: str, count: int, status: str) -> str:
     (``retry`` takes sent campaigns only)."""
     what = "1 message is" if count == 1 else f"{count} messages are"
     retry = f"`lettr campaign retry {campaign_id} --in-doubt` sends them again"
-    when = "" if status == "sent" else "once the campaign is sent, "
+    when = "" if status == lifecycle.SENT else "once the campaign is sent, "
     return (
         f"{what} in doubt (the relay may have them): `lettr campaign show {campaign_id}` "
         f"lists them; {when}{retry}."
@@ -71,7 +72,7 @@ def describe_stopped(left: Left, exit_code: int) -> Outcome:
     """After SIGINT or SIGTERM (``exit_code`` 130 or 143): what the drain left."""
     counts, status = left.outbox, left.status
     waiting = counts.get("queued", 0) + counts.get("claimed", 0)
-    if status == "sent":
+    if status == lifecycle.SENT:
         message = "Stopped: nothing was left to send; the campaign is sent."
     elif waiting:
         message = (
@@ -101,11 +102,11 @@ def describe_result(
             "`lettr daemon tick` once the relay works."
         )
         return Outcome(RELAY_FAILED, error.message, error=error, exit_code=EXIT_FAILURE)
-    if result.status == "failed":
+    if result.status == lifecycle.FAILED:
         error = CampaignNotSendable(f"the campaign failed: {result.failure_reason}")
         return Outcome(FAILED, error.message, error=error, exit_code=EXIT_FAILURE)
     kind, message = result.status, None
-    if result.status == "in_review":
+    if result.status == lifecycle.IN_REVIEW:
         kind = IN_REVIEW
         message = (
             f"Parked in review: {result.failure_reason}. `lettr campaign approve "
@@ -117,7 +118,7 @@ def describe_result(
     elif result.lease_lost:
         kind = LEASE_LOST
         message = "Another process took over this campaign's lease; it goes on sending it."
-    elif result.status == "sending":
+    elif result.status == lifecycle.SENDING:
         kind = RETRIES_WAITING
         with_retry = ""
         if result.retry_at is not None:

@@ -10,13 +10,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery import outbox
 from lettr_cli.delivery.observer import Snapshot
 from lettr_cli.delivery.writer import Tally
 from lettr_cli.workspace import Workspace
 
 # The statuses a watch ends on: the send is over, or waits on an operator.
-WATCHED_UNTIL = frozenset({"sent", "failed", "in_review", "draft"})
+WATCHED_UNTIL = frozenset({lifecycle.SENT, lifecycle.FAILED, lifecycle.IN_REVIEW, lifecycle.DRAFT})
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,7 @@ class _Read:
     status: str
     failure_reason: str
     total: int
-    counts: dict[str, int]
-    retrying: int
+    outbox: outbox.Summary
 
 
 def _read(workspace: Workspace, campaign_id: str) -> _Read:
@@ -50,15 +50,13 @@ def _read(workspace: Workspace, campaign_id: str) -> _Read:
         row = conn.execute(
             outbox.campaigns.select().where(outbox.campaigns.c.id == campaign_id)
         ).one()
-        counts = outbox.counts(conn, campaign_id)
-        retrying = outbox.waiting_retries(conn, campaign_id)
+        left = outbox.summary(conn, campaign_id)
     return _Read(
         str(row.name),
         str(row.status),
         str(row.failure_reason or ""),
         int(row.total_recipients),
-        counts,
-        retrying,
+        left,
     )
 
 
@@ -77,15 +75,15 @@ async def watch(
     last_status = ""
     while True:
         seen = await asyncio.to_thread(_read, workspace, campaign_id)
-        counts = seen.counts
-        first_sent = counts["sent"] if first_sent is None else first_sent
+        counts = seen.outbox.counts
+        first_sent = counts[outbox.SENT] if first_sent is None else first_sent
         tally = Tally(
-            sent=counts["sent"],
-            failed=counts["failed"],
-            bounced=counts["bounced"],
-            skipped=counts["skipped"],
-            in_doubt=counts["in_doubt"],
-            retrying=seen.retrying,
+            sent=counts[outbox.SENT],
+            failed=counts[outbox.FAILED],
+            bounced=counts[outbox.BOUNCED],
+            skipped=counts[outbox.SKIPPED],
+            in_doubt=counts[outbox.IN_DOUBT],
+            retrying=seen.outbox.retrying,
         )
         snapshot = Snapshot(
             campaign_id, seen.name, seen.total, tally, clock() - started, first_sent

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Table, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from lettr_cli.store import statuses
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id, utcnow
 
 
@@ -176,7 +177,7 @@ class Campaign(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str
-    status: str = "draft"
+    status: str = statuses.DRAFT
     subject: str | None = None
     from_email: str | None = None
     from_name: str | None = None

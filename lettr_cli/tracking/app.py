@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
 from lettr_cli.content.compose import Composer, Links, Rendered
 from lettr_cli.errors import LettrError
@@ -108,7 +109,7 @@ class Tracker:
             except LettrError:
                 return None
             # Content freezes when a campaign leaves draft, its fallbacks when it is prepared.
-            if campaign.status != "draft" and campaign.merge_fallbacks is not None:
+            if campaign.status != lifecycle.DRAFT and campaign.merge_fallbacks is not None:
                 self._composers[campaign_id] = composer
         return composer
 
