@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -192,18 +191,28 @@ def require_resendable(campaign: Campaign) -> None:
 
 
 def _move(
-    conn: Connection, campaign_id: str, from_states: Collection[str], to: str, **values: Any
+    conn: Connection,
+    campaign_id: str,
+    from_states: Collection[str],
+    to: str,
+    *,
+    failure_reason: str | None = None,
+    sent_at: datetime | None = None,
 ) -> bool:
-    """``campaign_id`` goes to ``to`` (with ``values``) if its status is one of
-    ``from_states``; False when it was not (deleted, or moved by someone else), and then
+    """``campaign_id`` goes to ``to`` (with the reason or sending time given) if its status is
+    one of ``from_states``; False when it was not (deleted, or moved by someone else), and then
     nothing is written."""
     c = _campaigns
-    moved = conn.execute(
+    move = (
         c.update()
         .where(c.c.id == campaign_id, c.c.status.in_(tuple(from_states)))
-        .values(status=to, updated_at=utcnow(), **values)
+        .values(status=to, updated_at=utcnow())
     )
-    return moved.rowcount == 1
+    if failure_reason is not None:
+        move = move.values(failure_reason=failure_reason)
+    if sent_at is not None:
+        move = move.values(sent_at=sent_at)
+    return conn.execute(move).rowcount == 1
 
 
 def needs_review(session: Session, campaign: Campaign, total: int) -> bool:
@@ -236,7 +245,6 @@ def end_preparing(session: Session, campaign: Campaign, total: int) -> tuple[str
     if total == 0:
         to = FAILED
         reason = "the audience is empty: no subscribed contact is in it"
-        values: dict[str, Any] = {"failure_reason": reason}
     elif needs_review(session, campaign, total):
         to = IN_REVIEW
         reason = (
@@ -244,12 +252,11 @@ def end_preparing(session: Session, campaign: Campaign, total: int) -> tuple[str
             f"{REVIEW_THRESHOLD:,}); an operator approves it with `lettr campaign approve "
             f"{campaign.id[:8]}` or rejects it"
         )
-        values = {}
     else:
         to = SENDING
-        values = {}
     session.flush()
-    moved = _move(session.connection(), campaign.id, (PREPARING,), to, **values)
+    failure = reason if to == FAILED else None
+    moved = _move(session.connection(), campaign.id, (PREPARING,), to, failure_reason=failure)
     session.refresh(campaign)
     if not moved:
         return campaign.status, None
