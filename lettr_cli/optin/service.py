@@ -46,7 +46,7 @@ CONFIRM_PATH = "/confirm/"
 
 
 @dataclass(frozen=True)
-class _Mail:
+class Mail:
     sender: str  # the envelope sender
     recipient: str
     message: bytes  # signed
@@ -61,7 +61,7 @@ def confirmation_url(workspace: Workspace, session: Session, contact_id: str) ->
     return str(settings["tracking.base_url"]).rstrip("/") + CONFIRM_PATH + token
 
 
-def _checked_sender(workspace: Workspace, from_email: str) -> None:
+def check_sender(workspace: Workspace, from_email: str) -> None:
     from lettr_cli.domains.service import find_domain, not_verified
 
     domain_name = from_email.rpartition("@")[2]
@@ -76,7 +76,7 @@ def _checked_sender(workspace: Workspace, from_email: str) -> None:
         raise not_verified(domain)
 
 
-def _build(
+def build_mail(
     workspace: Workspace,
     session: Session,
     spec: MailSpec,
@@ -84,7 +84,7 @@ def _build(
     email: str,
     contact_id: str,
     values: dict[str, Any],
-) -> _Mail:
+) -> Mail:
     from lettr_cli.domains.service import sign_as_sender
 
     properties = all_properties(session)
@@ -92,14 +92,14 @@ def _build(
     fallbacks = {name: prop.fallback_value for name, prop in properties.items()}
     url = confirmation_url(workspace, session, contact_id)
     message = confirmation_bytes(template, spec, email, values=values, fallbacks=fallbacks, url=url)
-    return _Mail(
+    return Mail(
         sender=smtp_address(spec.from_email),
         recipient=smtp_address(email),
         message=sign_as_sender(workspace, spec.from_email, message),
     )
 
 
-async def _send(workspace: Workspace, mail: _Mail) -> None:
+async def _send(workspace: Workspace, mail: Mail) -> None:
     try:
         async with Relay(RelaySettings.from_settings(workspace.settings())) as relay:
             outcome = await relay.send(mail.sender, mail.recipient, mail.message)
@@ -128,14 +128,14 @@ async def add_with_double_opt_in(
     spec = spec.checked()
     address = parse_address(email)
     RelaySettings.from_settings(workspace.settings())  # refuses now when no relay is configured
-    _checked_sender(workspace, spec.from_email)
+    check_sender(workspace, spec.from_email)
     contact_id = new_id()
     with workspace.store.write() as session:
         _refuse_taken(session, address.key, address.email)
         values = parse_assignments(all_properties(session), assignments)
         groups.find_all(session, groups.LISTS, lists)
         groups.find_all(session, groups.TOPICS, topics)
-        mail = _build(
+        mail = build_mail(
             workspace, session, spec, email=address.email, contact_id=contact_id, values=values
         )
     await _send(workspace, mail)
@@ -175,7 +175,7 @@ def _refuse_taken(session: Session, key: str, email: str) -> None:
         )
 
 
-def _spec_of(row: Confirmation) -> MailSpec:
+def spec_of(row: Confirmation) -> MailSpec:
     return MailSpec(
         template=row.template,
         from_email=row.from_email,
@@ -213,9 +213,9 @@ async def resend_confirmation(workspace: Workspace, email: str) -> dict[str, Any
                 f"a confirmation mail went to {contact.email} at {previous.isoformat()}; "
                 f"at most one per 10 minutes: try again after {later.isoformat()}"
             )
-        spec = _spec_of(row)
-        _checked_sender(workspace, spec.from_email)
-        mail = _build(
+        spec = spec_of(row)
+        check_sender(workspace, spec.from_email)
+        mail = build_mail(
             workspace,
             session,
             spec,
