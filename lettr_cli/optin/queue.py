@@ -151,9 +151,11 @@ async def send_queued(
     """Send the queued confirmation mails, one connection, at most ``sending.rate`` a second,
     until the queue is empty, ``stop`` is set or ``deadline`` (``time.monotonic()``) passes."""
     stop = stop or asyncio.Event()
+    result = QueueResult()
+    if not await asyncio.to_thread(_waiting, workspace):
+        return result  # the usual case: a read, and no write lock taken
     rate = float(workspace.settings()["sending.rate"] or 0)
     gap = 1 / rate if rate > 0 else 0.0
-    result = QueueResult()
     async with AsyncExitStack() as stack:
         relay: Relay | None = None
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
