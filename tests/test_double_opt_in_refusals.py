@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.optin_helpers import add_args, make_template, setup, store_snapshot
+from tests.optin_helpers import add_args, make_template, rows, setup, store_snapshot
 
 ANN = "ann@example.com"
 
@@ -122,3 +124,27 @@ def test_an_existing_or_suppressed_address(
     assert lettr("contact", "delete", ANN, "--yes").exit_code == 0
     body = _refused(lettr, isolated_home, relay, add_args(ANN), "validation_error")
     assert "opted out" in str(body["message"])
+
+
+def test_the_same_address_added_while_the_mail_is_on_its_way(
+    lettr, relay, tmp_path: Path, isolated_home: Path
+) -> None:
+    setup(lettr, tmp_path)
+
+    def meanwhile() -> None:  # another process adds the address before the relay answers
+        with sqlite3.connect(isolated_home / "lettr.db") as conn:
+            conn.execute(
+                "INSERT INTO contacts (id, email, email_key, status, properties,"
+                " properties_folded, created_at, updated_at) VALUES (?, ?, ?, 'subscribed',"
+                " '{}', '{}', '2026-12-01 00:00:00', '2026-12-01 00:00:00')",
+                (str(uuid.uuid4()), ANN, ANN),
+            )
+
+    relay.at("data", meanwhile)
+    result = lettr(*add_args(ANN), "--json")
+    assert result.exit_code == 1
+    body = result.error()
+    assert body["error_code"] == "resource_already_exists"
+    assert "had already gone" in body["message"]
+    assert rows(isolated_home, "SELECT status FROM contacts") == [("subscribed",)]
+    assert rows(isolated_home, "SELECT * FROM confirmations") == []

@@ -27,6 +27,7 @@ from lettr_cli.audience.contacts import (
 )
 from lettr_cli.audience.properties import all_properties
 from lettr_cli.errors import (
+    LettrError,
     NotFound,
     RateLimitExceeded,
     ResourceAlreadyExists,
@@ -139,10 +140,40 @@ async def add_with_double_opt_in(
             workspace, session, spec, email=address.email, contact_id=contact_id, values=values
         )
     await _send(workspace, mail)
+    try:
+        return _write_added(
+            workspace,
+            spec,
+            email=address.email,
+            contact_id=contact_id,
+            lists=lists,
+            topics=topics,
+            assignments=assignments,
+        )
+    except LettrError as error:
+        # Only a change made while the mail was on its way gets here (the same address added,
+        # a list deleted): the link it carries leads to a 404 page.
+        error.message = (
+            f"{error.message}; the confirmation mail had already gone to {address.email}, "
+            "and its link will not confirm anything"
+        )
+        raise
+
+
+def _write_added(
+    workspace: Workspace,
+    spec: MailSpec,
+    *,
+    email: str,
+    contact_id: str,
+    lists: Sequence[str],
+    topics: Sequence[str],
+    assignments: Sequence[str],
+) -> dict[str, Any]:
     with workspace.store.write() as session:
         added = add_contacts(
             session,
-            [address.email],
+            [email],
             lists=lists,
             topics=topics,
             assignments=assignments,
