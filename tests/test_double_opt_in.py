@@ -3,6 +3,7 @@ through the test relay, and the link followed over real HTTP (uvicorn on loopbac
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -170,3 +171,25 @@ def test_a_contact_changed_by_hand_cannot_be_confirmed(
     # A deleted contact's link is as dead.
     assert lettr("contact", "delete", ANN, "--yes").exit_code == 0
     assert rows(isolated_home, "SELECT * FROM confirmations") == []
+
+
+def test_a_confirmation_while_the_store_stays_busy_answers_503_and_later_succeeds(
+    lettr, relay, tmp_path: Path, isolated_home: Path
+) -> None:
+    path = _add_ann(lettr, relay, tmp_path)
+    assert lettr("config", "set", "store.busy_timeout", "1").exit_code == 0
+    client = app_client(isolated_home)
+    before = store_snapshot(isolated_home)
+    blocker = sqlite3.connect(isolated_home / "lettr.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        busy = client.post(path, data={"confirm": "1"})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "1"
+    assert store_snapshot(isolated_home) == before
+    done = client.post(path, data={"confirm": "1"})
+    assert done.status_code == 303
+    assert contact_status(isolated_home, ANN) == "subscribed"
