@@ -1,6 +1,7 @@
 """`lettr daemon tick`: one pass for cron. Promote the scheduled campaigns that are due, then
 drive every campaign that is preparing or sending and not leased by a live process, until
-nothing it holds is due or the deadline passes (CONTRACT "Sending, from the command line")."""
+nothing it holds is due or the deadline passes (CONTRACT "Sending, from the command line"); then
+send the confirmation mails that a double opt-in import queued (``optin.queue``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from lettr_cli.delivery import leases, outbox
 from lettr_cli.delivery.control import drivable, take_lease
 from lettr_cli.delivery.engine import CampaignRun, paused
 from lettr_cli.delivery.observer import Observer, Quiet, RunResult
+from lettr_cli.optin.queue import QueueResult, send_queued
 from lettr_cli.workspace import Workspace
 
 
@@ -32,6 +34,7 @@ class TickResult:
     interrupted: bool = False
     archived: dict[str, int] = field(default_factory=dict)  # campaign id → events archived
     archive_failure: str | None = None
+    confirmations: QueueResult = field(default_factory=QueueResult)
 
     def to_json(self, workspace: Workspace) -> dict[str, Any]:
         campaigns = []
@@ -46,10 +49,13 @@ class TickResult:
                         "failure_reason": run.failure_reason,
                     }
                 )
-        return {
+        body: dict[str, Any] = {
             "campaigns": campaigns,
             "skipped": [{"id": s.campaign_id, "holder": s.holder.to_json()} for s in self.skipped],
         }
+        if self.confirmations.anything:  # only once double opt-in imports queued something
+            body["confirmations"] = self.confirmations.to_json()
+        return body
 
 
 async def tick(
@@ -85,6 +91,9 @@ async def tick(
         if outcome.paused:
             result.paused = True
             break
+    if result.relay_failure is None and not result.paused:
+        result.confirmations = await send_queued(workspace, stop=stop, deadline=deadline)
+        result.relay_failure = result.confirmations.relay_failure
     result.interrupted = stop.is_set()
     return result
 

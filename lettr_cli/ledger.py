@@ -149,6 +149,7 @@ def drop_events(conn: Connection, ids: Sequence[int]) -> None:
 # -- a contact's status, and its opt-outs ------------------------------------------------------
 
 SUBSCRIBED = "subscribed"
+UNVERIFIED = "unverified"  # added with double opt-in, not confirmed yet
 UNSUBSCRIBED = "unsubscribed"
 BOUNCED = "bounced"
 COMPLAINED = "complained"
@@ -220,6 +221,25 @@ def opt_out(
     detail = change[1] if note is None else f"{change[1]} ({note})"
     conn.execute(
         activity.insert().values(contact_id=contact_id, kind=change[0], detail=detail, at=now)
+    )
+    return True
+
+
+def confirm_opt_in(conn: Connection, contact_id: str, now: datetime, *, source: str) -> bool:
+    """A double opt-in confirmation: an ``unverified`` contact becomes ``subscribed``, with a
+    ``status_changed`` activity entry naming ``source`` (issue 19). Conditional on the status
+    (``WHERE status = 'unverified'``, rowcount checked): True when this call confirmed it;
+    False when the contact is gone or is not unverified (confirmed already, or changed)."""
+    changed = conn.execute(
+        contacts.update()
+        .where(contacts.c.id == contact_id, contacts.c.status == UNVERIFIED)
+        .values(status=SUBSCRIBED, updated_at=now)
+    ).rowcount
+    if not changed:
+        return False
+    detail = f"status {UNVERIFIED} → {SUBSCRIBED} (double opt-in confirmed: {source})"
+    conn.execute(
+        activity.insert().values(contact_id=contact_id, kind=STATUS_CHANGED, detail=detail, at=now)
     )
     return True
 

@@ -272,6 +272,13 @@ KEYS: dict[str, Key] = {
         ),
         Key("store.busy_timeout", 30, _integer(1), "seconds a write waits for another writer"),
         Key("daemon.interval", 60, _integer(1), "seconds between passes of daemon run"),
+        Key("optin.token_days", 7, _integer(1, 365), "days a double opt-in link stays valid"),
+        Key(
+            "optin.confirm_on_get",
+            False,
+            _boolean,
+            "a GET of a confirmation link confirms (no button; link scanners can confirm)",
+        ),
     )
 }
 

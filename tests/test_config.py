@@ -81,6 +81,8 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     "store.durability": ({"normal": "normal", "FULL": "full"}, ["extra", "off"]),
     "store.busy_timeout": ({"1": 1, "120": 120}, ["0", "-1"]),
     "daemon.interval": ({"1": 1, "300": 300}, ["0", "minute"]),
+    "optin.token_days": ({"1": 1, "7": 7, "365": 365}, ["0", "366", "week"]),
+    "optin.confirm_on_get": ({"yes": True, "false": False}, ["sometimes"]),
 }
 
 

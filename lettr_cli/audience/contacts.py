@@ -26,6 +26,7 @@ from lettr_cli.store.tables import (
     Topic,
     TopicMember,
 )
+from lettr_cli.store.types import new_id
 
 STATUSES = ("subscribed", "unsubscribed", "bounced", "complained", "unverified")
 OPTED_OUT = ledger.OPTED_OUT
@@ -103,9 +104,14 @@ def add_contacts(
     topics: Sequence[str] = (),
     assignments: Sequence[str] = (),
     status: str = "subscribed",
+    contact_id: str | None = None,
 ) -> NewContacts:
-    """Add every address, or none: if any exists already, nothing is added and they are named."""
+    """Add every address, or none: if any exists already, nothing is added and they are named.
+    ``contact_id`` gives the one address its id (double opt-in signs it before the contact is
+    written)."""
     check_status(status)
+    if contact_id is not None and len(emails) != 1:
+        raise ValueError("a contact id names one contact")
     addresses: dict[str, Address] = {}
     for raw in emails:
         address = parse_address(raw)
@@ -125,6 +131,7 @@ def add_contacts(
     for key, address in addresses.items():
         kept = suppressed.get(key)
         contact = Contact(
+            id=contact_id or new_id(),
             email=address.email,
             email_key=key,
             status=kept or status,

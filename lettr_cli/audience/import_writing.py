@@ -75,9 +75,17 @@ def table(name: str) -> sa.Table:
 
 
 def write_staged(
-    conn: Connection, staging: sa.Table, targets: Targets, *, update: bool, now: datetime
+    conn: Connection,
+    staging: sa.Table,
+    targets: Targets,
+    *,
+    update: bool,
+    now: datetime,
+    new_status: str | None = None,
 ) -> Outcome:
-    """Apply the staged rows to the store; the caller holds the write transaction."""
+    """Apply the staged rows to the store; the caller holds the write transaction. With
+    ``new_status`` (double opt-in: ``unverified``), every contact created gets that status
+    whatever the file says, unless its address keeps an opt-out."""
     contacts, suppressions = table("contacts"), table("suppressions")
     outcome = Outcome()
     _create_properties(conn, targets.new_properties, now)
@@ -92,7 +100,8 @@ def write_staged(
     )
     new = staging.c.contact_id.is_(None)
     joined = staging.outerjoin(suppressions, suppressions.c.email_key == staging.c.email_key)
-    status = sa.func.coalesce(suppressions.c.status, staging.c.status, "subscribed")
+    given = staging.c.status if new_status is None else sa.literal(new_status)
+    status = sa.func.coalesce(suppressions.c.status, given, "subscribed")
     created = conn.execute(
         contacts.insert().from_select(
             [

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -46,6 +47,11 @@ class ImportRequest:
     maps: Sequence[str] = ()
     create_properties: bool = False
     encoding: str | None = None
+    # Double opt-in: the status of every contact created, and what else the same transaction
+    # writes once the contacts are (given the staging table: ``contact_id`` is NULL for the
+    # rows created, their id is ``id``).
+    new_status: str | None = None
+    after_write: Callable[[Connection, sa.Table, datetime], None] | None = None
 
 
 @dataclass
@@ -181,13 +187,17 @@ def _import(
             )
         Store.begin_as(conn, "IMMEDIATE")
         with conn.begin():
+            now = utcnow()
             outcome = write_staged(
                 conn,
                 staging,
                 _targets(conn, request, summary.new_properties),
                 update=request.on_duplicate == "update",
-                now=utcnow(),
+                now=now,
+                new_status=request.new_status,
             )
+            if request.after_write is not None:
+                request.after_write(conn, staging, now)
     summary.created, summary.updated = outcome.created, outcome.updated
     summary.existing = outcome.existing
     summary.opt_out_kept_created = outcome.opt_out_kept_created

@@ -79,11 +79,46 @@ def add(
     ] = None,
     props: Props = None,
     status: Annotated[str, typer.Option(help="The status of the new contacts.")] = "subscribed",
+    double_opt_in: Annotated[
+        bool,
+        typer.Option(
+            "--double-opt-in",
+            help="Add it unverified and send it a confirmation mail (one address).",
+        ),
+    ] = False,
+    template: Annotated[
+        str | None, typer.Option(help="Double opt-in: the confirmation mail's template.")
+    ] = None,
+    from_email: Annotated[
+        str | None, typer.Option("--from", help="Double opt-in: the sender's address.")
+    ] = None,
+    from_name: Annotated[
+        str | None, typer.Option("--from-name", help="Double opt-in: the sender's name.")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="Double opt-in: the confirmation mail's subject.")
+    ] = None,
+    redirect: Annotated[
+        str | None, typer.Option(help="Double opt-in: where the link leads once confirmed.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add contacts: all of them, or none if any exists already."""
     from lettr_cli.audience.contacts import add_contacts, contacts_json
+    from lettr_cli.cli.contact_optin import add_double_opt_in, refuse_mail_options
 
+    if double_opt_in:
+        mail = {"template": template, "from": from_email, "subject": subject}
+        body = add_double_opt_in(
+            ctx, emails, mail | {"from_name": from_name, "redirect": redirect},
+            lists=lists or (), topics=topics or (), props=props or (), status=status,
+        )  # fmt: skip
+        if as_json:
+            emit_json(body)
+        else:
+            _print_contacts([body])
+        return
+    refuse_mail_options(template, from_email, from_name, subject, redirect)
     with workspace(ctx).store.write() as session:
         added = add_contacts(
             session,

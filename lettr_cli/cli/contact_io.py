@@ -14,6 +14,16 @@ import typer
 
 from lettr_cli.cli.command import JsonFlag, YesFlag
 from lettr_cli.cli.contact import app
+from lettr_cli.cli.contact_optin import (
+    DoubleOptIn,
+    From,
+    FromName,
+    Redirect,
+    Subject,
+    Template,
+    import_with_double_opt_in,
+    refuse_mail_options,
+)
 from lettr_cli.cli.output import confirm, emit_json, emit_line, say, warn
 from lettr_cli.cli.runtime import workspace
 from lettr_cli.errors import ConfirmationRequired, ValidationError
@@ -65,6 +75,12 @@ def import_contacts(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding (default UTF-8).")
     ] = None,
+    double_opt_in: DoubleOptIn = False,
+    template: Template = None,
+    from_email: From = None,
+    from_name: FromName = None,
+    subject: Subject = None,
+    redirect: Redirect = None,
     yes: YesFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -90,6 +106,14 @@ def import_contacts(
         encoding=encoding,
     )
     ws = workspace(ctx)
+    queued = None
+    if double_opt_in:
+        mail = {"template": template, "from": from_email, "subject": subject}
+        request, queued = import_with_double_opt_in(
+            ws, request, mail | {"from_name": from_name, "redirect": redirect}
+        )
+    else:
+        refuse_mail_options(template, from_email, from_name, subject, redirect)
     label = f"Importing {'stdin' if file == '-' else Path(file).name}"
     with _open_input(file) as source:
         if on_duplicate is OnDuplicate.update:
@@ -110,6 +134,11 @@ def import_contacts(
         warn(message)
     for prop, kind in summary.new_properties.items():
         say(f"Created the property {prop} ({kind})")
+    if queued is not None:
+        say(
+            f"{queued.count} confirmation mail(s) queued; `lettr daemon tick` sends them "
+            "(at most sending.rate a second)"
+        )
     if as_json:
         emit_json(summary.to_json())
     else:

@@ -39,6 +39,16 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
             say(in_doubt_advice(item["id"], item["in_doubt"], item["status"]))
     for skipped in result.skipped:
         say(f"{skipped.name}: skipped, leased by {skipped.holder.describe()}")
+    sent = result.confirmations
+    if sent.anything:
+        say(
+            f"confirmation mails: {sent.sent} sent, {len(sent.refused)} refused, "
+            f"{sent.queued} still queued"
+        )
+    for refused in sent.refused:
+        say(f"confirmation mail to {refused['email']} refused: {refused['reply']}")
+    if sent.failure is not None:
+        say(f"Warning: queued confirmation mails were not sent: {sent.failure}")
 
 
 def _exit_code(result: TickResult, signalled: int | None, as_json: bool) -> int:

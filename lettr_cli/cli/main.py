@@ -13,6 +13,7 @@ from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
 from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
+from lettr_cli.cli import contact_optin as _contact_optin  # noqa: F401 (adds resend-confirmation)
 from lettr_cli.cli import daemon as daemon_commands
 from lettr_cli.cli import demo as demo_command
 from lettr_cli.cli import dns as dns_commands

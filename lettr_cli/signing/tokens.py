@@ -1,6 +1,7 @@
 """Signed tracking tokens (DESIGN "Tracking, feedback, analytics").
 
-A token names one outbox row for one purpose, or (purpose ``test``) a campaign only, and is
+A token names one outbox row for one purpose, or (purpose ``test``) a campaign only, or
+(purpose ``confirm``, double opt-in) a contact and the time the link expires, and is
 signed with HMAC-SHA256 under a key id, so that rotating the secret keeps old links working:
 ``<purpose><kid>.<ident>.<signature>``, URL-safe and short (about 30 characters for a row).
 """
@@ -11,8 +12,10 @@ import base64
 import hashlib
 import hmac
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 SIGNATURE_BYTES = 12  # 96 bits: forging one token takes 2**96 guesses
@@ -27,18 +30,33 @@ class Purpose(StrEnum):
     VIEW = "v"
     TEST = "t"  # previews and test sends: names a campaign, records nothing
     BOUNCE = "b"  # the envelope sender: a bounce finds its outbox row
+    CONFIRM = "k"  # a double opt-in confirmation: names a contact and an expiry
 
 
 @dataclass(frozen=True)
 class Token:
     purpose: Purpose
-    ident: str  # an outbox row id (base 36), or a campaign id (32 hex) for TEST
+    ident: str  # an outbox row id (base 36), a campaign id (32 hex) for TEST, or for CONFIRM
+    # a contact id (32 hex) and the expiry (seconds since the epoch, base 36)
 
     @property
     def row_id(self) -> int:
-        if self.purpose is Purpose.TEST:
-            raise ValueError("a test token names no outbox row")
+        if self.purpose in (Purpose.TEST, Purpose.CONFIRM):
+            raise ValueError(f"a {self.purpose.name.lower()} token names no outbox row")
         return int(self.ident, 36)
+
+    @property
+    def confirmation(self) -> tuple[str, datetime] | None:
+        """A CONFIRM token's contact id and expiry; None for any other token."""
+        if self.purpose is not Purpose.CONFIRM or len(self.ident) <= 32:
+            return None
+        contact, expiry = self.ident[:32], self.ident[32:]
+        if not all(ch in "0123456789abcdef" for ch in contact):
+            return None
+        try:
+            return str(uuid.UUID(hex=contact)), datetime.fromtimestamp(int(expiry, 36), UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
 
 
 def row_ident(row_id: int) -> str:
@@ -55,6 +73,11 @@ def row_ident(row_id: int) -> str:
 
 def campaign_ident(campaign_id: str) -> str:
     return campaign_id.replace("-", "").lower()
+
+
+def confirmation_ident(contact_id: str, expires_at: datetime) -> str:
+    """A contact id (32 hex) and an expiry to the second (base 36): 38 or 39 characters."""
+    return campaign_ident(contact_id) + row_ident(int(expires_at.timestamp()))
 
 
 class Signer:
@@ -75,6 +98,9 @@ class Signer:
 
     def for_test(self, campaign_id: str) -> str:
         return self.sign(Purpose.TEST, campaign_ident(campaign_id))
+
+    def for_confirmation(self, contact_id: str, expires_at: datetime) -> str:
+        return self.sign(Purpose.CONFIRM, confirmation_ident(contact_id, expires_at))
 
     def verify(self, token: str) -> Token | None:
         """The token's purpose and ident, or None if it is malformed, altered or forged."""

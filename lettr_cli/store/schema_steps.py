@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from lettr_cli.store.schema_optin import m013_confirmations
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime
 
 if TYPE_CHECKING:
@@ -443,4 +444,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
+    Migration(13, "m013_confirmations", m013_confirmations),
 )

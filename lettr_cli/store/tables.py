@@ -373,3 +373,21 @@ class FeedbackMessage(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     outbox_id: int | None = None
+
+
+class Confirmation(SQLModel, table=True):
+    """A contact added with double opt-in and not confirmed yet: how its confirmation mail is
+    sent (again), and when the last one went out. Gone once the contact confirms."""
+
+    __tablename__ = "confirmations"
+
+    contact_id: str = Field(foreign_key="contacts.id", primary_key=True, ondelete="CASCADE")
+    template: str = Field(max_length=255)
+    from_email: str = Field(max_length=255)
+    from_name: str | None = Field(default=None, max_length=255)
+    subject: str = Field(max_length=998)
+    redirect_url: str = Field(max_length=2048)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

@@ -1,4 +1,5 @@
-"""The tracking server: an ASGI app (Starlette) with the four endpoints of CONTRACT "Tracking".
+"""The tracking server: an ASGI app (Starlette) with the four endpoints of CONTRACT "Tracking",
+and ``/confirm/{token}``, the double opt-in link (``tracking.confirmations``).
 
 ``/o/{token}.gif`` an open (a 1×1 GIF, never cached), ``/c/{token}/{n}`` a click (a redirect to
 link n of the message as rendered for that row: never a URL from the request), ``/u/{token}``
@@ -260,13 +261,19 @@ class Endpoints:
 
 def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> Starlette:
     """The tracking app over an open workspace; ``clock`` is injectable for tests."""
-    endpoints = Endpoints(Tracker(workspace, clock))
+    from lettr_cli.tracking.confirmations import ConfirmEndpoints
+
+    tracker = Tracker(workspace, clock)
+    endpoints = Endpoints(tracker)
+    confirm = ConfirmEndpoints(tracker)
     routes = [
         Route("/o/{token}.gif", endpoints.open_pixel, methods=["GET"]),
         Route("/c/{token}/{n}", endpoints.click, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_page, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_post, methods=["POST"]),
         Route("/v/{token}", endpoints.web_version, methods=["GET"]),
+        Route("/confirm/{token}", confirm.page, methods=["GET"]),
+        Route("/confirm/{token}", confirm.post, methods=["POST"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
 
