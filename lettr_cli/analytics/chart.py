@@ -102,3 +102,25 @@ def bar_chart(rows: list[tuple[str, int]], width: int = WIDTH) -> list[str]:
         bar = "#" * filled + " " * (room - filled)
         lines.append(f"{label:<{label_width}} |{bar}| {count:>{number_width}} {share}")
     return [line[:width] for line in lines]
+
+
+def hours_chart(engagement: dict[str, Any], width: int = WIDTH) -> list[str]:
+    """First opens and first clicks by whole hours since each message was accepted: a column
+    an hour for 48 hours, then one column for everything later."""
+    hours = engagement["hours"]
+    later = engagement["later"]
+    opens = [h["opens"] for h in hours] + [later["opens"]]
+    clicks = [h["clicks"] for h in hours] + [later["clicks"]]
+    if not any(opens) and not any(clicks):
+        return ["No first opens or clicks recorded yet."]
+    axis = [" "] * (len(opens) + 4)
+    for position, label in ((0, "0h"), (12, "12h"), (24, "24h"), (36, "36h"), (47, " 48h+")):
+        axis[position : position + len(label)] = label
+    axis_line = (" " * (LABEL + 2) + "".join(axis)).rstrip()
+    lines = _panel("First opens (#) by hours since sending, y: recipients", opens, "#")
+    lines.append(axis_line)
+    lines.append("")
+    lines += _panel("First clicks (*) by hours since sending, y: recipients", clicks, "*")
+    lines.append(axis_line)
+    lines.append("x: whole hours after the relay accepted each message; the last column: later")
+    return [line[:width] for line in lines]
