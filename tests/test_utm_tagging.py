@@ -198,3 +198,13 @@ def test_a_campaign_that_left_draft_keeps_its_tags(lettr, relay, tmp_path: Path)
     assert result.exit_code == 1
     assert result.error()["error_code"] == "campaign_not_editable"
     assert _utm(lettr, campaign) is not None
+
+
+def test_check_warns_when_utm_cannot_tag_anything(lettr, tmp_path: Path) -> None:
+    campaign = _draft(lettr, tmp_path, "--utm")
+    codes = [w["code"] for w in lettr("campaign", "check", campaign, "--json").json()["warnings"]]
+    assert "utm_without_click_tracking" not in codes
+    lettr("campaign", "edit", campaign, "--no-track-clicks")
+    found = lettr("campaign", "check", campaign, "--json")
+    assert found.exit_code == 0, found.stderr
+    assert "utm_without_click_tracking" in [w["code"] for w in found.json()["warnings"]]
