@@ -65,6 +65,7 @@ def _redirect(base: str, path: str) -> str:
     return str(raised.value.headers["Location"])
 
 
+@pytest.mark.slow
 def test_every_rewritten_link_redirects_over_http_to_its_tagged_target(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:

@@ -98,7 +98,7 @@ def bar_chart(rows: list[tuple[str, int]], width: int = WIDTH) -> list[str]:
     lines = []
     for label, count in rows:
         filled = 0 if top == 0 else max(round(count * room / top), 1 if count else 0)
-        share = "    -" if total == 0 else f"{count * 100 / total:5.1f}%"
+        share = "     -" if total == 0 else f"{count * 100 / total:5.1f}%"
         bar = "#" * filled + " " * (room - filled)
         lines.append(f"{label:<{label_width}} |{bar}| {count:>{number_width}} {share}")
     return [line[:width] for line in lines]

@@ -24,8 +24,9 @@ def health(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Subscribed contacts by when they last opened or clicked (7/30/90/180 days, older, never);
-    machine opens do not count."""
+    """Subscribed contacts by when they last opened or clicked; machine opens do not count.
+
+    Buckets: within 7 days, 8-30, 31-90, 91-180 days, older, never."""
     from lettr_cli.analytics.chart import bar_chart
     from lettr_cli.analytics.health import audience_health
 
