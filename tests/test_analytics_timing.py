@@ -106,3 +106,19 @@ def test_a_campaign_without_opens_has_no_share_and_empty_hours(lettr, tmp_path: 
     text = lettr("campaign", "report", "Empty").stdout
     assert "Share of opens made by machines: -" in text
     assert "No first opens or clicks recorded yet." in text
+
+
+def test_the_html_page_shows_the_share_and_the_hours(
+    lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
+) -> None:
+    campaign = send(lettr, smtp_server, verified_domain, tmp_path)
+    opens, clicks = _engage(isolated_home, campaign, 6)
+    target = tmp_path / "report.html"
+    assert lettr("campaign", "report", campaign, "--html", str(target)).exit_code == 0
+    page = target.read_text(encoding="utf-8")
+    assert "Share of opens made by machines: 30.00%" in page
+    for hour in range(48):
+        row = f'<tr><th>{hour}h</th><td class="n">{opens[hour]}</td><td class="n">{clicks[hour]}'
+        assert (row in page) == bool(opens[hour] or clicks[hour])
+    later = f'<tr><th>48h and later</th><td class="n">{opens[48]}</td>'
+    assert (later in page) == bool(opens[48] or clicks[48])
