@@ -15,6 +15,7 @@ CAMPAIGN_KEYS = {
     "id", "name", "subject", "from_email", "from_name", "reply_to", "status", "scheduled_at",
     "total_recipients", "sent_count", "sent_at", "created_at", "stats", "preview_text",
     "track_opens", "track_clicks", "audience", "template", "failure_reason", "outbox",
+    "utm",  # issue "Engagement"
 }  # fmt: skip
 
 

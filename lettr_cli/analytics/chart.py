@@ -84,3 +84,43 @@ def text_chart(series: list[dict[str, Any]], origin_label: str, width: int = WID
     lines.append(axis)
     lines += legend
     return [line[:width] for line in lines]
+
+
+def bar_chart(rows: list[tuple[str, int]], width: int = WIDTH) -> list[str]:
+    """Horizontal bars, one line per ``(label, count)``: the label, a bar scaled to the largest
+    count (a non-zero count gets at least one ``#``), the count and its share of the total;
+    every line at most ``width`` characters."""
+    total = sum(count for _, count in rows)
+    top = max((count for _, count in rows), default=0)
+    label_width = max((len(label) for label, _ in rows), default=0)
+    number_width = max(len(str(top)), 1)
+    room = max(width - label_width - number_width - 12, 1)  # " |", "| ", " 100.0%"
+    lines = []
+    for label, count in rows:
+        filled = 0 if top == 0 else max(round(count * room / top), 1 if count else 0)
+        share = "     -" if total == 0 else f"{count * 100 / total:5.1f}%"
+        bar = "#" * filled + " " * (room - filled)
+        lines.append(f"{label:<{label_width}} |{bar}| {count:>{number_width}} {share}")
+    return [line[:width] for line in lines]
+
+
+def hours_chart(engagement: dict[str, Any], width: int = WIDTH) -> list[str]:
+    """First opens and first clicks by whole hours since each message was accepted: a column
+    an hour for 48 hours, then one column for everything later."""
+    hours = engagement["hours"]
+    later = engagement["later"]
+    opens = [h["opens"] for h in hours] + [later["opens"]]
+    clicks = [h["clicks"] for h in hours] + [later["clicks"]]
+    if not any(opens) and not any(clicks):
+        return ["No first opens or clicks recorded yet."]
+    axis = [" "] * (len(opens) + 4)
+    for position, label in ((0, "0h"), (12, "12h"), (24, "24h"), (36, "36h"), (47, " 48h+")):
+        axis[position : position + len(label)] = label
+    axis_line = (" " * (LABEL + 2) + "".join(axis)).rstrip()
+    lines = _panel("First opens (#) by hours since sending, y: recipients", opens, "#")
+    lines.append(axis_line)
+    lines.append("")
+    lines += _panel("First clicks (*) by hours since sending, y: recipients", clicks, "*")
+    lines.append(axis_line)
+    lines.append("x: whole hours after the relay accepted each message; the last column: later")
+    return [line[:width] for line in lines]

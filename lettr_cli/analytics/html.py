@@ -78,8 +78,32 @@ def render_page(body: dict[str, Any], zone: tzinfo = UTC) -> str:
     ]
     out.append("</table><h2>Opens and clicks over time</h2>")
     out.append(svg_chart(body["series"], zone))
+    out += _timing(body)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _timing(body: dict[str, Any]) -> list[str]:
+    """The share of machine opens, and first opens and clicks by hours since sending (the
+    hours with any, then later)."""
+    out = [
+        "<h2>How soon people engaged</h2>",
+        f"<p>Share of opens made by machines: {percent(body['machine_open_share'])}</p>",
+    ]
+    engagement = body["engagement_by_hour"]
+    rows = [(f"{h['hour']}h", h["opens"], h["clicks"]) for h in engagement["hours"]]
+    rows.append(("48h and later", engagement["later"]["opens"], engagement["later"]["clicks"]))
+    rows = [row for row in rows if row[1] or row[2]]
+    if not rows:
+        return [*out, "<p>No first opens or clicks recorded yet.</p>"]
+    out.append("<table><tr><th>hours after acceptance</th><th>first opens</th>"
+               "<th>first clicks</th></tr>")  # fmt: skip
+    out += [
+        f'<tr><th>{label}</th><td class="n">{opens}</td><td class="n">{clicks}</td></tr>'
+        for label, opens, clicks in rows
+    ]
+    out.append("</table>")
+    return out
 
 
 def write_page(path: Path, page: str) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from lettr_cli.analytics import timing
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import STAT_KEYS, find_campaign
 from lettr_cli.errors import ValidationError
@@ -198,6 +199,8 @@ def report(session: Session, ref: str) -> dict[str, Any]:
         "top_links": top_links(conn, campaign.id),
         "unsubscribes_by_method": unsubscribes_by_method(conn, campaign.id),
         "series": series(conn, campaign),
+        "machine_open_share": timing.machine_open_share(stats),
+        "engagement_by_hour": timing.engagement_by_hour(conn, campaign),
     }
 
 

@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from lettr_cli import ledger
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
+from lettr_cli.campaigns.utm import UtmChoice, apply_utm
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import NotFound, ValidationError
 from lettr_cli.store.tables import Campaign, Template
@@ -38,6 +39,7 @@ class CampaignFields:
     template: str | None = None
     track_opens: bool | None = None
     track_clicks: bool | None = None
+    utm: UtmChoice | None = None
 
     def given(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,8 @@ def _apply(session: Session, campaign: Campaign, chosen: CampaignFields) -> None
     for flag in ("track_opens", "track_clicks"):
         if flag in given:
             setattr(campaign, flag, given[flag])
+    if "utm" in given:
+        apply_utm(campaign, given["utm"])
     campaign.updated_at = utcnow()
 
 
@@ -159,6 +163,7 @@ def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign
         track_opens=original.track_opens,
         track_clicks=original.track_clicks,
         audience=dict(original.audience),
+        utm=None if original.utm is None else dict(original.utm),
     )
     copy.template_id, copy.template_version = original.template_id, original.template_version
     copy.html_content, copy.text_content = original.html_content, original.text_content

@@ -200,6 +200,11 @@ def check_campaign(session: Session, campaign: Campaign, settings: Settings) -> 
             "no_unsubscribe_link",
             "the content has no {{ unsubscribe_link }}; lettr adds a footer with one",
         )
+    if campaign.utm is not None and not campaign.track_clicks:
+        found.warn(
+            "utm_without_click_tracking",
+            "--utm tags tracked links only, and click tracking is off: no link will be tagged",
+        )
     if not settings.text("sender.postal_address"):
         found.warn(
             "no_postal_address",

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from lettr_cli.audience.contacts import find_contact
 from lettr_cli.audience.properties import all_properties
 from lettr_cli.campaigns.campaigns import content_of
+from lettr_cli.campaigns.utm import utm_of
 from lettr_cli.content.compose import Composer, Content, Links, Rendered, Sender
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
@@ -62,6 +63,7 @@ def composer_for(session: Session, campaign: Campaign, settings: Settings) -> Co
         reply_to=campaign.reply_to,
         track_opens=campaign.track_opens,
         track_clicks=campaign.track_clicks,
+        utm=utm_of(campaign),
     )
     fallbacks = campaign.merge_fallbacks
     if fallbacks is None:  # not prepared yet: the fallbacks as they are now

@@ -58,7 +58,7 @@ def report(
 
 def print_report(body: dict[str, Any]) -> None:
     """The report for people: counters, rates, top links, unsubscribes, the chart."""
-    from lettr_cli.analytics.chart import text_chart
+    from lettr_cli.analytics.chart import hours_chart, text_chart
     from lettr_cli.analytics.stats import RATES
 
     campaign = body["campaign"]
@@ -72,6 +72,7 @@ def print_report(body: dict[str, Any]) -> None:
         f"Machine opens (proxies and scanners, not in opens): {stats['machine_opens']}, "
         f"unique {stats['unique_machine_opens']}"
     )
+    emit_line(f"Share of opens made by machines: {_percent(body['machine_open_share'])}")
     emit_line("")
     show_table(
         ["rate", "value", "healthy range", "verdict"],
@@ -95,6 +96,9 @@ def print_report(body: dict[str, Any]) -> None:
     series = body["series"]
     origin = series[0]["bucket_start"].strftime("%Y-%m-%d %H:%M UTC") if series else ""
     for line in text_chart(body["series"], origin):
+        emit_line(line)
+    emit_line("")
+    for line in hours_chart(body["engagement_by_hour"]):
         emit_line(line)
 
 

@@ -7,9 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli import analytics as analytics_commands
-from lettr_cli.cli import campaign_list
+from lettr_cli.cli import campaign_list, campaign_preview
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
+from lettr_cli.cli.campaign_utm import (
+    UtmCampaign,
+    UtmFlag,
+    UtmMedium,
+    UtmSource,
+    utm_choice,
+    utm_text,
+)
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
 from lettr_cli.cli.inputs import read_text
 from lettr_cli.cli.output import (
@@ -95,6 +103,7 @@ def _print(body: dict[str, Any], as_json: bool) -> None:
     rows.append(["audience", _audience_text(audience)])
     rows.append(["tracking", f"opens {'on' if body['track_opens'] else 'off'}, "
                              f"clicks {'on' if body['track_clicks'] else 'off'}"])  # fmt: skip
+    rows.append(["utm", utm_text(body["utm"])])
     if body["failure_reason"]:
         rows.append(["failure_reason", body["failure_reason"]])
     rows.append(["outbox", ", ".join(f"{n} {state}" for state, n in body["outbox"].items() if n)])
@@ -133,6 +142,10 @@ def create(
     text: TextFile = None,
     no_track_opens: NoOpens = False,
     no_track_clicks: NoClicks = False,
+    utm: UtmFlag = None,
+    utm_source: UtmSource = None,
+    utm_medium: UtmMedium = None,
+    utm_campaign: UtmCampaign = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a draft campaign."""
@@ -142,6 +155,7 @@ def create(
 
     chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
                      text, no_track_opens, no_track_clicks)  # fmt: skip
+    chosen.utm = utm_choice(utm, utm_source, utm_medium, utm_campaign)
     ws = workspace(ctx)
     settings = ws.settings()
     with ws.store.write() as session:
@@ -177,6 +191,10 @@ def edit(
     text: TextFile = None,
     no_track_opens: NoOpens = False,
     no_track_clicks: NoClicks = False,
+    utm: UtmFlag = None,
+    utm_source: UtmSource = None,
+    utm_medium: UtmMedium = None,
+    utm_campaign: UtmCampaign = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a draft: its content, sender or tracking."""
@@ -185,6 +203,7 @@ def edit(
 
     chosen = _fields(name, subject, from_email, from_name, reply_to, preview_text, html, template,
                      text, no_track_opens, no_track_clicks)  # fmt: skip
+    chosen.utm = utm_choice(utm, utm_source, utm_medium, utm_campaign)
     with workspace(ctx).store.write() as session:
         body = campaign_json(session, edit_campaign(session, ref, chosen))
     _print(body, as_json)
@@ -251,47 +270,7 @@ def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag
     emit_deleted([deleted], [found.name], as_json=as_json, noun="campaign")
 
 
-@app.command("preview")
-def preview(
-    ctx: typer.Context,
-    ref: Ref,
-    as_email: Annotated[
-        str | None, typer.Option("--as", help="Render for this contact (default: sample data).")
-    ] = None,
-    html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
-    text: Annotated[bool, typer.Option("--text", help="Print the text part.")] = False,
-    raw: Annotated[bool, typer.Option("--raw", help="Write the message bytes as sent.")] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Show exactly what a recipient would receive (links carry test tokens)."""
-    import sys
-
-    from lettr_cli.campaigns.campaigns import find_campaign
-    from lettr_cli.campaigns.rendering import preview as render_preview
-    from lettr_cli.errors import ValidationError
-
-    if sum((html, text, raw)) > 1:
-        raise ValidationError.field("format", "choose one of --html, --text and --raw")
-    ws = workspace(ctx)
-    with ws.store.write() as session:
-        result = render_preview(session, find_campaign(session, ref), ws.settings(), as_email)
-    if raw:
-        from lettr_cli.domains.service import sign_as_sender
-
-        signed = sign_as_sender(ws, str(result.sender), result.raw)
-        sys.stdout.buffer.write(signed)
-        sys.stdout.buffer.flush()
-    elif as_json:
-        emit_json({"to": result.to, "subject": result.rendered.subject,
-                   "html": result.rendered.html, "text": result.rendered.text})  # fmt: skip
-    elif html:
-        emit_line(result.rendered.html)
-    else:
-        if not text:
-            emit_line(f"To: {result.to}")
-            emit_line(f"Subject: {result.rendered.subject}")
-            emit_line("")
-        emit_line(result.rendered.text.rstrip("\n"))
+app.command("preview")(campaign_preview.preview)
 
 
 @app.command("check")

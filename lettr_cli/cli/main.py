@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lettr_cli import __version__
+from lettr_cli.cli import audience as audience_commands
 from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
 from lettr_cli.cli import contact as contact_commands
@@ -76,6 +77,7 @@ app.add_typer(group_commands.topics_app, name="topic")
 app.add_typer(property_commands.app, name="property")
 app.add_typer(template_commands.app, name="template")
 app.add_typer(segment_commands.app, name="segment")
+app.add_typer(audience_commands.app, name="audience")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(store_commands.app, name="store")
 app.add_typer(domain_commands.app, name="domain")

@@ -15,6 +15,7 @@ from lettr_cli.content import html as page
 from lettr_cli.content.message import Headers, build_message, check_header_value
 from lettr_cli.content.missing import Missing
 from lettr_cli.content.sandbox import compile_template, referenced_names, render
+from lettr_cli.content.utm import Utm, tag_url
 from lettr_cli.errors import ValidationError
 from lettr_cli.signing.tokens import Purpose
 
@@ -37,6 +38,7 @@ class Content:
     reply_to: str | None
     track_opens: bool
     track_clicks: bool
+    utm: Utm | None = None  # the tags of tracked links' targets; None: no tagging
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ class Composer:
             footer = page.footer_html(links.unsubscribe(), self.sender.postal_address)
             document = page.append_to_body(document, footer)
         document = page.inline_css(document)
-        tracked = tuple(page.tracked_links(document)) if self.content.track_clicks else ()
+        written = page.tracked_links(document) if self.content.track_clicks else []
+        tracked = tuple(self._tagged(link) for link in written)
         if self.text is not None:
             text = render(self.text, merged, field="text_content")
             if self.text_wants_footer:
@@ -152,13 +155,24 @@ class Composer:
         else:
             text = page.html_to_text(document)
         if tracked:
-            by_url = {link.url: link.number for link in tracked}
+            by_url = {link.url: link.number for link in written}
             document = page.rewrite_links(document, lambda link: links.click(link.number))
             for url, number in sorted(by_url.items(), key=lambda item: -len(item[0])):
                 text = text.replace(url, links.click(number))
         if self.content.track_opens:
             document = page.append_to_body(document, page.pixel(links.open_pixel()))
         return Rendered(subject=subject, html=document, text=text, links=tracked)
+
+    def _tagged(self, link: page.TrackedLink) -> page.TrackedLink:
+        """The link with its target UTM-tagged (the click token still names it by number);
+        ``written`` keeps the URL as the content has it, for the report's top links."""
+        utm = self.content.utm
+        if utm is None:
+            return link
+        target = tag_url(link.url, utm, self.sender.base_url)
+        if target == link.url:
+            return link
+        return page.TrackedLink(link.number, target, written=link.url)
 
     def subject_for(self, merged: Mapping[str, Any]) -> str:
         """The rendered subject; a line break that a merge value brings in is refused, not

@@ -20,7 +20,12 @@ _OFF = re.compile(
 @dataclass(frozen=True)
 class TrackedLink:
     number: int  # counted from 1 in document order (CONTRACT "Tracking")
-    url: str
+    url: str  # where a click on it goes
+    written: str | None = None  # the URL as the content has it, when ``url`` was tagged
+
+    @property
+    def as_written(self) -> str:
+        return self.url if self.written is None else self.written
 
 
 def add_preheader(document: str, preview_text: str | None) -> str:

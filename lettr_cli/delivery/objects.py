@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from lettr_cli.campaigns.audience import audience_json
 from lettr_cli.campaigns.campaigns import STAT_KEYS, content_of
+from lettr_cli.campaigns.utm import utm_json
 from lettr_cli.delivery import outbox
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.template_use import template_in_use
@@ -36,6 +37,7 @@ def campaign_json(session: Session, campaign: Campaign, *, detail: bool = False)
         "preview_text": campaign.preview_text,
         "track_opens": campaign.track_opens,
         "track_clicks": campaign.track_clicks,
+        "utm": utm_json(campaign),
         "audience": audience_json(session, campaign),
         "template": None if used is None else {"name": used.template.name, "version": used.version},
         "failure_reason": campaign.failure_reason,

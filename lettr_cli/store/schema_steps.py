@@ -432,6 +432,13 @@ def _backfill_link_counters(conn: Connection) -> None:
     conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
 
 
+def m015_campaign_utm(op: Operations) -> None:
+    # A campaign's UTM tags (issue "Engagement"): {"source", "medium", "campaign"}, the campaign
+    # null while it follows the campaign's name; the column null when links are not tagged,
+    # which is what every campaign made before this step keeps.
+    op.add_column("campaigns", sa.Column("utm", JSON_TYPE, nullable=True))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -445,4 +452,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
     Migration(13, "m013_confirmations", m013_confirmations),
+    Migration(15, "m015_campaign_utm", m015_campaign_utm),
 )

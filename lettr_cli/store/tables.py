@@ -223,6 +223,10 @@ class Campaign(SQLModel, table=True):
     merge_fallbacks: dict[str, str | None] | None = Field(
         default=None, sa_column=Column(JSON_TYPE, nullable=True)
     )
+    # Migration 15. The UTM tags of tracked links (``campaigns.utm``); null: not tagged.
+    utm: dict[str, str | None] | None = Field(
+        default=None, sa_column=Column(JSON_TYPE, nullable=True)
+    )
 
 
 # An unsubscribe method (CONTRACT "Tracking") and the campaign counter that counts it.

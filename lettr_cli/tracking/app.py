@@ -198,12 +198,14 @@ class Endpoints:
             )
         if rendered is None or number > len(rendered.links):
             return not_found()
-        url = rendered.links[number - 1].url
+        link = rendered.links[number - 1]
+        url = link.url  # the UTM-tagged target when the campaign tags its links
         if isinstance(target, Recipient) and request.method == "GET":
             agent = request.headers.get("user-agent", "")
+            written = link.as_written  # the report counts links as the content has them
             try:
                 await run_in_threadpool(
-                    recording.record_click, tracker.store, target, url, agent, tracker.clock()
+                    recording.record_click, tracker.store, target, written, agent, tracker.clock()
                 )
             except StoreBusy as exc:
                 log.warning("click of row %s not recorded: %s", target.row_id, exc.message)
