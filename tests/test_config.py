@@ -81,6 +81,11 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     "store.durability": ({"normal": "normal", "FULL": "full"}, ["extra", "off"]),
     "store.busy_timeout": ({"1": 1, "120": 120}, ["0", "-1"]),
     "daemon.interval": ({"1": 1, "300": 300}, ["0", "minute"]),
+    "optin.preferences_title": ({" Vos préférences ": "Vos préférences"}, ["", "a\nb"]),
+    "optin.preferences_intro": ({"Choisissez.": "Choisissez."}, ["   ", "x" * 301]),
+    "optin.preferences_save": ({"Enregistrer": "Enregistrer"}, ["tab\there"]),
+    "optin.preferences_saved": ({"C'est noté.": "C'est noté."}, [""]),
+    "optin.unsubscribe_all": ({"Me désabonner": "Me désabonner"}, ["bell\x07"]),
 }
 
 
