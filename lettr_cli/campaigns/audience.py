@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.counts import subscribed
+from lettr_cli.audience.segments.model import from_stored
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.audience.segments.sql import Clause, within_list
 from lettr_cli.campaigns import lifecycle
@@ -77,6 +78,23 @@ def audience_clause_for(
                 parts.append(segment_clause(session, segment))
         reach = or_(*parts) if parts else false()
     return subscribed() & reach
+
+
+def send_time_clause(session: Session, campaign: Campaign) -> Clause | None:
+    """What a queued row's contact must still match when the row is claimed, for a campaign
+    whose audience names topics (a segment with a ``topics`` condition): its whole audience
+    clause, so that a topic opt-out made after preparing (the preference centre) keeps the
+    message from going. None for every other campaign: its audience is resolved once, when it
+    is prepared, and only the contact's status is checked again (DESIGN "Sending engine")."""
+    for segment_id in campaign.audience.get("segments", []):
+        segment = session.get(Segment, segment_id)
+        if segment is not None and any(
+            condition.field == "topics"
+            for group in from_stored(segment.conditions)
+            for condition in group
+        ):
+            return recipients_clause(session, campaign)
+    return None
 
 
 def estimate_for(
