@@ -95,3 +95,47 @@ def test_rows_queued_before_the_opt_out_are_skipped_for_a_topic_campaign_only(
     shown = lettr("campaign", "show", by_topic, "--json").json()
     assert shown["status"] == "sent"
     assert shown["outbox"]["skipped"] == 1 and shown["outbox"]["sent"] == 1
+
+
+def test_memberships_looked_up_per_contact_select_the_same_contacts(
+    lettr, isolated_home: Path
+) -> None:
+    """The claim-time check builds list and topic conditions as per-contact lookups; they must
+    select exactly what the segment selects when a campaign is prepared."""
+    from sqlmodel import select
+
+    from lettr_cli.audience.segments.resolve import find_segment, segment_clause
+    from lettr_cli.store.tables import Contact
+    from lettr_cli.workspace import Workspace
+
+    lettr("list", "create", "A")
+    lettr("topic", "create", "T")
+    for n, (in_list, in_topic) in enumerate([(1, 1), (1, 0), (0, 1), (0, 0)]):
+        args = ["contact", "add", f"c{n}@example.com"]
+        args += ["--list", "A"] if in_list else []
+        args += ["--topic", "T"] if in_topic else []
+        assert lettr(*args).exit_code == 0
+    wheres = {
+        "s1": ["--where", "topics equals T"],
+        "s2": ["--where", "topics not_equals T"],
+        "s3": ["--where", "(topics equals T or lists equals A)"],
+        "s4": ["--where", "topics not_equals T", "--list", "A"],
+        "s5": ["--where", "lists not_equals A and topics equals T"],
+    }
+    for name, args in wheres.items():
+        assert lettr("segment", "create", name, *args).exit_code == 0
+    workspace = Workspace.open(isolated_home / "lettr.db", home=isolated_home, environ={})
+    try:
+        with workspace.store.read() as session:
+            for name in wheres:
+                segment = find_segment(session, name)
+                chosen = [
+                    set(session.exec(select(Contact.email).where(clause)))
+                    for clause in (
+                        segment_clause(session, segment),
+                        segment_clause(session, segment, per_contact=True),
+                    )
+                ]
+                assert chosen[0] == chosen[1] and chosen[0], name
+    finally:
+        workspace.close()
