@@ -270,3 +270,34 @@ def test_the_page_texts_come_from_the_optin_settings(lettr, sent, isolated_home:
         workspace.close()
     assert "<title>Vos préférences</title>" in page.text
     assert "Enregistrer</button>" in page.text and "Me désabonner de tout</button>" in page.text
+
+
+def test_a_save_while_the_store_stays_busy_answers_503_and_later_succeeds(
+    lettr, sent, isolated_home: Path
+) -> None:
+    _, links = sent
+    ids = topic_ids(lettr)
+    assert lettr("config", "set", "store.busy_timeout", "1").exit_code == 0
+    choice = {"shown": ids["News"], "topic": ids["News"]}
+    from lettr_cli.tracking.app import create_app
+    from lettr_cli.workspace import Workspace
+
+    workspace = Workspace.open(isolated_home / "lettr.db", home=isolated_home, environ={})
+    try:
+        with serving(create_app(workspace)) as base, httpx.Client(base_url=base) as http:
+            before = snapshot(isolated_home)
+            blocker = sqlite3.connect(isolated_home / "lettr.db", isolation_level=None)
+            try:
+                blocker.execute("BEGIN IMMEDIATE")
+                busy = http.post(links[ANN].preferences, data=choice)
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
+            assert busy.status_code == 503
+            assert busy.headers["retry-after"] == "1"
+            assert snapshot(isolated_home) == before
+            done = http.post(links[ANN].preferences, data=choice)
+    finally:
+        workspace.close()
+    assert done.status_code == 200
+    assert topics_of(lettr, ANN) == ["News", "Offers", "VIP"]
