@@ -108,6 +108,19 @@ def _single_line(raw: str) -> Value:
     return raw.strip() or None
 
 
+PHRASE_LIMIT = 300
+
+
+def _phrase(raw: str) -> Value:
+    """One line of text a recipient reads: not empty, no control characters."""
+    text = _single_line(raw)
+    if text is None:
+        raise Invalid("this text cannot be empty")
+    if len(str(text)) > PHRASE_LIMIT:
+        raise Invalid(f"at most {PHRASE_LIMIT} characters")
+    return text
+
+
 def _hostname(raw: str) -> Value:
     host = raw.strip().rstrip(".").lower()
     try:
@@ -278,6 +291,27 @@ KEYS: dict[str, Key] = {
             False,
             _boolean,
             "a GET of a confirmation link confirms (no button; link scanners can confirm)",
+        ),
+        # The few texts of the preference centre, in the operator's language.
+        Key("optin.preferences_title", "Email preferences", _phrase, "preference page title"),
+        Key(
+            "optin.preferences_intro",
+            "Choose the emails you want to receive.",
+            _phrase,
+            "preference page: the line above the topics",
+        ),
+        Key("optin.preferences_save", "Save my choices", _phrase, "preference page: save button"),
+        Key(
+            "optin.preferences_saved",
+            "Your choices are saved.",
+            _phrase,
+            "preference page: shown after saving",
+        ),
+        Key(
+            "optin.unsubscribe_all",
+            "Unsubscribe from all email",
+            _phrase,
+            "preference page: the unsubscribe button",
         ),
     )
 }

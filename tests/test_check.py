@@ -206,3 +206,23 @@ def test_a_template_cannot_make_lettr_use_much_memory(
     assert finding["code"] == "html_content_invalid"
     assert named in finding["message"]
     assert peak < baseline + 100 * 1024, (peak, baseline)  # KiB: a memory bound, not a timing
+
+
+def test_an_own_unsubscribe_link_without_a_preferences_link_is_a_warning(
+    lettr, tmp_path: Path
+) -> None:
+    lettr("config", "set", "sender.postal_address", "1 Example Street")
+    words = "<p>Hello, this is our spring letter with plenty of real words in it.</p>"
+    ref = make(lettr, tmp_path, words + "<a href='{{ unsubscribe_link }}'>Leave</a>")
+    result = lettr("campaign", "check", ref, "--json")
+    assert result.exit_code == 0
+    (warning,) = result.json()["warnings"]
+    assert warning["code"] == "no_preferences_link"
+    assert "{{ preferences_link }}" in warning["message"]
+
+    both = (
+        words + "<a href='{{ unsubscribe_link }}'>Leave</a> <a href='{{ preferences_link }}'>x</a>"
+    )
+    lettr("campaign", "delete", ref, "--yes")
+    result = lettr("campaign", "check", make(lettr, tmp_path, both), "--json")
+    assert result.json() == {"errors": [], "warnings": []}

@@ -83,6 +83,11 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     "daemon.interval": ({"1": 1, "300": 300}, ["0", "minute"]),
     "optin.token_days": ({"1": 1, "7": 7, "365": 365}, ["0", "366", "week"]),
     "optin.confirm_on_get": ({"yes": True, "false": False}, ["sometimes"]),
+    "optin.preferences_title": ({" Vos préférences ": "Vos préférences"}, ["", "a\nb"]),
+    "optin.preferences_intro": ({"Choisissez.": "Choisissez."}, ["   ", "x" * 301]),
+    "optin.preferences_save": ({"Enregistrer": "Enregistrer"}, ["tab\there"]),
+    "optin.preferences_saved": ({"C'est noté.": "C'est noté."}, [""]),
+    "optin.unsubscribe_all": ({"Me désabonner": "Me désabonner"}, ["bell\x07"]),
 }
 
 

@@ -153,3 +153,29 @@ def test_raw_preview_is_dkim_signed_for_a_domain_with_a_key(lettr, campaign: str
     assert raw.startswith(b"DKIM-Signature:")
     assert dkim.verify(raw, dnsfunc=dnsfunc)
     assert not dkim.verify(raw.replace(b"spring is here", b"spring is HERE"), dnsfunc=dnsfunc)
+
+
+def test_the_footer_and_the_merge_tag_carry_a_preferences_link_with_the_test_token(
+    lettr, campaign: str, tmp_path: Path
+) -> None:
+    message = raw_message(lettr, campaign)
+    html, text = part(message, "html"), part(message, "plain")
+    token = message["List-Unsubscribe"].strip("<>").rpartition("/")[2]
+    assert token.startswith("t")
+    footer = html[html.index(">Unsubscribe<") :]
+    assert f'href="http://127.0.0.1:8025/p/{token}"' in footer and "Email preferences" in footer
+    assert f"/p/{token}" in text
+
+    page = tmp_path / "own.html"
+    page.write_text(
+        "<body><a href='{{ unsubscribe_link }}'>Leave</a> "
+        "<a href='{{ preferences_link }}' data-lettr-track='off'>Choose</a></body>",
+        encoding="utf-8",
+    )
+    lettr("campaign", "create", "Own", "--subject", "S", "--from-email", "a@example.com", "--html",
+          str(page))  # fmt: skip
+    own = lettr("campaign", "preview", "Own", "--html").stdout
+    assert re.search(
+        r"href=\"http://127\.0\.0\.1:8025/p/t1\.[^\"]+\" data-lettr-track=\"off\">Choose<", own
+    )
+    assert "Email preferences" not in own  # no footer: the content has its own links

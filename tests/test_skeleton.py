@@ -174,3 +174,16 @@ def test_tokens_land_where_the_full_path_puts_them() -> None:
     assert f"https://t.example.com/c/{SIGNER.for_row(Purpose.CLICK, 42)}/1" in content
     assert f"https://t.example.com/o/{SIGNER.for_row(Purpose.OPEN, 42)}.gif" in content
     assert content.count(f"https://t.example.com/c/{SIGNER.for_row(Purpose.CLICK, 42)}/") == 2
+
+
+def test_the_preferences_link_lands_where_the_full_path_puts_it() -> None:
+    c = composer(html=HTML.replace("</body>", "<p>{{ preferences_link }}</p></body>"))
+    skeleton = Skeleton.plan(c)
+    assert skeleton is not None
+    fast = skeleton.message("a@example.org", "a@example.org", {}, lambda p: SIGNER.for_row(p, 42))
+    assert fast is not None
+    assert_same(fast, full_path(c, "a@example.org", {}, 42))
+    html = next(p for p in parsed(fast).iter_parts() if p.get_content_type() == "text/html")
+    link = f"https://t.example.com/p/{SIGNER.for_row(Purpose.PREFERENCES, 42)}"
+    # once written by the template, once in the automatic footer (no unsubscribe link here)
+    assert html.get_content().count(link) == 2

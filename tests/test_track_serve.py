@@ -54,13 +54,14 @@ def test_track_serve_writes_one_access_line_per_request_with_tokens_cut(
                 ("GET", f"{mine.view}%0A", http.get(f"{mine.view}%0A")),
                 ("GET", "/nothing/here", http.get("/nothing/here")),
                 ("POST", mine.unsubscribe, http.post(mine.unsubscribe, data={"confirm": "1"})),
+                ("GET", mine.preferences, http.get(mine.preferences)),
             ]
         process.send_signal(signal.SIGINT)
         _, _, stderr = finish(process)
     finally:
         stop(process)
 
-    assert [answer.status_code for _, _, answer in answers] == [200, 302, 404, 404, 200]
+    assert [answer.status_code for _, _, answer in answers] == [200, 302, 404, 404, 200, 200]
     lines = [found for line in stderr.splitlines() if (found := LINE.match(line))]
     assert len(lines) == len(answers), stderr
     for (method, path, answer), line in zip(answers, lines, strict=True):
@@ -72,6 +73,6 @@ def test_track_serve_writes_one_access_line_per_request_with_tokens_cut(
         tail = path[3 + len(token) :]
         assert line["path"] == f"{prefix}{token[:8]}…{tail}", (line["path"], path)
     # No whole token is written anywhere, and uvicorn's own access log stays off.
-    for path in (mine.pixel, *mine.clicks, mine.view, mine.unsubscribe):
+    for path in (mine.pixel, *mine.clicks, mine.view, mine.unsubscribe, mine.preferences):
         assert path.split("/")[2].removesuffix(".gif") not in stderr
     assert "HTTP/1.1" not in stderr

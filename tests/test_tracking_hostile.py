@@ -129,7 +129,7 @@ def _paths(valid: list[str]) -> st.SearchStrategy[str]:
     )
     made_up = st.builds(
         lambda prefix, text, tail: prefix + quote(text, safe="") + tail,
-        st.sampled_from(["/o/", "/c/", "/u/", "/v/", "/", "/x/"]),
+        st.sampled_from(["/o/", "/c/", "/u/", "/v/", "/p/", "/", "/x/"]),
         st.text(max_size=60),
         st.one_of(junk, number.map(lambda n: "/" + n)),
     )
@@ -138,7 +138,10 @@ def _paths(valid: list[str]) -> st.SearchStrategy[str]:
 
 def _bodies() -> st.SearchStrategy[bytes]:
     fields = st.lists(
-        st.tuples(st.sampled_from(["confirm", "List-Unsubscribe", "x"]), st.text(max_size=12)),
+        st.tuples(
+            st.sampled_from(["confirm", "List-Unsubscribe", "x", "shown", "topic", "unsubscribe"]),
+            st.text(max_size=12),
+        ),
         max_size=40,
     )
     return st.one_of(
@@ -156,7 +159,7 @@ def test_no_request_of_any_shape_gets_a_5xx_but_the_documented_503(
     valid = [
         path
         for mine in links.values()
-        for path in (mine.pixel, *mine.clicks, mine.unsubscribe, mine.view)
+        for path in (mine.pixel, *mine.clicks, mine.unsubscribe, mine.view, mine.preferences)
     ]
     with serving(app_client(isolated_home).app) as url, httpx.Client(base_url=url) as http:
 

@@ -26,7 +26,7 @@ BROWSER = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
 )
-_PATH = re.compile(r"http://127\.0\.0\.1:8025(/[ocuv]/[A-Za-z0-9_.\-/]+)")
+_PATH = re.compile(r"http://127\.0\.0\.1:8025(/[ocuvp]/[A-Za-z0-9_.\-/]+)")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Links:
     clicks: list[str]
     unsubscribe: str
     view: str
+    preferences: str = ""
 
 
 def links_in(message: EmailMessage) -> Links:
@@ -49,6 +50,7 @@ def links_in(message: EmailMessage) -> Links:
         clicks=[p for p in paths if p.startswith("/c/")],
         unsubscribe=unsubscribe,
         view=next(p for p in paths if p.startswith("/v/")),
+        preferences=next((p for p in paths if p.startswith("/p/")), ""),
     )
 
 

@@ -29,7 +29,7 @@ events = table_of(Event)
 
 EVENT_TYPES = (
     "injection", "delivery", "bounce", "spam_complaint", "open", "click",
-    "list_unsubscribe", "link_unsubscribe",
+    "list_unsubscribe", "link_unsubscribe", "topic_opt_in", "topic_opt_out",
 )  # fmt: skip
 EVENT_KEYS = (
     "event_id", "event_type", "email", "timestamp", "bounce_class", "reason",

@@ -136,24 +136,39 @@ def member_ids(session: Session, kind: GroupKind, contact_id: str) -> set[str]:
     return set(rows)
 
 
-def join(session: Session, kind: GroupKind, group: Group, contact: Contact, *, log: bool) -> bool:
-    """Add ``contact`` to ``group``; False when it was already a member."""
+def join(
+    session: Session,
+    kind: GroupKind,
+    group: Group,
+    contact: Contact,
+    *,
+    log: bool,
+    source: str | None = None,
+) -> bool:
+    """Add ``contact`` to ``group``; False when it was already a member. The activity entry
+    names the group, and ``source`` when the change came from elsewhere than the operator."""
     if session.get(kind.member, (group.id, contact.id)) is not None:
         return False
     session.add(kind.new_member(group.id, contact.id))
     if log:
-        activity.record(session, contact.id, kind.joined, group.name)
+        activity.record(session, contact.id, kind.joined, _detail(group.name, source))
     return True
 
 
-def leave(session: Session, kind: GroupKind, group: Group, contact: Contact) -> bool:
+def leave(
+    session: Session, kind: GroupKind, group: Group, contact: Contact, *, source: str | None = None
+) -> bool:
     """Remove ``contact`` from ``group``; False when it was not a member."""
     member = session.get(kind.member, (group.id, contact.id))
     if member is None:
         return False
     session.delete(member)
-    activity.record(session, contact.id, kind.left, group.name)
+    activity.record(session, contact.id, kind.left, _detail(group.name, source))
     return True
+
+
+def _detail(name: str, source: str | None) -> str:
+    return name if source is None else f"{name} ({source})"
 
 
 def to_json(kind: GroupKind, group: Group, contacts_count: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.counts import subscribed
+from lettr_cli.audience.segments.model import from_stored
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.audience.segments.sql import Clause, within_list
 from lettr_cli.campaigns import lifecycle
@@ -68,15 +69,41 @@ def audience_clause_for(
     where-clause on ``contacts`` (each contact once, however many of them it is in). A list or
     segment id that names nothing adds nobody (a sent campaign may outlive its segment)."""
     if everyone:
-        reach: Clause = true()
-    else:
-        parts = [within_list(list_id) for list_id in list_ids]
-        for segment_id in segment_ids:
-            segment = session.get(Segment, segment_id)
-            if segment is not None:
-                parts.append(segment_clause(session, segment))
-        reach = or_(*parts) if parts else false()
-    return subscribed() & reach
+        return subscribed() & true()
+    return subscribed() & _reach(session, list_ids, segment_ids, per_contact=False)
+
+
+def _reach(
+    session: Session, list_ids: Sequence[str], segment_ids: Sequence[str], *, per_contact: bool
+) -> Clause:
+    """The union of the lists and segments, any status."""
+    parts = [within_list(list_id, per_contact=per_contact) for list_id in list_ids]
+    for segment_id in segment_ids:
+        segment = session.get(Segment, segment_id)
+        if segment is not None:
+            parts.append(segment_clause(session, segment, per_contact=per_contact))
+    return or_(*parts) if parts else false()
+
+
+def send_time_clause(session: Session, campaign: Campaign) -> Clause | None:
+    """What a queued row's contact must still match when the row is claimed, beside being
+    subscribed (which the claim checks itself), for a campaign whose audience names topics (a
+    segment with a ``topics`` condition): the lists and segments of its audience, so that a
+    topic opt-out made after preparing (the preference centre) keeps the message from going.
+    Memberships are looked up per contact: the claim names a few contacts by id. None for
+    every other campaign: its audience is resolved once, when it is prepared, and only the
+    contact's status is checked again (DESIGN "Sending engine")."""
+    audience = campaign.audience
+    segment_ids = audience.get("segments", [])
+    for segment_id in segment_ids:
+        segment = session.get(Segment, segment_id)
+        if segment is not None and any(
+            condition.field == "topics"
+            for group in from_stored(segment.conditions)
+            for condition in group
+        ):
+            return _reach(session, audience.get("lists", []), segment_ids, per_contact=True)
+    return None
 
 
 def estimate_for(

@@ -200,6 +200,13 @@ def check_campaign(session: Session, campaign: Campaign, settings: Settings) -> 
             "no_unsubscribe_link",
             "the content has no {{ unsubscribe_link }}; lettr adds a footer with one",
         )
+    elif "preferences_link" not in (html or ""):
+        found.warn(
+            "no_preferences_link",
+            "the content has its own {{ unsubscribe_link }} but no {{ preferences_link }}: "
+            "recipients can only leave, not choose their topics (the footer that has one is "
+            "added only when the content has no unsubscribe link)",
+        )
     if campaign.utm is not None and not campaign.track_clicks:
         found.warn(
             "utm_without_click_tracking",

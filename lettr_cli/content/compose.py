@@ -19,7 +19,7 @@ from lettr_cli.content.utm import Utm, tag_url
 from lettr_cli.errors import ValidationError
 from lettr_cli.signing.tokens import Purpose
 
-BUILTINS = ("email", "unsubscribe_link", "webversion_link")
+BUILTINS = ("email", "unsubscribe_link", "webversion_link", "preferences_link")
 MAX_SUBJECT = 998
 
 
@@ -59,6 +59,9 @@ class Links:
 
     def unsubscribe(self) -> str:
         return f"{self.base_url}/u/{self.token_for(Purpose.UNSUBSCRIBE)}"
+
+    def preferences(self) -> str:
+        return f"{self.base_url}/p/{self.token_for(Purpose.PREFERENCES)}"
 
     def webversion(self) -> str:
         return f"{self.base_url}/v/{self.token_for(Purpose.VIEW)}"
@@ -135,11 +138,14 @@ class Composer:
         merged = merge_values(self.fallbacks, values, email)
         merged["unsubscribe_link"] = links.unsubscribe()
         merged["webversion_link"] = links.webversion()
+        merged["preferences_link"] = links.preferences()
         subject = self.subject_for(merged)
         document = render(self.html, merged, field="html_content")
         document = page.add_preheader(document, self.content.preview_text)
         if self.wants_footer:
-            footer = page.footer_html(links.unsubscribe(), self.sender.postal_address)
+            footer = page.footer_html(
+                links.unsubscribe(), self.sender.postal_address, links.preferences()
+            )
             document = page.append_to_body(document, footer)
         document = page.inline_css(document)
         written = page.tracked_links(document) if self.content.track_clicks else []
@@ -150,7 +156,9 @@ class Composer:
                 text = (
                     text.rstrip("\n")
                     + "\n"
-                    + page.footer_text(links.unsubscribe(), self.sender.postal_address)
+                    + page.footer_text(
+                        links.unsubscribe(), self.sender.postal_address, links.preferences()
+                    )
                 )
         else:
             text = page.html_to_text(document)

@@ -51,20 +51,27 @@ def append_to_body(document: str, fragment: str) -> str:
     return document[:at] + fragment + document[at:]
 
 
-def footer_html(unsubscribe_url: str, postal_address: str) -> str:
+def footer_html(unsubscribe_url: str, postal_address: str, preferences_url: str = "") -> str:
     address = html_escape.escape(postal_address).replace("\n", "<br>")
     parts = [
         '<div style="margin-top:24px;font-size:12px;color:#666666;text-align:center">',
         f'<a href="{html_escape.escape(unsubscribe_url)}" data-lettr-track="off">Unsubscribe</a>',
     ]
+    if preferences_url:
+        parts.append(
+            f' &middot; <a href="{html_escape.escape(preferences_url)}" data-lettr-track="off">'
+            "Email preferences</a>"
+        )
     if postal_address:
         parts.append(f"<br>{address}")
     parts.append("</div>")
     return "".join(parts)
 
 
-def footer_text(unsubscribe_url: str, postal_address: str) -> str:
+def footer_text(unsubscribe_url: str, postal_address: str, preferences_url: str = "") -> str:
     lines = ["", "--", f"Unsubscribe: {unsubscribe_url}"]
+    if preferences_url:
+        lines.append(f"Email preferences: {preferences_url}")
     if postal_address:
         lines.append(postal_address)
     return "\n".join(lines) + "\n"

@@ -32,7 +32,9 @@ OPEN, CLOSE = "\ue000", "\ue001"
 _SLOT = re.compile(f"{OPEN}([mt])([0-9a-z]+){CLOSE}")
 _TAG = re.compile(r"<[^>]*>")
 _MARK = re.compile(rb"LETTRSLOT(TO|SUBJECT|DATE|MID|UNSUB)MARK|LETTRSLOT(TEXT|HTML)MARK\r\n")
-ROW_PURPOSES = (Purpose.OPEN, Purpose.CLICK, Purpose.UNSUBSCRIBE, Purpose.VIEW)
+ROW_PURPOSES = (
+    Purpose.OPEN, Purpose.CLICK, Purpose.UNSUBSCRIBE, Purpose.VIEW, Purpose.PREFERENCES
+)  # fmt: skip
 _WHITESPACE = re.compile(r"\s+")
 
 Pieces = tuple[tuple[str, str | None, str], ...]  # (literal, slot kind, slot key)
@@ -176,6 +178,7 @@ class Skeleton:
         base = composer.sender.base_url
         merged["unsubscribe_link"] = f"{base}/u/{tokens[Purpose.UNSUBSCRIBE.value]}"
         merged["webversion_link"] = f"{base}/v/{tokens[Purpose.VIEW.value]}"
+        merged["preferences_link"] = f"{base}/p/{tokens[Purpose.PREFERENCES.value]}"
         subject = composer.subject_for(merged)
         slots = {
             "TO": to_address.encode("ascii"),

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery.audience_check import NO_LONGER_IN_AUDIENCE, left_audience
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
 from lettr_cli.store.engine import Store
@@ -114,7 +115,8 @@ class Writer:
 
     # -- claims ------------------------------------------------------------------------------
     async def claim(self, limit: int) -> list[Claimed]:
-        """Claim up to ``limit`` due rows; rows of contacts no longer subscribed are skipped."""
+        """Claim up to ``limit`` due rows; rows of contacts no longer subscribed, or no longer
+        in the audience of a campaign that targets topics, are skipped."""
         token = uuid.uuid4().hex
         return await self.call(lambda conn: self._claim(conn, token, limit))
 
@@ -150,19 +152,11 @@ class Writer:
             return []
         gone = [row.id for row in rows if row.contact_status != "subscribed"]
         kept = [row for row in rows if row.contact_status == "subscribed"]
-        if gone:
-            skipped = conn.execute(
-                t.update()
-                .where(t.c.id.in_(gone), t.c.status == outbox.QUEUED)
-                .values(
-                    status=outbox.SKIPPED,
-                    claim_token=None,
-                    reply=outbox.NO_LONGER_SUBSCRIBED,
-                    updated_at=now,
-                )
-                .returning(t.c.id)
-            )
-            self.tally.skipped += len(skipped.all())
+        self._skip(conn, gone, outbox.NO_LONGER_SUBSCRIBED, now)
+        # A campaign that targets topics also skips contacts who left them since preparing.
+        left = set(left_audience(conn, self.campaign_id, [(r.id, r.contact_id) for r in kept]))
+        self._skip(conn, sorted(left), NO_LONGER_IN_AUDIENCE, now)
+        kept = [row for row in kept if row.id not in left]
         if kept:
             # Only the rows still queued when the update runs are this claim's (another
             # process may have claimed some since they were read).
@@ -187,6 +181,19 @@ class Writer:
             )
             for row in kept
         ]
+
+    def _skip(self, conn: Connection, ids: list[int], reply: str, now: datetime) -> None:
+        """Queued rows that will not be sent: ``skipped``, with why."""
+        if not ids:
+            return
+        t = outbox.outbox
+        skipped = conn.execute(
+            t.update()
+            .where(t.c.id.in_(ids), t.c.status == outbox.QUEUED)
+            .values(status=outbox.SKIPPED, claim_token=None, reply=reply, updated_at=now)
+            .returning(t.c.id)
+        )
+        self.tally.skipped += len(skipped.all())
 
     # -- grouped marks and results -----------------------------------------------------------
     async def mark(self, item: Claimed) -> bool:

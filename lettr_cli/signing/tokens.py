@@ -28,6 +28,7 @@ class Purpose(StrEnum):
     CLICK = "c"
     UNSUBSCRIBE = "u"
     VIEW = "v"
+    PREFERENCES = "p"  # the preference centre of the row's contact
     TEST = "t"  # previews and test sends: names a campaign, records nothing
     BOUNCE = "b"  # the envelope sender: a bounce finds its outbox row
     CONFIRM = "k"  # a double opt-in confirmation: names a contact and an expiry

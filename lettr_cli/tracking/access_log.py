@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ACCESS = logging.getLogger("lettr.tracking.access")
 TOKEN_SHOWN = 8
 PATH_SHOWN = 120
-_TOKEN_PATH = re.compile(r"(/(?:[ocuv]|confirm)/)([^/]+?)(\.gif)?(/.*)?", re.DOTALL)
+_TOKEN_PATH = re.compile(r"(/(?:[ocuvp]|confirm)/)([^/]+?)(\.gif)?(/.*)?", re.DOTALL)
 
 
 def shown_path(path: str) -> str:

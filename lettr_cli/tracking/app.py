@@ -39,6 +39,8 @@ from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import recording
 from lettr_cli.tracking.access_log import AccessLog
 from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
+from lettr_cli.tracking.pages import NO_STORE, not_found, page, this_was_a_test
+from lettr_cli.tracking.preference_centre import PreferenceCentre
 from lettr_cli.tracking.recording import Recipient, StoreBusy
 from lettr_cli.workspace import Workspace
 
@@ -48,13 +50,6 @@ log = logging.getLogger("lettr.tracking")
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
-NO_STORE = {
-    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0, private",
-    "Pragma": "no-cache",
-    "Expires": "0",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 _KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
 # Links are numbered from 1 in document order; six digits are far more than a message holds,
 # and a longer number would only be a long way to say 404.
@@ -268,6 +263,7 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
     tracker = Tracker(workspace, clock)
     endpoints = Endpoints(tracker)
     confirm = ConfirmEndpoints(tracker)
+    preferences = PreferenceCentre(endpoints)
     routes = [
         Route("/o/{token}.gif", endpoints.open_pixel, methods=["GET"]),
         Route("/c/{token}/{n}", endpoints.click, methods=["GET"]),
@@ -276,6 +272,8 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
         Route("/v/{token}", endpoints.web_version, methods=["GET"]),
         Route("/confirm/{token}", confirm.page, methods=["GET"]),
         Route("/confirm/{token}", confirm.post, methods=["POST"]),
+        Route("/p/{token}", preferences.show, methods=["GET"]),
+        Route("/p/{token}", preferences.save, methods=["POST"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
 
@@ -315,25 +313,3 @@ def _campaign_id(token: Token) -> str | None:
         return str(uuid.UUID(hex=token.ident))
     except ValueError:
         return None
-
-
-def not_found() -> Response:
-    return PlainTextResponse("Not found", status_code=404, headers=NO_STORE)
-
-
-def this_was_a_test() -> Response:
-    return page(
-        "This was a test",
-        "<p>This was a test message: nothing is recorded and nobody is unsubscribed.</p>",
-    )
-
-
-def page(title: str, body: str) -> HTMLResponse:
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head>"
-        '<body style="font-family: sans-serif; max-width: 32em; margin: 3em auto">'
-        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return HTMLResponse(document, headers=NO_STORE)

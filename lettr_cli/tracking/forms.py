@@ -57,22 +57,22 @@ async def read_body(request: Request) -> bytes | Refusal:
     return bytes(body)
 
 
-def form_fields(content_type: str, body: bytes) -> Fields | Refusal:
+def form_fields(content_type: str, body: bytes, limit: int = MAX_FIELDS) -> Fields | Refusal:
     """The fields of a urlencoded or ``multipart/form-data`` body (anything that is not
-    multipart is read as urlencoded), or why they are refused."""
+    multipart is read as urlencoded), or why they are refused: more than ``limit`` fields."""
     if content_type.split(";", 1)[0].strip().lower() == "multipart/form-data":
-        return _multipart_fields(content_type, body)
+        return _multipart_fields(content_type, body, limit)
     text = body.decode("utf-8", "replace")
-    if sum(1 for piece in text.split("&") if piece) > MAX_FIELDS:
-        return _too_many()
+    if sum(1 for piece in text.split("&") if piece) > limit:
+        return _too_many(limit)
     return parse_qs(text)
 
 
-def _too_many() -> Refusal:
-    return Refusal(400, f"A form of more than {MAX_FIELDS} fields")
+def _too_many(limit: int) -> Refusal:
+    return Refusal(400, f"A form of more than {limit} fields")
 
 
-def _multipart_fields(content_type: str, body: bytes) -> Fields | Refusal:
+def _multipart_fields(content_type: str, body: bytes, limit: int) -> Fields | Refusal:
     declared = Message()
     declared["Content-Type"] = content_type
     boundary = declared.get_boundary()
@@ -81,13 +81,13 @@ def _multipart_fields(content_type: str, body: bytes) -> Fields | Refusal:
     delimiter = b"\n--" + boundary.encode("utf-8", "replace")
     # RFC 2046 parts are split at CRLF "--" boundary; bare LF line ends are read the same way.
     # The preamble, then the parts, then (if the body is whole) the close delimiter.
-    sections = (b"\n" + body.replace(b"\r\n", b"\n")).split(delimiter, MAX_FIELDS + 2)
+    sections = (b"\n" + body.replace(b"\r\n", b"\n")).split(delimiter, limit + 2)
     fields: Fields = {}
     for count, section in enumerate(sections[1:], start=1):
         if section.startswith(b"--"):
             break  # the close delimiter: the rest is the epilogue
-        if count > MAX_FIELDS:
-            return _too_many()
+        if count > limit:
+            return _too_many(limit)
         _padding, _, part = section.partition(b"\n")
         head, found, value = part.partition(b"\n\n")
         if not found:

@@ -126,7 +126,7 @@ def record_open(
         ledger.add_counters(conn, row.campaign_id, counters, now)
         _event(conn, row, "open", now, user_agent=user_agent, machine=machine)
 
-    _write(store, write)
+    write_now(store, write)
 
 
 def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: datetime) -> None:
@@ -138,7 +138,7 @@ def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: d
         _count_link(conn, row, url)
         _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
 
-    _write(store, write)
+    write_now(store, write)
 
 
 def _count_link(conn: Connection, row: Recipient, url: str) -> None:
@@ -176,7 +176,7 @@ def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now:
             _event(conn, row, method, now, user_agent=user_agent)
         _unsubscribe_contact(conn, row, method, now)
 
-    _write(store, write)
+    write_now(store, write)
     return counted
 
 
@@ -218,7 +218,9 @@ def _event(
     ledger.record_events(conn, row.campaign_id, [event], event_type, now)
 
 
-def _write(store: Store, work: Any) -> None:
+def write_now(store: Store, work: Any) -> None:
+    """Run ``work`` in one short IMMEDIATE transaction; ``StoreBusy`` when the store stays
+    locked past ``store.busy_timeout``. Returning means the write is committed."""
     try:
         with store.connect("IMMEDIATE") as conn, conn.begin():
             work(conn)

@@ -30,15 +30,22 @@ def property_types(session: Session) -> dict[str, str]:
     return dict(session.exec(select(Property.name, Property.type)).all())
 
 
-def audience_clause(session: Session, groups: Groups, list_id: str | None) -> Clause:
-    """Contacts matching ``groups`` (within the list ``list_id`` when given), any status."""
-    clause = groups_clause(groups, property_types(session))
-    return and_(within_list(list_id), clause) if list_id else clause
+def audience_clause(
+    session: Session, groups: Groups, list_id: str | None, *, per_contact: bool = False
+) -> Clause:
+    """Contacts matching ``groups`` (within the list ``list_id`` when given), any status.
+    ``per_contact``: memberships looked up per contact (``sql._membership``)."""
+    clause = groups_clause(groups, property_types(session), per_contact=per_contact)
+    if not list_id:
+        return clause
+    return and_(within_list(list_id, per_contact=per_contact), clause)
 
 
-def segment_clause(session: Session, segment: Segment) -> Clause:
+def segment_clause(session: Session, segment: Segment, *, per_contact: bool = False) -> Clause:
     """The members of a saved segment, as its conditions stand now."""
-    return audience_clause(session, from_stored(segment.conditions), segment.list_id)
+    return audience_clause(
+        session, from_stored(segment.conditions), segment.list_id, per_contact=per_contact
+    )
 
 
 def members(clause: Clause) -> SelectOfScalar[Contact]:

@@ -62,12 +62,21 @@ _COMPARE: Mapping[str, Callable[[Any, Any], Clause]] = {
 _FLAT = 8  # runs up to this long stay flat: the SQL of everyday segments reads as written
 
 
-def groups_clause(groups: Groups, property_types: Mapping[str, str]) -> Clause:
-    """Membership in the segment: OR inside each group, AND across groups."""
+def groups_clause(
+    groups: Groups, property_types: Mapping[str, str], *, per_contact: bool = False
+) -> Clause:
+    """Membership in the segment: OR inside each group, AND across groups. ``per_contact``:
+    list and topic memberships as correlated lookups (see ``_membership``)."""
     if not groups:
         return true()
     return balanced(
-        "and", [balanced("or", [condition_clause(c, property_types) for c in g]) for g in groups]
+        "and",
+        [
+            balanced(
+                "or", [condition_clause(c, property_types, per_contact=per_contact) for c in g]
+            )
+            for g in groups
+        ],
     )
 
 
@@ -85,7 +94,9 @@ def balanced(word: str, clauses: Sequence[Clause]) -> Clause:
     return BinaryExpression(left, right, operator, type_=Boolean())
 
 
-def condition_clause(condition: Condition, property_types: Mapping[str, str]) -> Clause:
+def condition_clause(
+    condition: Condition, property_types: Mapping[str, str], *, per_contact: bool = False
+) -> Clause:
     field, operator = condition.field, condition.operator
     kind = BUILT_IN_FIELDS.get(field) or property_types.get(field)
     if kind is None:
@@ -93,7 +104,9 @@ def condition_clause(condition: Condition, property_types: Mapping[str, str]) ->
             "conditions", f"the segment refers to the property '{field}', which no longer exists"
         )
     if kind in (LIST, TOPIC):
-        return _membership(kind, condition.value, negate=operator == "not_equals")
+        return _membership(
+            kind, condition.value, negate=operator == "not_equals", per_contact=per_contact
+        )
     column, value = _operands(field, kind, condition.value)
     if operator not in NEGATIVE:
         return _COMPARE[operator](column, value)
@@ -129,15 +142,23 @@ def _built_in(field: str, text: str) -> tuple[Any, Any]:
     return col(Contact.created_at), as_moment(text)
 
 
-def _membership(kind: str, group_id: str | None, *, negate: bool) -> Clause:
+def _membership(kind: str, group_id: str | None, *, negate: bool, per_contact: bool) -> Clause:
+    """``contacts.id IN (the group's members)``: SQLite builds the member list once per
+    statement, the better plan when many contacts are read. ``per_contact``: a correlated
+    ``EXISTS`` on the membership's key instead, for a handful of contacts named by id (the
+    claim-time check of ``delivery``), which would otherwise pay for the whole list each time."""
     if kind == LIST:
-        members = select(ListMember.contact_id).where(ListMember.list_id == group_id)
+        member_id, key = col(ListMember.contact_id), col(ListMember.list_id)
     else:
-        members = select(TopicMember.contact_id).where(TopicMember.topic_id == group_id)
-    inside = col(Contact.id).in_(members)
+        member_id, key = col(TopicMember.contact_id), col(TopicMember.topic_id)
+    inside: Clause
+    if per_contact:
+        inside = select(member_id).where(key == group_id, member_id == col(Contact.id)).exists()
+    else:
+        inside = col(Contact.id).in_(select(member_id).where(key == group_id))
     return not_(inside) if negate else inside
 
 
-def within_list(list_id: str) -> Clause:
-    """The list scope of a segment."""
-    return col(Contact.id).in_(select(ListMember.contact_id).where(ListMember.list_id == list_id))
+def within_list(list_id: str, *, per_contact: bool = False) -> Clause:
+    """The list scope of a segment (``per_contact``: see ``_membership``)."""
+    return _membership(LIST, list_id, negate=False, per_contact=per_contact)
