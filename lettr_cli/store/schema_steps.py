@@ -431,6 +431,20 @@ def _backfill_link_counters(conn: Connection) -> None:
     conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
 
 
+def m014_engagement_indexes(op: Operations) -> None:
+    # Engagement segments (issue 20) ask, per contact, whether an outbox row of one campaign was
+    # opened, clicked or delivered, and whether any row was opened or clicked since a moment.
+    # Both indexes hold every column those questions read, so each is answered from the index.
+    op.create_index(
+        "ix_outbox_campaign_engagement",
+        "outbox",
+        ["campaign_id", "contact_id", "status", "first_open_at", "first_click_at"],
+    )
+    op.create_index(
+        "ix_outbox_contact_engagement", "outbox", ["contact_id", "first_open_at", "first_click_at"]
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -443,4 +457,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
+    Migration(14, "m014_engagement_indexes", m014_engagement_indexes),
 )

@@ -22,6 +22,7 @@ from math import prod
 
 from lettr_cli.audience.excerpts import clipped, window
 from lettr_cli.audience.segments.model import (
+    CAMPAIGN_FIELDS,
     KEYWORDS,
     MAX_CONDITIONS,
     MAX_GROUPS,
@@ -87,6 +88,12 @@ def to_text(groups: Sequence[Sequence[tuple[str, str, str | None]]]) -> str:
 
 
 def condition_text(field: str, operator: str, value: str | None) -> str:
+    if field in CAMPAIGN_FIELDS and operator in ("is", "is_not") and value is not None:
+        # ``[not] opened CAMPAIGN``; a name that reads as an operator or keyword is quoted
+        shown = quote(value)
+        if shown == value and value.lower() in {*OPERATORS, "not"}:
+            shown = f'"{value}"'
+        return f"{'not ' if operator == 'is_not' else ''}{field} {shown}"
     return f"{field} {operator}" if value is None else f"{field} {operator} {quote(value)}"
 
 
@@ -235,6 +242,9 @@ class _Parser:
             raise self.fail(field, "parentheses do not nest; a group is (A or B or C)")
         if field.kind == QUOTED:
             raise self.fail(field, "a field is a bare name, not a quoted string")
+        engagement = self.engagement(field)
+        if engagement is not None:
+            return engagement
         operator = self.take()
         if operator is None or not operator.is_value:
             raise self.fail(operator, f"expected an operator after '{clipped(field.text, _WORD)}'")
@@ -262,6 +272,45 @@ class _Parser:
             raise self.fail(following, f"expected 'and', 'or' or the end, found '{found}'{hint}")
         spans["condition"] = Span(field.span.start, last.span.end)
         return RawCondition(field.text, name, value, spans=spans)
+
+    def engagement(self, first: Token) -> RawCondition | None:
+        """``[not] opened|clicked|received CAMPAIGN``, read as operator ``is`` or ``is_not``;
+        None when ``first`` does not start one (``opened is X`` is read as FIELD OPERATOR VALUE).
+        """
+        negated = first.text.lower() == "not"
+        field = self.peek() if negated else first
+        if field is None or field.kind != WORD or field.text.lower() not in CAMPAIGN_FIELDS:
+            if negated:
+                fields = " or ".join(sorted(CAMPAIGN_FIELDS))
+                raise self.fail(field or first, f"expected {fields} after 'not'")
+            return None
+        following = (
+            self.tokens[self.pos + negated] if self.pos + negated < len(self.tokens) else None
+        )
+        if following is not None and following.kind == WORD and following.text.lower() in OPERATORS:
+            if negated:
+                raise self.fail(following, f"write 'not {field.text} CAMPAIGN'")
+            return None
+        if negated:
+            self.take()
+        value = self.take()
+        if value is None or not value.is_value:
+            raise self.fail(value, f"'{field.text}' needs a campaign: its name (quoted) or id")
+        after = self.peek()
+        if after is not None and after.is_value:
+            hint = f"; quote a name that has spaces: {clipped(quote(self.slice(value, after)))}"
+            raise self.fail(
+                after,
+                f"expected 'and', 'or' or the end, found '{clipped(after.text, _WORD)}'{hint}",
+            )
+        spans = {
+            "field": field.span,
+            "operator": first.span if negated else field.span,
+            "value": value.span,
+            "condition": Span(first.span.start, value.span.end),
+        }
+        operator = "is_not" if negated else "is"
+        return RawCondition(field.text, operator, value.text, spans=spans)
 
     def slice(self, first: Token, last: Token) -> str:
         return self.text[first.span.start : last.span.end]
