@@ -151,5 +151,5 @@ def test_the_upgrade_adds_the_engagement_indexes(lettr, tmp_path: Path) -> None:
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")
         }
         versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
-    assert {"ix_outbox_campaign_engagement", "ix_outbox_contact_engagement"} <= names
+    assert "ix_outbox_contact_engagement" in names
     assert 14 in versions

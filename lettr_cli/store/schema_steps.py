@@ -432,14 +432,10 @@ def _backfill_link_counters(conn: Connection) -> None:
 
 
 def m014_engagement_indexes(op: Operations) -> None:
-    # Engagement segments (issue 20) ask, per contact, whether an outbox row of one campaign was
-    # opened, clicked or delivered, and whether any row was opened or clicked since a moment.
-    # Both indexes hold every column those questions read, so each is answered from the index.
-    op.create_index(
-        "ix_outbox_campaign_engagement",
-        "outbox",
-        ["campaign_id", "contact_id", "status", "first_open_at", "first_click_at"],
-    )
+    # Engagement segments (issue 20) ask, per contact, whether any outbox row was opened or
+    # clicked since a moment: this index holds every column that question reads. Questions
+    # about one campaign's row use the unique (campaign_id, contact_id) index, which SQLite
+    # prefers for an equality on both columns whatever else exists.
     op.create_index(
         "ix_outbox_contact_engagement", "outbox", ["contact_id", "first_open_at", "first_click_at"]
     )

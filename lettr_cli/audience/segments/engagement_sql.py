@@ -5,8 +5,8 @@ What counts (README "Engagement"): a row's ``first_open_at`` (machine opens are 
 ``received`` is a delivered row (``sent``). ``opened_any``/``clicked_any within Nd`` look for such
 a moment in the last N days; ``last_open`` is the latest of those moments over every campaign.
 A contact who never opened has no ``last_open``: it matches neither ``before`` nor ``after``.
-The outbox's indexes on (campaign_id, contact_id, ...) and (contact_id, ...) keep each EXISTS a
-short index walk (schema step 14).
+The outbox's unique (campaign_id, contact_id) index and its (contact_id, first_open_at,
+first_click_at) index (schema step 14) keep each EXISTS a short index walk.
 """
 
 from __future__ import annotations
