@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from lettr_cli.analytics.resends import resend_report
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import STAT_KEYS, find_campaign
 from lettr_cli.errors import ValidationError
@@ -198,6 +199,7 @@ def report(session: Session, ref: str) -> dict[str, Any]:
         "top_links": top_links(conn, campaign.id),
         "unsubscribes_by_method": unsubscribes_by_method(conn, campaign.id),
         "series": series(conn, campaign),
+        **resend_report(conn, campaign.id),
     }
 
 
