@@ -148,8 +148,10 @@ def holds(person: Person, condition: tuple[str, str, str]) -> bool:
         return last < moment(value) if operator == "before" else last > moment(value)
     since = NOW - timedelta(days=int(value))
     if name == "clicked_any":
-        return any(r.clicked_at and r.clicked_at >= since for r in person.rows.values())
-    return any(m >= since for m in moments(person))
+        recent = any(r.clicked_at and r.clicked_at >= since for r in person.rows.values())
+    else:
+        recent = any(m >= since for m in moments(person))
+    return not recent if operator == "not_within" else recent
 
 
 def expected(groups: list[list[tuple[str, str, str]]]) -> list[str]:
@@ -166,7 +168,7 @@ conditions = st.one_of(
     ),
     st.tuples(
         st.sampled_from(["opened_any", "clicked_any"]),
-        st.just("within"),
+        st.sampled_from(["within", "not_within"]),
         st.sampled_from([str(d) for d in DURATIONS]),
     ),
     st.tuples(st.just("last_open"), st.sampled_from(["before", "after"]), st.sampled_from(DATES)),
@@ -181,7 +183,7 @@ def written(group: list[list[tuple[str, str, str]]]) -> str:
         name, operator, value = c
         if operator in ("is", "is_not"):
             return name, operator, CAMPAIGNS[int(value)]
-        return name, operator, f"{value}d" if operator == "within" else value
+        return name, operator, f"{value}d" if "within" in operator else value
 
     return to_text([[shown(c) for c in g] for g in group])
 
@@ -236,10 +238,12 @@ def test_parse_reads_the_not_form_and_the_json_form() -> None:
         [("clicked", "is", "abc123"), ("received", "is", "x")],
     ]
     explicit = parse(
-        "opened is_not abc123 and opened_any within 90d and last_open after 2026-01-01"
+        "opened is_not abc123 and opened_any within 90d and last_open after 2026-01-01 "
+        "and not clicked_any within 12w"
     )
     assert [(g[0].field, g[0].operator, g[0].value) for g in explicit] == [
         ("opened", "is_not", "abc123"),
         ("opened_any", "within", "90d"),
         ("last_open", "after", "2026-01-01"),
+        ("clicked_any", "not_within", "12w"),
     ]

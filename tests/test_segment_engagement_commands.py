@@ -50,7 +50,8 @@ BAD = [
     ("last_open before 2026-13-01", "'2026-13-01' is not a date"),
     ("last_open after tomorrow", "'tomorrow' is not a date"),
     ("opened_any equals 90d", "'equals' does not apply to opened_any"),
-    ("not city equals x", "expected clicked or opened or received after 'not'"),
+    ("not city equals x", "expected clicked or clicked_any or opened or opened_any or received"),
+    ("not opened_any after 2026-01-01", "write 'not opened_any within 90d'"),
     ("opened", "'opened' needs a campaign"),
 ]
 

@@ -234,7 +234,12 @@ def test_the_cases_cover_every_operator() -> None:
     from lettr_cli.audience.segments.model import OPERATORS
 
     used = {where.split()[1].lower() for where, _ in CASES}
-    engagement = {"is", "is_not", "within"}  # tests/test_segment_engagement.py covers these
+    engagement = {
+        "is",
+        "is_not",
+        "within",
+        "not_within",
+    }  # tests/test_segment_engagement.py covers these
     assert used >= set(OPERATORS) - engagement
 
 

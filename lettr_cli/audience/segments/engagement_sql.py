@@ -3,7 +3,8 @@
 What counts (README "Engagement"): a row's ``first_open_at`` (machine opens are kept apart, in
 ``first_machine_open_at``, and never count) or its ``first_click_at`` (a click implies an open);
 ``received`` is a delivered row (``sent``). ``opened_any``/``clicked_any within Nd`` look for such
-a moment in the last N days; ``last_open`` is the latest of those moments over every campaign.
+a moment in the last N days (``not_within``: find none there); ``last_open`` is the latest of
+those moments over every campaign.
 A contact who never opened has no ``last_open``: it matches neither ``before`` nor ``after``.
 The outbox's unique (campaign_id, contact_id) index and its (contact_id, first_open_at,
 first_click_at) index (schema step 14) keep each EXISTS a short index walk.
@@ -40,8 +41,10 @@ def engagement_clause(condition: Condition, kind: str, now: datetime | None = No
         return and_(opened_ever, not_(_any_row(or_(moment <= _OPEN, moment <= _CLICK))))
     since = (now or utcnow()) - timedelta(days=int(value.removesuffix("d")))
     if field == "clicked_any":
-        return _any_row(since <= _CLICK)
-    return _any_row(or_(since <= _OPEN, since <= _CLICK))
+        recent = _any_row(since <= _CLICK)
+    else:
+        recent = _any_row(or_(since <= _OPEN, since <= _CLICK))
+    return not_(recent) if operator == "not_within" else recent
 
 
 def _campaign_test(field: str) -> Clause:

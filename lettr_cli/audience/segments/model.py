@@ -49,6 +49,8 @@ BUILT_IN_FIELDS: Mapping[str, str] = {
 }
 # Fields written ``[not] FIELD CAMPAIGN`` in the text form (operators ``is`` and ``is_not``).
 CAMPAIGN_FIELDS = frozenset(name for name, kind in BUILT_IN_FIELDS.items() if kind == CAMPAIGN)
+# Fields whose ``within`` may be negated in the text form: ``not opened_any within 90d``.
+RECENCY_FIELDS = frozenset(name for name, kind in BUILT_IN_FIELDS.items() if kind == RECENCY)
 # Engagement fields; a property of the same name (made before they existed) keeps its meaning.
 ENGAGEMENT_FIELDS = frozenset(
     name for name, kind in BUILT_IN_FIELDS.items() if kind in (CAMPAIGN, RECENCY, ACTIVITY)
@@ -78,10 +80,19 @@ OPERATORS: Mapping[str, frozenset[str]] = {
     "is": frozenset({CAMPAIGN}),
     "is_not": frozenset({CAMPAIGN}),
     "within": frozenset({RECENCY}),
+    "not_within": frozenset({RECENCY}),
 }
 NO_VALUE = frozenset({"is_true", "is_false"})
 NEGATIVE = frozenset(
-    {"not_equals", "not_contains", "not_starts_with", "not_ends_with", "is_false", "is_not"}
+    {
+        "not_equals",
+        "not_contains",
+        "not_starts_with",
+        "not_ends_with",
+        "is_false",
+        "is_not",
+        "not_within",
+    }
 )
 KEYWORDS = frozenset({"and", "or"})
 MAX_VALUE = 1000

@@ -28,6 +28,7 @@ from lettr_cli.audience.segments.model import (
     MAX_GROUPS,
     NO_VALUE,
     OPERATORS,
+    RECENCY_FIELDS,
     RawCondition,
     Span,
     size_problem,
@@ -94,6 +95,8 @@ def condition_text(field: str, operator: str, value: str | None) -> str:
         if shown == value and value.lower() in {*OPERATORS, "not"}:
             shown = f'"{value}"'
         return f"{'not ' if operator == 'is_not' else ''}{field} {shown}"
+    if operator == "not_within" and value is not None:
+        return f"not {field} within {quote(value)}"
     return f"{field} {operator}" if value is None else f"{field} {operator} {quote(value)}"
 
 
@@ -279,9 +282,11 @@ class _Parser:
         """
         negated = first.text.lower() == "not"
         field = self.peek() if negated else first
+        if negated and field is not None and field.text.lower() in RECENCY_FIELDS:
+            return self.not_within(first)
         if field is None or field.kind != WORD or field.text.lower() not in CAMPAIGN_FIELDS:
             if negated:
-                fields = " or ".join(sorted(CAMPAIGN_FIELDS))
+                fields = " or ".join(sorted(CAMPAIGN_FIELDS | RECENCY_FIELDS))
                 raise self.fail(field or first, f"expected {fields} after 'not'")
             return None
         following = (
@@ -311,6 +316,14 @@ class _Parser:
         }
         operator = "is_not" if negated else "is"
         return RawCondition(field.text, operator, value.text, spans=spans)
+
+    def not_within(self, first: Token) -> RawCondition:
+        """``not opened_any|clicked_any within Nd``: operator ``not_within``."""
+        raw = self.condition()
+        if raw.operator != "within":
+            raise self.fail(raw.spans["operator"], f"write 'not {raw.field} within 90d'")
+        spans = {**raw.spans, "condition": Span(first.span.start, raw.spans["condition"].end)}
+        return RawCondition(raw.field, "not_within", raw.value, spans=spans)
 
     def slice(self, first: Token, last: Token) -> str:
         return self.text[first.span.start : last.span.end]
