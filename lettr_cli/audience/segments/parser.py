@@ -10,6 +10,8 @@ the next character as it is. Conditions joined by ``or`` alone are one group. Mi
 ``or`` without parentheses is refused, showing both readings. Refusals quote the expression (at
 most 200 characters of it, around the fault) and underline the offending part. A segment has at
 most 100 groups and 500 conditions; a bigger one is refused before anything is evaluated.
+Engagement reads ``[not] opened CAMPAIGN`` as operator ``is``/``is_not``, and ``not opened_any
+within 90d`` as ``not_within`` (README "Engagement"). Tokens are ``tokens``'s.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from dataclasses import dataclass
 from itertools import product
 from math import prod
 
-from lettr_cli.audience.excerpts import clipped, window
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.segments.model import (
     CAMPAIGN_FIELDS,
-    KEYWORDS,
     MAX_CONDITIONS,
     MAX_GROUPS,
     NO_VALUE,
@@ -33,49 +34,22 @@ from lettr_cli.audience.segments.model import (
     Span,
     size_problem,
 )
+from lettr_cli.audience.segments.tokens import (
+    CLOSE,
+    OPEN,
+    QUOTED,
+    WORD,
+    TextSource,
+    Token,
+    quote,
+    tokenize,
+)
 from lettr_cli.errors import ValidationError
 
-WORD, QUOTED, OPEN, CLOSE = "word", "quoted", "(", ")"
-QUOTES = "\"'"
+__all__ = ["TextSource", "condition_text", "parse", "quote", "to_text"]
+
 _MAX_REWRITE = 8  # show the AND-first reading rewritten as groups when it takes this few
 _WORD = 60  # characters of a token a message quotes (the excerpt below it shows more)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str  # a quoted string's text without its quotes and escapes
-    span: Span
-
-    @property
-    def keyword(self) -> str | None:
-        folded = self.text.casefold()
-        return folded if self.kind == WORD and folded in KEYWORDS else None
-
-    @property
-    def is_value(self) -> bool:
-        return self.kind in (WORD, QUOTED) and self.keyword is None
-
-
-class TextSource:
-    """Refusals about a text expression: the expression, with the offending part underlined."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def at(self, span: Span, message: str) -> ValidationError:
-        shown = "".join(ch if ch.isprintable() else "·" for ch in self.text)
-        start = min(span.start, len(shown))
-        excerpt, offset, end = window(shown, start)
-        marks = "^" * max(1, min(span.end, end) - span.start)
-        return ValidationError.field(
-            "where",
-            f"at column {start + 1}: {message}\n    {excerpt}\n    {' ' * offset}{marks}",
-        )
-
-    def refuse(self, raw: RawCondition, part: str, message: str) -> ValidationError:
-        span = raw.spans.get(part) or raw.spans.get("condition") or Span(0, len(self.text))
-        return self.at(span, message)
 
 
 def parse(text: str) -> list[list[RawCondition]]:
@@ -100,51 +74,8 @@ def condition_text(field: str, operator: str, value: str | None) -> str:
     return f"{field} {operator}" if value is None else f"{field} {operator} {quote(value)}"
 
 
-def quote(value: str) -> str:
-    """``value`` as a bare word when it reads back as itself, else as a quoted string."""
-    if value and value.casefold() not in KEYWORDS and all(_bare(ch) for ch in value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _bare(ch: str) -> bool:
-    return ch.isprintable() and not ch.isspace() and ch not in "()\"'\\"
-
-
 def _join_groups(groups: Sequence[Sequence[str]]) -> str:
     return " and ".join(g[0] if len(g) == 1 else f"({' or '.join(g)})" for g in groups)
-
-
-def tokenize(text: str, source: TextSource) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch in "()":
-            tokens.append(Token(ch, ch, Span(i, i + 1)))
-            i += 1
-        elif ch in QUOTES:
-            start, chars = i, []
-            i += 1
-            while i < n and text[i] != ch:
-                if text[i] == "\\":
-                    i += 1
-                if i < n:
-                    chars.append(text[i])
-                    i += 1
-            if i >= n:
-                raise source.at(Span(start, n), "this quote is never closed")
-            i += 1
-            tokens.append(Token(QUOTED, "".join(chars), Span(start, i)))
-        else:
-            start = i
-            while i < n and not text[i].isspace() and text[i] not in "()":
-                i += 1
-            tokens.append(Token(WORD, text[start:i], Span(start, i)))
-    return tokens
 
 
 @dataclass
