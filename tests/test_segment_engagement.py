@@ -247,3 +247,21 @@ def test_parse_reads_the_not_form_and_the_json_form() -> None:
         ("last_open", "after", "2026-01-01"),
         ("clicked_any", "not_within", "12w"),
     ]
+
+
+def test_the_engagement_clause_renders_for_postgresql(store: Store) -> None:
+    from sqlalchemy.dialects import postgresql
+    from sqlmodel import col, select
+
+    from lettr_cli.audience.segments.resolve import audience_clause
+    from lettr_cli.store.tables import Contact
+
+    where = (
+        '(opened "Spring sale" or not clicked "equals") and not received "not" '
+        "and not opened_any within 90d and last_open before 2026-01-01"
+    )
+    with store.read() as session:
+        clause = audience_clause(session, Definition(where=where).conditions(session), None)
+    sql = str(select(col(Contact.id)).where(clause).compile(dialect=postgresql.dialect()))
+    assert sql.count("EXISTS") == 6  # last_open before: opened once, and not since
+    assert "json_extract" not in sql.lower()
