@@ -1,6 +1,10 @@
-"""Time a three-group segment count over many contacts, through the real resolution function.
+"""Time three-group segment counts over many contacts, through the real resolution function.
 
-    python bench/segment_count.py [--contacts 100000] [--runs 7] [--db PATH]
+    python bench/segment_count.py [--contacts 100000] [--outbox 1000000] [--runs 7] [--db PATH]
+
+Two segments are counted: one on properties, lists and topics, and one on engagement (opened,
+clicked, received, opened_any within, last_open), which reads the outbox: ``--outbox`` rows
+spread over 20 sent campaigns, with known shares of opens, machine-only opens and clicks.
 
 The contacts are bulk-inserted with SQLAlchemy Core (fixture data, not what `contact import`
 does); the segment is created and counted through lettr's services, exactly as `segment show`
@@ -18,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
+from sqlmodel import col, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.properties import create_property
@@ -25,7 +30,7 @@ from lettr_cli.audience.segments import resolve
 from lettr_cli.audience.segments.service import Definition, create_segment
 from lettr_cli.store.engine import Store
 from lettr_cli.store.migrations import migrate
-from lettr_cli.store.tables import Contact, ListMember, TopicMember
+from lettr_cli.store.tables import Campaign, Contact, ListMember, OutboxRow, TopicMember
 from lettr_cli.store.types import new_id
 
 CITIES = ["Paris", "Berlin", "Zürich", "München", "Lyon", "Straße", "New York", "Oslo"]
@@ -35,6 +40,13 @@ WHERE = (
     "and (lists equals Customers or topics equals News) "
     "and (vip is_true or status not_equals subscribed)"
 )
+ENGAGED = (
+    '(opened "Campaign 3" or clicked "Campaign 5") '
+    "and (opened_any within 90d or last_open after 2026-06-01) "
+    'and not received "Campaign 7"'
+)
+CAMPAIGNS = 20
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def build(store: Store, count: int, seed: int = 7) -> None:
@@ -78,13 +90,52 @@ def build(store: Store, count: int, seed: int = 7) -> None:
         create_segment(session, "three groups", Definition(where=WHERE))
 
 
-def measure(store: Store, runs: int) -> tuple[int, list[float]]:
+def build_outbox(store: Store, rows: int, seed: int = 11) -> None:
+    """``rows`` outbox rows over CAMPAIGNS sent campaigns, each to a random share of contacts."""
+    rng = random.Random(seed)
+    with store.write() as session:
+        contacts = list(session.exec(select(col(Contact.id))))
+        campaigns = [Campaign(name=f"Campaign {n}", status="sent") for n in range(CAMPAIGNS)]
+        session.add_all(campaigns)
+        session.flush()
+        per_campaign = min(len(contacts), rows // CAMPAIGNS)
+        for n, campaign in enumerate(campaigns):
+            sent = NOW - timedelta(days=15 * (CAMPAIGNS - n))
+            chosen = rng.sample(contacts, per_campaign)
+            for first in range(0, per_campaign, 20_000):
+                batch = []
+                for contact_id in chosen[first : first + 20_000]:
+                    row: dict[str, object] = {
+                        "campaign_id": campaign.id,
+                        "contact_id": contact_id,
+                        "email": "x@example.com",
+                        "merge_values": {},
+                        "status": "sent" if rng.random() < 0.95 else "bounced",
+                        "attempts": 1,
+                        "updated_at": sent,
+                        "first_open_at": None,
+                        "first_machine_open_at": None,
+                        "first_click_at": None,
+                    }
+                    roll = rng.random()
+                    if row["status"] == "sent" and roll < 0.35:
+                        row["first_open_at"] = sent + timedelta(hours=rng.randint(1, 200))
+                        if roll < 0.08:
+                            row["first_click_at"] = sent + timedelta(hours=rng.randint(1, 300))
+                    elif row["status"] == "sent" and roll < 0.5:
+                        row["first_machine_open_at"] = sent + timedelta(seconds=2)
+                    batch.append(row)
+                session.execute(insert(OutboxRow), batch)
+        create_segment(session, "engaged", Definition(where=ENGAGED))
+
+
+def measure(store: Store, runs: int, name: str = "three groups") -> tuple[int, list[float]]:
     timings: list[float] = []
     members = 0
     for _ in range(runs):
         with store.read() as session:
             began = time.perf_counter()
-            segment = resolve.find_segment(session, "three groups")
+            segment = resolve.find_segment(session, name)
             members = resolve.count(session, resolve.segment_clause(session, segment))
             timings.append(time.perf_counter() - began)
     return members, timings
@@ -93,6 +144,7 @@ def measure(store: Store, runs: int) -> tuple[int, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--outbox", type=int, default=1_000_000, help="0: no engagement segment")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--db", type=Path, help="build the store here (default: a temporary one)")
     args = parser.parse_args()
@@ -103,15 +155,21 @@ def main() -> None:
             began = time.perf_counter()
             build(store, args.contacts)
             print(f"built {args.contacts:,} contacts in {time.perf_counter() - began:.1f} s")
-            members, timings = measure(store, args.runs)
+            results = [(WHERE, *measure(store, args.runs))]
+            if args.outbox:
+                began = time.perf_counter()
+                build_outbox(store, args.outbox)
+                print(f"built {args.outbox:,} outbox rows in {time.perf_counter() - began:.1f} s")
+                results.append((ENGAGED, *measure(store, args.runs, "engaged")))
         finally:
             store.close()
-    print(f"segment: {WHERE}")
-    print(f"members: {members:,} of {args.contacts:,}")
-    print(
-        f"count over {args.runs} runs: median {statistics.median(timings) * 1000:.0f} ms "
-        f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
-    )
+    for where, members, timings in results:
+        print(f"segment: {where}")
+        print(f"members: {members:,} of {args.contacts:,}")
+        print(
+            f"count over {args.runs} runs: median {statistics.median(timings) * 1000:.0f} ms "
+            f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from lettr_cli.analytics import timing
+from lettr_cli.analytics.resends import resend_report
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.campaigns import STAT_KEYS, find_campaign
 from lettr_cli.errors import ValidationError
@@ -201,6 +202,7 @@ def report(session: Session, ref: str) -> dict[str, Any]:
         "series": series(conn, campaign),
         "machine_open_share": timing.machine_open_share(stats),
         "engagement_by_hour": timing.engagement_by_hour(conn, campaign),
+        **resend_report(conn, campaign.id),
     }
 
 

@@ -1,9 +1,13 @@
-"""Who a campaign goes to: every subscribed contact, or the union of lists and segments,
-de-duplicated, subscribed only (reference §7). Resolved by the same SQL as segments."""
+"""Who a campaign goes to: every subscribed contact, or the union of lists, segments and
+conditions, de-duplicated, subscribed only (reference §7). Resolved by the same SQL as segments.
+
+``conditions`` are segment conditions kept in the campaign's own audience (stored like a
+segment's, ``{"groups": [...]}``): a resend to non-openers keeps "received X and not opened X"
+there, so it is evaluated when the resend is prepared, like every audience."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import false, func, or_, true
@@ -11,8 +15,10 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.counts import subscribed
+from lettr_cli.audience.segments.checks import display_groups
 from lettr_cli.audience.segments.model import from_stored
-from lettr_cli.audience.segments.resolve import find_segment, segment_clause
+from lettr_cli.audience.segments.parser import to_text
+from lettr_cli.audience.segments.resolve import audience_clause, find_segment, segment_clause
 from lettr_cli.audience.segments.sql import Clause, within_list
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.errors import ValidationError
@@ -48,7 +54,12 @@ def set_audience(
 
 def chosen(campaign: Campaign) -> bool:
     audience = campaign.audience
-    return bool(audience.get("all") or audience.get("lists") or audience.get("segments"))
+    return bool(
+        audience.get("all")
+        or audience.get("lists")
+        or audience.get("segments")
+        or audience.get("conditions")
+    )
 
 
 def recipients_clause(session: Session, campaign: Campaign) -> Clause:
@@ -59,29 +70,46 @@ def recipients_clause(session: Session, campaign: Campaign) -> Clause:
         everyone=bool(audience.get("all")),
         list_ids=audience.get("lists", []),
         segment_ids=audience.get("segments", []),
+        conditions=audience.get("conditions"),
     )
 
 
 def audience_clause_for(
-    session: Session, *, everyone: bool, list_ids: Sequence[str], segment_ids: Sequence[str]
+    session: Session,
+    *,
+    everyone: bool,
+    list_ids: Sequence[str],
+    segment_ids: Sequence[str],
+    conditions: Mapping[str, Any] | None = None,
 ) -> Clause:
-    """Subscribed contacts of everyone, or of the union of the lists and segments, as a
-    where-clause on ``contacts`` (each contact once, however many of them it is in). A list or
-    segment id that names nothing adds nobody (a sent campaign may outlive its segment)."""
+    """Subscribed contacts of everyone, or of the union of the lists, segments and conditions,
+    as a where-clause on ``contacts`` (each contact once, however many of them it is in). A list
+    or segment id that names nothing adds nobody (a sent campaign may outlive its segment)."""
     if everyone:
         return subscribed() & true()
-    return subscribed() & _reach(session, list_ids, segment_ids, per_contact=False)
+    return subscribed() & _reach(
+        session, list_ids, segment_ids, conditions, per_contact=False
+    )
 
 
 def _reach(
-    session: Session, list_ids: Sequence[str], segment_ids: Sequence[str], *, per_contact: bool
+    session: Session,
+    list_ids: Sequence[str],
+    segment_ids: Sequence[str],
+    conditions: Mapping[str, Any] | None,
+    *,
+    per_contact: bool,
 ) -> Clause:
-    """The union of the lists and segments, any status."""
+    """The union of the lists, segments and conditions (a resend's), any status."""
     parts = [within_list(list_id, per_contact=per_contact) for list_id in list_ids]
     for segment_id in segment_ids:
         segment = session.get(Segment, segment_id)
         if segment is not None:
             parts.append(segment_clause(session, segment, per_contact=per_contact))
+    if conditions:
+        parts.append(
+            audience_clause(session, from_stored(conditions), None, per_contact=per_contact)
+        )
     return or_(*parts) if parts else false()
 
 
@@ -102,30 +130,35 @@ def send_time_clause(session: Session, campaign: Campaign) -> Clause | None:
             for group in from_stored(segment.conditions)
             for condition in group
         ):
-            return _reach(session, audience.get("lists", []), segment_ids, per_contact=True)
+            lists, conditions = audience.get("lists", []), audience.get("conditions")
+            return _reach(session, lists, segment_ids, conditions, per_contact=True)
     return None
 
 
 def estimate_for(
-    session: Session, *, everyone: bool, list_ids: Sequence[str], segment_ids: Sequence[str]
+    session: Session,
+    *,
+    everyone: bool,
+    list_ids: Sequence[str],
+    segment_ids: Sequence[str],
+    conditions: Mapping[str, Any] | None = None,
 ) -> int:
     """How many a campaign with this audience would go to if it were prepared now; no campaign
     needs to be saved (the wizard and the API ask while a draft is being chosen)."""
     clause = audience_clause_for(
-        session, everyone=everyone, list_ids=list_ids, segment_ids=segment_ids
+        session,
+        everyone=everyone,
+        list_ids=list_ids,
+        segment_ids=segment_ids,
+        conditions=conditions,
     )
     return int(session.exec(select(func.count()).select_from(Contact).where(clause)).one())
 
 
 def estimate(session: Session, campaign: Campaign) -> int:
     """How many would receive it if it were prepared now."""
-    audience = campaign.audience
-    return estimate_for(
-        session,
-        everyone=bool(audience.get("all")),
-        list_ids=audience.get("lists", []),
-        segment_ids=audience.get("segments", []),
-    )
+    clause = recipients_clause(session, campaign)
+    return int(session.exec(select(func.count()).select_from(Contact).where(clause)).one())
 
 
 def first_recipient(session: Session, campaign: Campaign) -> Contact | None:
@@ -147,8 +180,12 @@ def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:
     segment_names = dict(
         session.exec(select(Segment.id, Segment.name).where(col(Segment.id).in_(segment_ids))).all()
     )
-    return {
+    body: dict[str, Any] = {
         "all": bool(audience.get("all")),
         "lists": [list_names.get(i, i) for i in list_ids],
         "segments": [segment_names.get(i, i) for i in segment_ids],
     }
+    conditions = audience.get("conditions")
+    if conditions:  # only a resend's audience has them
+        body["where"] = to_text(display_groups(session, from_stored(conditions)))
+    return body

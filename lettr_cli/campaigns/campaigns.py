@@ -9,11 +9,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli import ledger
+from lettr_cli.audience.segments.usage import segments_using
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.templates import check_content, find_template, version_of
 from lettr_cli.campaigns.utm import UtmChoice, apply_utm
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import NotFound, ValidationError
+from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Campaign, Template
 from lettr_cli.store.template_use import template_in_use
 from lettr_cli.store.types import utcnow
@@ -174,9 +176,12 @@ def duplicate_campaign(session: Session, ref: str, name: str | None) -> Campaign
 
 
 def deletable_campaign(session: Session, ref: str) -> Campaign:
-    """The campaign ``ref`` names, if its state lets it be deleted (draft or failed)."""
+    """The campaign ``ref`` names, if its state lets it be deleted (draft or failed) and no
+    segment's engagement conditions name it (``resource_in_use``); the state is checked first."""
     campaign = find_campaign(session, ref)
     lifecycle.require_deletable(campaign)
+    segments = segments_using(session, campaign_id=campaign.id)
+    refuse_if_used(session, "campaign", campaign.name, segments=segments)
     return campaign
 
 

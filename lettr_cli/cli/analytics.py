@@ -93,6 +93,7 @@ def print_report(body: dict[str, Any]) -> None:
     emit_line(f"  {methods['list_unsubscribe']} list_unsubscribe (the mail client's button)")
     emit_line(f"  {methods['link_unsubscribe']} link_unsubscribe (the link in the message)")
     emit_line("")
+    _print_resends(body)
     series = body["series"]
     origin = series[0]["bucket_start"].strftime("%Y-%m-%d %H:%M UTC") if series else ""
     for line in text_chart(body["series"], origin):
@@ -100,6 +101,21 @@ def print_report(body: dict[str, Any]) -> None:
     emit_line("")
     for line in hours_chart(body["engagement_by_hour"]):
         emit_line(line)
+
+
+def _print_resends(body: dict[str, Any]) -> None:
+    if not body["resends"]:
+        return
+    show_table(
+        ["resend", "status", "deliveries", "unique opens"],
+        ([r["name"], r["status"], r["deliveries"], r["unique_opens"]] for r in body["resends"]),
+    )
+    reach = body["combined_reach"]
+    emit_line(
+        f"Together with its resends: {reach['delivered']} contacts delivered, "
+        f"{reach['opened']} opened (each counted once)."
+    )
+    emit_line("")
 
 
 def events(

@@ -8,6 +8,7 @@ import typer
 
 from lettr_cli.cli import analytics as analytics_commands
 from lettr_cli.cli import campaign_list, campaign_preview
+from lettr_cli.cli import resend as resend_commands
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
 from lettr_cli.cli.campaign_utm import (
@@ -119,6 +120,8 @@ def _audience_text(audience: dict[str, Any]) -> str:
     parts = [f"list {n}" for n in audience["lists"]] + [
         f"segment {n}" for n in audience["segments"]
     ]
+    if audience.get("where"):
+        parts.append(f"contacts where {audience['where']}")
     return ", ".join(parts) or "(none chosen yet)"
 
 
@@ -235,6 +238,7 @@ def show(
 
 
 app.command("list")(campaign_list.list_all)
+app.command("resend")(resend_commands.resend)
 
 
 @app.command("duplicate")

@@ -432,6 +432,16 @@ def _backfill_link_counters(conn: Connection) -> None:
     conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
 
 
+def m014_engagement_indexes(op: Operations) -> None:
+    # Engagement segments (issue 20) ask, per contact, whether any outbox row was opened or
+    # clicked since a moment: this index holds every column that question reads. Questions
+    # about one campaign's row use the unique (campaign_id, contact_id) index, which SQLite
+    # prefers for an equality on both columns whatever else exists.
+    op.create_index(
+        "ix_outbox_contact_engagement", "outbox", ["contact_id", "first_open_at", "first_click_at"]
+    )
+
+
 def m015_campaign_utm(op: Operations) -> None:
     # A campaign's UTM tags (issue "Engagement"): {"source", "medium", "campaign"}, the campaign
     # null while it follows the campaign's name; the column null when links are not tagged,
@@ -452,5 +462,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
     Migration(13, "m013_confirmations", m013_confirmations),
+    Migration(14, "m014_engagement_indexes", m014_engagement_indexes),
     Migration(15, "m015_campaign_utm", m015_campaign_utm),
 )

@@ -18,8 +18,15 @@ from lettr_cli.audience import groups
 from lettr_cli.audience.contacts import STATUSES
 from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce
+from lettr_cli.audience.segments.engagement_values import (
+    campaign_names,
+    engagement_value,
+    is_engagement,
+)
 from lettr_cli.audience.segments.model import (
+    ACTIVITY,
     BUILT_IN_FIELDS,
+    CAMPAIGN,
     DATE,
     LIST,
     MAX_VALUE,
@@ -27,6 +34,7 @@ from lettr_cli.audience.segments.model import (
     NUMBER,
     OPERATORS,
     PROPERTY_PREFIX,
+    RECENCY,
     STATUS,
     TOPIC,
     Condition,
@@ -50,7 +58,7 @@ def check_conditions(
 
 def field_type(name: str, properties: Mapping[str, Property]) -> str | None:
     """The type of a canonical field; None for an unknown one."""
-    if name in BUILT_IN_FIELDS:
+    if name in BUILT_IN_FIELDS and not (is_engagement(name) and name in properties):
         return BUILT_IN_FIELDS[name]
     prop = properties.get(name)
     return prop.type if prop else None
@@ -68,7 +76,8 @@ def _check(
         hint = f"; did you mean '{close[0]}'?" if close else f"; one of: {', '.join(OPERATORS)}"
         shown = clipped(operator, 60)
         raise source.refuse(raw, "operator", f"unknown operator '{shown}'{hint}")
-    what = f"{field} (a {kind} {'field' if field in BUILT_IN_FIELDS else 'property'})"
+    built_in = field in BUILT_IN_FIELDS and kind == BUILT_IN_FIELDS[field]
+    what = f"{field} (a {kind} {'field' if built_in else 'property'})"
     if kind not in OPERATORS[operator]:
         fitting = ", ".join(operators_for(kind))
         raise source.refuse(
@@ -91,7 +100,7 @@ def _check(
 
 def _field(raw: RawCondition, properties: Mapping[str, Property], source: Source) -> str:
     name = raw.field.strip().lower()
-    if name in BUILT_IN_FIELDS:
+    if name in BUILT_IN_FIELDS and not (is_engagement(name) and name in properties):
         return name
     bare = name.removeprefix(PROPERTY_PREFIX)
     if bare in properties:
@@ -115,8 +124,10 @@ def _field(raw: RawCondition, properties: Mapping[str, Property], source: Source
 def _value(session: Session, field: str, kind: str, raw: str) -> str:
     if kind == NUMBER:
         return str(coerce("number", raw))
-    if kind == DATE:
-        return _timestamp(raw) if field == "created_at" else _date(raw)
+    if kind in (DATE, ACTIVITY):
+        return _timestamp(raw) if field in ("created_at", "last_open") else _date(raw)
+    if kind in (CAMPAIGN, RECENCY):
+        return engagement_value(session, kind, raw)
     if kind == STATUS:
         status = raw.strip().lower()
         if status not in STATUSES:
@@ -176,9 +187,13 @@ def display_groups(session: Session, conditions: Groups) -> list[list[tuple[str,
         for g in groups.listing(session, kind)
     }
 
+    campaigns = campaign_names(session, conditions)
+
     def shown(condition: Condition) -> str | None:
         if condition.field in ("lists", "topics") and condition.value is not None:
             return names.get(condition.value, condition.value)
+        if condition.operator in ("is", "is_not") and condition.value in campaigns:
+            return campaigns[condition.value]
         return condition.value
 
     return [[(c.field, c.operator, shown(c)) for c in group] for group in conditions]

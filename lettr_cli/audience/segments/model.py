@@ -28,6 +28,11 @@ DATE = "date"
 STATUS = "status"
 LIST = "list"
 TOPIC = "topic"
+# Engagement (read from the outbox): a campaign opened, clicked or received; any open or click
+# within a number of days; the moment of the last open.
+CAMPAIGN = "campaign"
+RECENCY = "recency"
+ACTIVITY = "activity"
 
 BUILT_IN_FIELDS: Mapping[str, str] = {
     "email": STRING,
@@ -35,7 +40,21 @@ BUILT_IN_FIELDS: Mapping[str, str] = {
     "created_at": DATE,
     "lists": LIST,
     "topics": TOPIC,
+    "opened": CAMPAIGN,
+    "clicked": CAMPAIGN,
+    "received": CAMPAIGN,
+    "opened_any": RECENCY,
+    "clicked_any": RECENCY,
+    "last_open": ACTIVITY,
 }
+# Fields written ``[not] FIELD CAMPAIGN`` in the text form (operators ``is`` and ``is_not``).
+CAMPAIGN_FIELDS = frozenset(name for name, kind in BUILT_IN_FIELDS.items() if kind == CAMPAIGN)
+# Fields whose ``within`` may be negated in the text form: ``not opened_any within 90d``.
+RECENCY_FIELDS = frozenset(name for name, kind in BUILT_IN_FIELDS.items() if kind == RECENCY)
+# Engagement fields; a property of the same name (made before they existed) keeps its meaning.
+ENGAGEMENT_FIELDS = frozenset(
+    name for name, kind in BUILT_IN_FIELDS.items() if kind in (CAMPAIGN, RECENCY, ACTIVITY)
+)
 PROPERTY_PREFIX = "properties."
 
 _STRING_OPERATORS = (
@@ -56,11 +75,25 @@ OPERATORS: Mapping[str, frozenset[str]] = {
     "is_true": frozenset({BOOLEAN}),
     "is_false": frozenset({BOOLEAN}),
     **{name: frozenset({NUMBER}) for name in _NUMBER_OPERATORS},
-    "before": frozenset({DATE}),
-    "after": frozenset({DATE}),
+    "before": frozenset({DATE, ACTIVITY}),
+    "after": frozenset({DATE, ACTIVITY}),
+    "is": frozenset({CAMPAIGN}),
+    "is_not": frozenset({CAMPAIGN}),
+    "within": frozenset({RECENCY}),
+    "not_within": frozenset({RECENCY}),
 }
 NO_VALUE = frozenset({"is_true", "is_false"})
-NEGATIVE = frozenset({"not_equals", "not_contains", "not_starts_with", "not_ends_with", "is_false"})
+NEGATIVE = frozenset(
+    {
+        "not_equals",
+        "not_contains",
+        "not_starts_with",
+        "not_ends_with",
+        "is_false",
+        "is_not",
+        "not_within",
+    }
+)
 KEYWORDS = frozenset({"and", "or"})
 MAX_VALUE = 1000
 # A segment is evaluated as one SQL expression; these bound its size (and the work of refusing it).

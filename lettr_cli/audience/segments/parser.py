@@ -10,6 +10,8 @@ the next character as it is. Conditions joined by ``or`` alone are one group. Mi
 ``or`` without parentheses is refused, showing both readings. Refusals quote the expression (at
 most 200 characters of it, around the fault) and underline the offending part. A segment has at
 most 100 groups and 500 conditions; a bigger one is refused before anything is evaluated.
+Engagement reads ``[not] opened CAMPAIGN`` as operator ``is``/``is_not``, and ``not opened_any
+within 90d`` as ``not_within`` (README "Engagement"). Tokens are ``tokens``'s.
 """
 
 from __future__ import annotations
@@ -20,60 +22,34 @@ from dataclasses import dataclass
 from itertools import product
 from math import prod
 
-from lettr_cli.audience.excerpts import clipped, window
+from lettr_cli.audience.excerpts import clipped
 from lettr_cli.audience.segments.model import (
-    KEYWORDS,
+    CAMPAIGN_FIELDS,
     MAX_CONDITIONS,
     MAX_GROUPS,
     NO_VALUE,
     OPERATORS,
+    RECENCY_FIELDS,
     RawCondition,
     Span,
     size_problem,
 )
+from lettr_cli.audience.segments.tokens import (
+    CLOSE,
+    OPEN,
+    QUOTED,
+    WORD,
+    TextSource,
+    Token,
+    quote,
+    tokenize,
+)
 from lettr_cli.errors import ValidationError
 
-WORD, QUOTED, OPEN, CLOSE = "word", "quoted", "(", ")"
-QUOTES = "\"'"
+__all__ = ["TextSource", "condition_text", "parse", "quote", "to_text"]
+
 _MAX_REWRITE = 8  # show the AND-first reading rewritten as groups when it takes this few
 _WORD = 60  # characters of a token a message quotes (the excerpt below it shows more)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str  # a quoted string's text without its quotes and escapes
-    span: Span
-
-    @property
-    def keyword(self) -> str | None:
-        folded = self.text.casefold()
-        return folded if self.kind == WORD and folded in KEYWORDS else None
-
-    @property
-    def is_value(self) -> bool:
-        return self.kind in (WORD, QUOTED) and self.keyword is None
-
-
-class TextSource:
-    """Refusals about a text expression: the expression, with the offending part underlined."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def at(self, span: Span, message: str) -> ValidationError:
-        shown = "".join(ch if ch.isprintable() else "·" for ch in self.text)
-        start = min(span.start, len(shown))
-        excerpt, offset, end = window(shown, start)
-        marks = "^" * max(1, min(span.end, end) - span.start)
-        return ValidationError.field(
-            "where",
-            f"at column {start + 1}: {message}\n    {excerpt}\n    {' ' * offset}{marks}",
-        )
-
-    def refuse(self, raw: RawCondition, part: str, message: str) -> ValidationError:
-        span = raw.spans.get(part) or raw.spans.get("condition") or Span(0, len(self.text))
-        return self.at(span, message)
 
 
 def parse(text: str) -> list[list[RawCondition]]:
@@ -87,54 +63,19 @@ def to_text(groups: Sequence[Sequence[tuple[str, str, str | None]]]) -> str:
 
 
 def condition_text(field: str, operator: str, value: str | None) -> str:
+    if field in CAMPAIGN_FIELDS and operator in ("is", "is_not") and value is not None:
+        # ``[not] opened CAMPAIGN``; a name that reads as an operator or keyword is quoted
+        shown = quote(value)
+        if shown == value and value.lower() in {*OPERATORS, "not"}:
+            shown = f'"{value}"'
+        return f"{'not ' if operator == 'is_not' else ''}{field} {shown}"
+    if operator == "not_within" and value is not None:
+        return f"not {field} within {quote(value)}"
     return f"{field} {operator}" if value is None else f"{field} {operator} {quote(value)}"
-
-
-def quote(value: str) -> str:
-    """``value`` as a bare word when it reads back as itself, else as a quoted string."""
-    if value and value.casefold() not in KEYWORDS and all(_bare(ch) for ch in value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _bare(ch: str) -> bool:
-    return ch.isprintable() and not ch.isspace() and ch not in "()\"'\\"
 
 
 def _join_groups(groups: Sequence[Sequence[str]]) -> str:
     return " and ".join(g[0] if len(g) == 1 else f"({' or '.join(g)})" for g in groups)
-
-
-def tokenize(text: str, source: TextSource) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch in "()":
-            tokens.append(Token(ch, ch, Span(i, i + 1)))
-            i += 1
-        elif ch in QUOTES:
-            start, chars = i, []
-            i += 1
-            while i < n and text[i] != ch:
-                if text[i] == "\\":
-                    i += 1
-                if i < n:
-                    chars.append(text[i])
-                    i += 1
-            if i >= n:
-                raise source.at(Span(start, n), "this quote is never closed")
-            i += 1
-            tokens.append(Token(QUOTED, "".join(chars), Span(start, i)))
-        else:
-            start = i
-            while i < n and not text[i].isspace() and text[i] not in "()":
-                i += 1
-            tokens.append(Token(WORD, text[start:i], Span(start, i)))
-    return tokens
 
 
 @dataclass
@@ -235,6 +176,9 @@ class _Parser:
             raise self.fail(field, "parentheses do not nest; a group is (A or B or C)")
         if field.kind == QUOTED:
             raise self.fail(field, "a field is a bare name, not a quoted string")
+        engagement = self.engagement(field)
+        if engagement is not None:
+            return engagement
         operator = self.take()
         if operator is None or not operator.is_value:
             raise self.fail(operator, f"expected an operator after '{clipped(field.text, _WORD)}'")
@@ -262,6 +206,55 @@ class _Parser:
             raise self.fail(following, f"expected 'and', 'or' or the end, found '{found}'{hint}")
         spans["condition"] = Span(field.span.start, last.span.end)
         return RawCondition(field.text, name, value, spans=spans)
+
+    def engagement(self, first: Token) -> RawCondition | None:
+        """``[not] opened|clicked|received CAMPAIGN``, read as operator ``is`` or ``is_not``;
+        None when ``first`` does not start one (``opened is X`` is read as FIELD OPERATOR VALUE).
+        """
+        negated = first.text.lower() == "not"
+        field = self.peek() if negated else first
+        if negated and field is not None and field.text.lower() in RECENCY_FIELDS:
+            return self.not_within(first)
+        if field is None or field.kind != WORD or field.text.lower() not in CAMPAIGN_FIELDS:
+            if negated:
+                fields = " or ".join(sorted(CAMPAIGN_FIELDS | RECENCY_FIELDS))
+                raise self.fail(field or first, f"expected {fields} after 'not'")
+            return None
+        following = (
+            self.tokens[self.pos + negated] if self.pos + negated < len(self.tokens) else None
+        )
+        if following is not None and following.kind == WORD and following.text.lower() in OPERATORS:
+            if negated:
+                raise self.fail(following, f"write 'not {field.text} CAMPAIGN'")
+            return None
+        if negated:
+            self.take()
+        value = self.take()
+        if value is None or not value.is_value:
+            raise self.fail(value, f"'{field.text}' needs a campaign: its name (quoted) or id")
+        after = self.peek()
+        if after is not None and after.is_value:
+            hint = f"; quote a name that has spaces: {clipped(quote(self.slice(value, after)))}"
+            raise self.fail(
+                after,
+                f"expected 'and', 'or' or the end, found '{clipped(after.text, _WORD)}'{hint}",
+            )
+        spans = {
+            "field": field.span,
+            "operator": first.span if negated else field.span,
+            "value": value.span,
+            "condition": Span(first.span.start, value.span.end),
+        }
+        operator = "is_not" if negated else "is"
+        return RawCondition(field.text, operator, value.text, spans=spans)
+
+    def not_within(self, first: Token) -> RawCondition:
+        """``not opened_any|clicked_any within Nd``: operator ``not_within``."""
+        raw = self.condition()
+        if raw.operator != "within":
+            raise self.fail(raw.spans["operator"], f"write 'not {raw.field} within 90d'")
+        spans = {**raw.spans, "condition": Span(first.span.start, raw.spans["condition"].end)}
+        return RawCondition(raw.field, "not_within", raw.value, spans=spans)
 
     def slice(self, first: Token, last: Token) -> str:
         return self.text[first.span.start : last.span.end]

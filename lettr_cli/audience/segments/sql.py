@@ -18,13 +18,18 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import BinaryExpression, Grouping
 from sqlmodel import col, select
 
+from lettr_cli.audience.segments.engagement_sql import engagement_clause
 from lettr_cli.audience.segments.model import (
+    ACTIVITY,
     BOOLEAN,
     BUILT_IN_FIELDS,
+    CAMPAIGN,
     DATE,
+    ENGAGEMENT_FIELDS,
     LIST,
     NEGATIVE,
     NUMBER,
+    RECENCY,
     STRING,
     TOPIC,
     Condition,
@@ -98,7 +103,10 @@ def condition_clause(
     condition: Condition, property_types: Mapping[str, str], *, per_contact: bool = False
 ) -> Clause:
     field, operator = condition.field, condition.operator
-    kind = BUILT_IN_FIELDS.get(field) or property_types.get(field)
+    if field in ENGAGEMENT_FIELDS and field in property_types:  # made before the built-in
+        kind: str | None = property_types[field]
+    else:
+        kind = BUILT_IN_FIELDS.get(field) or property_types.get(field)
     if kind is None:
         raise ValidationError.field(
             "conditions", f"the segment refers to the property '{field}', which no longer exists"
@@ -107,11 +115,13 @@ def condition_clause(
         return _membership(
             kind, condition.value, negate=operator == "not_equals", per_contact=per_contact
         )
+    if kind in (CAMPAIGN, RECENCY, ACTIVITY):
+        return engagement_clause(condition, kind)
     column, value = _operands(field, kind, condition.value)
     if operator not in NEGATIVE:
         return _COMPARE[operator](column, value)
     matched = _COMPARE[POSITIVE[operator]](column, value)
-    if field in BUILT_IN_FIELDS:  # never missing
+    if field in BUILT_IN_FIELDS and field not in ENGAGEMENT_FIELDS:  # never missing
         return not_(matched)
     return or_(column.is_(None), not_(matched))
 
@@ -119,7 +129,7 @@ def condition_clause(
 def _operands(field: str, kind: str, value: str | None) -> tuple[Any, Any]:
     """The column to compare and the value to compare it with."""
     text = value or ""
-    if field in BUILT_IN_FIELDS:
+    if field in BUILT_IN_FIELDS and field not in ENGAGEMENT_FIELDS:
         return _built_in(field, text)
     values = col(Contact.properties)[field]
     if kind == STRING:
