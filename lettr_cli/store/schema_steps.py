@@ -431,6 +431,20 @@ def _backfill_link_counters(conn: Connection) -> None:
     conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
 
 
+def m012_api_keys(op: Operations) -> None:
+    # The HTTP API's keys (issue 16): only a SHA-256 of each key is kept, with its name, its
+    # scopes (comma-separated) and when it was made and revoked.
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("scopes", sa.Text, nullable=False),
+        _created_at(),
+        sa.Column("revoked_at", UTCDateTime, nullable=True),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_config", m001_config),
     Migration(2, "m002_audience", m002_audience),
@@ -443,4 +457,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
+    Migration(12, "m012_api_keys", m012_api_keys),
 )
