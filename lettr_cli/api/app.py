@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 
-from lettr_cli.api import audience, campaigns, contacts, segments, system
+from lettr_cli.api import audience, campaigns, contacts, memberships, segments, system
 from lettr_cli.api.envelopes import SERVER_ERROR, failure
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking.access_log import AccessLog
@@ -38,7 +38,9 @@ async def _crash(_request: Request, _exc: Exception) -> Response:
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*system.ROUTES, *campaigns.ROUTES, *audience.ROUTES, *contacts.ROUTES, *segments.ROUTES]
+    # memberships first: its /audience/lists/bulk must not be read as a list's id
+    parts = (system, campaigns, memberships, audience, contacts, segments)
+    return [route for part in parts for route in part.ROUTES]
 
 
 def create_api_app(workspace: Workspace) -> Starlette:
