@@ -81,6 +81,8 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     "store.durability": ({"normal": "normal", "FULL": "full"}, ["extra", "off"]),
     "store.busy_timeout": ({"1": 1, "120": 120}, ["0", "-1"]),
     "daemon.interval": ({"1": 1, "300": 300}, ["0", "minute"]),
+    "api.rate_limit": ({"0": 0, "3": 3}, ["-1", "fast"]),
+    "api.auth_block": ({"true": True, "no": False}, ["maybe"]),
 }
 
 

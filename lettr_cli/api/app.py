@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount
 
 from lettr_cli.api import audience, campaigns, contacts, memberships, segments, system
 from lettr_cli.api.envelopes import SERVER_ERROR, failure
+from lettr_cli.signing.api_limits import AuthBlocker, Guards, RateLimiter
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking.access_log import AccessLog
 from lettr_cli.tracking.app import create_app as create_tracking_app
@@ -50,6 +51,11 @@ def create_api_app(workspace: Workspace) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: _crash},
     )
     app.state.workspace = workspace
+    settings = workspace.settings()  # read once: restart the server after changing api.*
+    app.state.guards = Guards(
+        RateLimiter(settings.integer("api.rate_limit")),
+        AuthBlocker(settings.flag("api.auth_block")),
+    )
     return app
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from lettr_cli.api.envelopes import SERVER_ERROR, failure, invalid, refused
 from lettr_cli.errors import LettrError
 from lettr_cli.signing.api_keys import authenticate, scopes_of
+from lettr_cli.signing.api_limits import Guards
 from lettr_cli.workspace import Workspace
 
 log = logging.getLogger("lettr.api")
@@ -25,6 +26,8 @@ log = logging.getLogger("lettr.api")
 KEY_REQUIRED: Final = "API key is required."
 KEY_INVALID: Final = "Invalid API key."
 INSUFFICIENT: Final = "Your API key does not have the required permissions for this action."
+TOO_MANY: Final = "Too many requests. Please retry after the time in Retry-After."
+BLOCKED: Final = "Too many failed authentication attempts. Please retry later."
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -108,10 +111,25 @@ def route(
 
     async def endpoint(request: Request) -> Response:
         workspace: Workspace = request.app.state.workspace
+        guards: Guards = request.app.state.guards
+        client = request.client.host if request.client else ""
+        key = presented_key(request)
+        wait = guards.auth.blocked_for(client, key)
+        if wait is not None:
+            blocked = failure(429, BLOCKED, "rate_limit_exceeded")
+            blocked.headers["Retry-After"] = str(wait)
+            return blocked
+        verdict = guards.rate.check(client, key)
+        if verdict is not None and not verdict.allowed:
+            refused = failure(429, TOO_MANY, "rate_limit_exceeded")
+            refused.headers.update(verdict.headers())
+            return refused
 
         async def work() -> Response:
             refusal = await authorize(workspace, request, scope)
             if refusal is not None:
+                if refusal.status_code == 401:
+                    guards.auth.failed(client, key)
                 return refusal
             body = await read_body(request)
             if isinstance(body, Response):
@@ -122,6 +140,9 @@ def route(
             assert handler is not None
             return await run_in_threadpool(handler, call)
 
-        return await guarded(work)
+        response = await guarded(work)
+        if verdict is not None:
+            response.headers.update(verdict.headers())
+        return response
 
     return Route(path, endpoint, methods=[method])
