@@ -57,3 +57,16 @@ def test_a_broken_endpoint_answers_lettrs_500_envelope(lettr, isolated_home: Pat
     assert (wrapped.status_code, wrapped.json()) == (500, BROKEN)
     assert (bare.status_code, bare.json()) == (500, BROKEN)
     assert raised.value.error_code == "send_error"
+
+
+def test_a_path_no_route_can_read_is_a_json_404_under_api(lettr, isolated_home: Path) -> None:
+    """A path with a newline in it matches no mount; under /api it is still Lettr's JSON."""
+    workspace = Workspace.open(isolated_home / "lettr.db", home=isolated_home, environ={})
+    try:
+        with serving(create_app(workspace)) as base, httpx.Client(base_url=base) as http:
+            api = http.get("/api/audience/contacts/a%0Ab/lists/c")
+            tracking = http.get("/o/a%0Ab.gif")
+    finally:
+        workspace.close()
+    assert api.status_code == 404 and api.json()["error_code"] == "not_found"
+    assert tracking.status_code == 404 and "json" not in tracking.headers["content-type"]

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 
 from lettr_cli.api import audience, campaigns, contacts, memberships, segments, system
@@ -32,6 +32,14 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
             response.headers.update(exc.headers)
         return response
     return failure(exc.status_code, str(exc.detail), None)
+
+
+async def _outer_http_error(request: Request, exc: Exception) -> Response:
+    """What no mount matched (a path Starlette's mounts cannot read): JSON under /api."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return await _http_error(request, exc)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _crash(_request: Request, _exc: Exception) -> Response:
@@ -65,5 +73,6 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
         routes=[
             Mount("/api", app=create_api_app(workspace)),
             Mount("/", app=create_tracking_app(workspace, clock)),
-        ]
+        ],
+        exception_handlers={HTTPException: _outer_http_error},
     )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
+from lettr_cli.api.openapi import PAGE, Doc, strings
 from lettr_cli.api.params import body_text, pagination, window
 from lettr_cli.audience import groups
 from lettr_cli.audience.groups import LISTS, TOPICS, GroupKind
@@ -176,22 +177,70 @@ class Groups:
             groups.delete(session, self.kind, self.find(session, call.path["id"]).name)
         return no_content()
 
+    def body(self, *, new: bool) -> dict[str, Any]:
+        required = ("name",) if new else ()
+        if self.kind is LISTS:
+            return strings("name", required=required)
+        topic = ("name", "description", "visibility")
+        return strings(*topic, *(("default_subscription",) if new else ()), required=required)
+
     def routes(self, prefix: str) -> list[Any]:
+        noun = self.noun.lower()
         return [
-            route(prefix, "GET", READ, self.listing),
-            route(prefix, "POST", WRITE, self.create),
-            route(f"{prefix}/{{id}}", "GET", READ, self.get),
-            route(f"{prefix}/{{id}}", "PATCH", WRITE, self.update),
-            route(f"{prefix}/{{id}}", "DELETE", WRITE, self.delete),
+            route(prefix, "GET", READ, self.listing, doc=Doc(f"List {self.plural}", PAGE)),
+            route(
+                prefix,
+                "POST",
+                WRITE,
+                self.create,
+                doc=Doc(f"Create a {noun}", body=self.body(new=True), success=201),
+            ),
+            route(f"{prefix}/{{id}}", "GET", READ, self.get, doc=Doc(f"Get a {noun}")),
+            route(
+                f"{prefix}/{{id}}",
+                "PATCH",
+                WRITE,
+                self.update,
+                doc=Doc(f"Update a {noun}", body=self.body(new=False)),
+            ),
+            route(
+                f"{prefix}/{{id}}",
+                "DELETE",
+                WRITE,
+                self.delete,
+                doc=Doc(f"Delete a {noun}", success=204),
+            ),
         ]
 
 
 ROUTES = [
-    route("/audience/properties", "GET", READ, list_properties),
-    route("/audience/properties", "POST", WRITE, new_property),
-    route("/audience/properties/{id}", "GET", READ, get_property),
-    route("/audience/properties/{id}", "PATCH", WRITE, change_property),
-    route("/audience/properties/{id}", "DELETE", WRITE, remove_property),
+    route("/audience/properties", "GET", READ, list_properties, doc=Doc("List properties", PAGE)),
+    route(
+        "/audience/properties",
+        "POST",
+        WRITE,
+        new_property,
+        doc=Doc(
+            "Create a property",
+            body=strings("name", "type", "fallback_value", required=("name", "type")),
+            success=201,
+        ),
+    ),
+    route("/audience/properties/{id}", "GET", READ, get_property, doc=Doc("Get a property")),
+    route(
+        "/audience/properties/{id}",
+        "PATCH",
+        WRITE,
+        change_property,
+        doc=Doc("Update a property", body=strings("fallback_value")),
+    ),
+    route(
+        "/audience/properties/{id}",
+        "DELETE",
+        WRITE,
+        remove_property,
+        doc=Doc("Delete a property", success=204),
+    ),
     *Groups(LISTS, "List", "lists").routes("/audience/lists"),
     *Groups(TOPICS, "Topic", "topics").routes("/audience/topics"),
 ]

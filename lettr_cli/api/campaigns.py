@@ -12,6 +12,7 @@ from starlette.responses import Response
 from lettr_cli.analytics.events import API_FIELDS, list_events, make_filters
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import ok
+from lettr_cli.api.openapi import PAGE, Doc, strings
 from lettr_cli.api.params import body_text, pagination, text, whole, window
 from lettr_cli.campaigns.instants import future_instant
 from lettr_cli.campaigns.lookups import campaign_by_id, campaigns_page
@@ -25,6 +26,7 @@ from lettr_cli.workspace import Workspace
 READ = "campaigns:read"
 WRITE = "campaigns:write"
 SCHEDULED = "Campaign scheduled for delivery."
+EVENT_QUERY = ("event_type", "email", "start_date", "end_date", "limit", "cursor")
 
 
 def _campaign(session: Session, campaign_id: str) -> Campaign:
@@ -106,10 +108,34 @@ def unschedule_campaign(call: Call) -> Response:
 
 
 ROUTES = [
-    route("/campaigns", "GET", READ, list_campaigns),
-    route("/campaigns/{campaign_id}", "GET", READ, get_campaign),
-    route("/campaigns/{campaign_id}/events", "GET", READ, campaign_events),
-    route("/campaigns/{campaign_id}/send", "POST", WRITE, run=send),
-    route("/campaigns/{campaign_id}/schedule", "POST", WRITE, run=schedule),
-    route("/campaigns/{campaign_id}/unschedule", "POST", WRITE, unschedule_campaign),
+    route("/campaigns", "GET", READ, list_campaigns, doc=Doc("List campaigns", (*PAGE, "status"))),
+    route("/campaigns/{campaign_id}", "GET", READ, get_campaign, doc=Doc("Get a campaign")),
+    route(
+        "/campaigns/{campaign_id}/events",
+        "GET",
+        READ,
+        campaign_events,
+        doc=Doc("List campaign events", EVENT_QUERY),
+    ),
+    route(
+        "/campaigns/{campaign_id}/send",
+        "POST",
+        WRITE,
+        run=send,
+        doc=Doc("Send a campaign", success=202),
+    ),
+    route(
+        "/campaigns/{campaign_id}/schedule",
+        "POST",
+        WRITE,
+        run=schedule,
+        doc=Doc("Schedule a campaign", body=strings("scheduled_at", required=("scheduled_at",))),
+    ),
+    route(
+        "/campaigns/{campaign_id}/unschedule",
+        "POST",
+        WRITE,
+        unschedule_campaign,
+        doc=Doc("Unschedule a campaign"),
+    ),
 ]

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from lettr_cli.api.audience import READ, WRITE, exact
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
+from lettr_cli.api.openapi import PAGE, Doc, obj
 from lettr_cli.api.params import body_text, pagination, text, window
 from lettr_cli.audience.contacts import (
     ContactFilter,
@@ -30,6 +31,23 @@ find_list = exact(list_by_id, "List")
 find_segment = exact(segment_by_id, "Segment")
 WRITABLE_STATUSES = ("subscribed", "unsubscribed")
 MESSAGE = "Contact retrieved successfully."
+_VALUES = {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}}
+CREATE = obj(
+    {
+        "email": {"type": "string"},
+        "list_id": {"type": ["string", "null"]},
+        "properties": _VALUES,
+        "double_opt_in": {"type": ["object", "null"]},
+    },
+    ("email",),
+)
+UPDATE = obj(
+    {
+        "email": {"type": ["string", "null"]},
+        "status": {"type": ["string", "null"]},
+        "properties": _VALUES,
+    }
+)
 
 
 def _shown(session: Session, contact_id: str) -> dict[str, Any]:
@@ -128,9 +146,33 @@ def delete_contact(call: Call) -> Response:
 
 
 ROUTES = [
-    route("/audience/contacts", "GET", READ, list_contacts),
-    route("/audience/contacts", "POST", WRITE, create_contact),
-    route("/audience/contacts/{id}", "GET", READ, get_contact),
-    route("/audience/contacts/{id}", "PATCH", WRITE, update_contact),
-    route("/audience/contacts/{id}", "DELETE", WRITE, delete_contact),
+    route(
+        "/audience/contacts",
+        "GET",
+        READ,
+        list_contacts,
+        doc=Doc("List contacts", (*PAGE, "search", "status", "list_id", "segment_id")),
+    ),
+    route(
+        "/audience/contacts",
+        "POST",
+        WRITE,
+        create_contact,
+        doc=Doc("Create a contact", body=CREATE, success=201),
+    ),
+    route("/audience/contacts/{id}", "GET", READ, get_contact, doc=Doc("Get a contact")),
+    route(
+        "/audience/contacts/{id}",
+        "PATCH",
+        WRITE,
+        update_contact,
+        doc=Doc("Update a contact", body=UPDATE),
+    ),
+    route(
+        "/audience/contacts/{id}",
+        "DELETE",
+        WRITE,
+        delete_contact,
+        doc=Doc("Delete a contact", success=204),
+    ),
 ]

@@ -13,9 +13,9 @@ from typing import Any, Final
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from lettr_cli.api.envelopes import SERVER_ERROR, failure, invalid, refused
+from lettr_cli.api.openapi import ApiRoute, Doc
 from lettr_cli.errors import LettrError
 from lettr_cli.signing.api_keys import authenticate, scopes_of
 from lettr_cli.signing.api_limits import Guards
@@ -105,7 +105,8 @@ def route(
     handler: Handler | None = None,
     *,
     run: AsyncHandler | None = None,
-) -> Route:
+    doc: Doc | None = None,
+) -> ApiRoute:
     """An authenticated endpoint: ``handler`` runs on a worker thread, ``run`` (for handlers
     that await services) in the event loop."""
 
@@ -145,4 +146,5 @@ def route(
             response.headers.update(verdict.headers())
         return response
 
-    return Route(path, endpoint, methods=[method])
+    described = doc or Doc(f"{method} {path}")
+    return ApiRoute(path, endpoint, methods=[method], scope=scope, doc=described)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from lettr_cli.api.audience import WRITE
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
+from lettr_cli.api.openapi import IDS, Doc, obj
 from lettr_cli.audience import groups, memberships
 from lettr_cli.audience.groups import LISTS, TOPICS, GroupKind
 from lettr_cli.audience.lookups import contact_by_id, list_by_id, topic_by_id
@@ -87,15 +88,62 @@ _UNSUBSCRIBE = _bulk(TOPICS, "topic_ids", ("unsubscribed", ""), False)
 ONE_LIST = "/audience/contacts/{contact_id}/lists/{group_id}"
 ONE_TOPIC = "/audience/contacts/{contact_id}/topics/{group_id}"
 
+
+def pairs(*fields: str) -> dict[str, Any]:
+    return obj(dict.fromkeys(fields, IDS), fields)
+
+
 # Before the routes with an {id} segment: /audience/lists/bulk is not a list's id.
 ROUTES = [
-    route("/audience/lists/bulk", "DELETE", WRITE, delete_lists),
-    route(BULK_LISTS, "POST", WRITE, _ATTACH),
-    route(BULK_LISTS, "DELETE", WRITE, _DETACH),
-    route(BULK_TOPICS, "POST", WRITE, _SUBSCRIBE),
-    route(BULK_TOPICS, "DELETE", WRITE, _UNSUBSCRIBE),
-    route(ONE_LIST, "POST", WRITE, _LIST.add),
-    route(ONE_LIST, "DELETE", WRITE, _LIST.remove),
-    route(ONE_TOPIC, "POST", WRITE, _TOPIC.add),
-    route(ONE_TOPIC, "DELETE", WRITE, _TOPIC.remove),
+    route(
+        "/audience/lists/bulk",
+        "DELETE",
+        WRITE,
+        delete_lists,
+        doc=Doc("Delete lists", body=pairs("list_ids")),
+    ),
+    route(
+        BULK_LISTS,
+        "POST",
+        WRITE,
+        _ATTACH,
+        doc=Doc("Add contacts to lists", body=pairs("contact_ids", "list_ids")),
+    ),
+    route(
+        BULK_LISTS,
+        "DELETE",
+        WRITE,
+        _DETACH,
+        doc=Doc("Remove contacts from lists", body=pairs("contact_ids", "list_ids")),
+    ),
+    route(
+        BULK_TOPICS,
+        "POST",
+        WRITE,
+        _SUBSCRIBE,
+        doc=Doc("Subscribe contacts to topics", body=pairs("contact_ids", "topic_ids")),
+    ),
+    route(
+        BULK_TOPICS,
+        "DELETE",
+        WRITE,
+        _UNSUBSCRIBE,
+        doc=Doc("Unsubscribe contacts from topics", body=pairs("contact_ids", "topic_ids")),
+    ),
+    route(ONE_LIST, "POST", WRITE, _LIST.add, doc=Doc("Add a contact to a list")),
+    route(
+        ONE_LIST,
+        "DELETE",
+        WRITE,
+        _LIST.remove,
+        doc=Doc("Remove a contact from a list", success=204),
+    ),
+    route(ONE_TOPIC, "POST", WRITE, _TOPIC.add, doc=Doc("Subscribe a contact to a topic")),
+    route(
+        ONE_TOPIC,
+        "DELETE",
+        WRITE,
+        _TOPIC.remove,
+        doc=Doc("Unsubscribe a contact from a topic", success=204),
+    ),
 ]

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from lettr_cli.api.audience import READ, WRITE, exact
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
+from lettr_cli.api.openapi import PAGE, Doc, obj
 from lettr_cli.api.params import body_text, pagination, text, window
 from lettr_cli.audience.counts import subscribed_per_segment
 from lettr_cli.audience.lookups import list_by_id, segment_by_id, segments_page
@@ -29,6 +30,17 @@ from lettr_cli.store.tables import Segment
 find_segment = exact(segment_by_id, "Segment")
 find_list = exact(list_by_id, "List")
 MESSAGE = "Segment retrieved successfully."
+
+
+def segment_body(required: tuple[str, ...]) -> dict[str, Any]:
+    return obj(
+        {
+            "name": {"type": "string"},
+            "conditions": {"type": "object", "properties": {"groups": {"type": "array"}}},
+            "list_id": {"type": ["string", "null"]},
+        },
+        required,
+    )
 
 
 def _shown(session: Session, segment: Segment) -> dict[str, Any]:
@@ -114,9 +126,25 @@ def delete(call: Call) -> Response:
 
 
 ROUTES = [
-    route("/audience/segments", "GET", READ, list_all),
-    route("/audience/segments", "POST", WRITE, create),
-    route("/audience/segments/{id}", "GET", READ, get_one),
-    route("/audience/segments/{id}", "PATCH", WRITE, update),
-    route("/audience/segments/{id}", "DELETE", WRITE, delete),
+    route(
+        "/audience/segments", "GET", READ, list_all, doc=Doc("List segments", (*PAGE, "list_id"))
+    ),
+    route(
+        "/audience/segments",
+        "POST",
+        WRITE,
+        create,
+        doc=Doc("Create a segment", body=segment_body(("name", "conditions")), success=201),
+    ),
+    route("/audience/segments/{id}", "GET", READ, get_one, doc=Doc("Get a segment")),
+    route(
+        "/audience/segments/{id}",
+        "PATCH",
+        WRITE,
+        update,
+        doc=Doc("Update a segment", body=segment_body(())),
+    ),
+    route(
+        "/audience/segments/{id}", "DELETE", WRITE, delete, doc=Doc("Delete a segment", success=204)
+    ),
 ]
