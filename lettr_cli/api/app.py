@@ -13,7 +13,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 
-from lettr_cli.api import audience, campaigns, contacts, memberships, segments, system
+from lettr_cli.api import (
+    audience,
+    bulk_contacts,
+    campaigns,
+    contacts,
+    memberships,
+    segments,
+    system,
+)
 from lettr_cli.api.envelopes import SERVER_ERROR, failure
 from lettr_cli.signing.api_limits import AuthBlocker, Guards, RateLimiter
 from lettr_cli.store.types import utcnow
@@ -48,7 +56,7 @@ async def _crash(_request: Request, _exc: Exception) -> Response:
 
 def api_routes() -> list[BaseRoute]:
     # memberships first: its /audience/lists/bulk must not be read as a list's id
-    parts = (system, campaigns, memberships, audience, contacts, segments)
+    parts = (system, campaigns, memberships, bulk_contacts, audience, contacts, segments)
     return [route for part in parts for route in part.ROUTES]
 
 
