@@ -285,6 +285,10 @@ KEYS: dict[str, Key] = {
         ),
         Key("store.busy_timeout", 30, _integer(1), "seconds a write waits for another writer"),
         Key("daemon.interval", 60, _integer(1), "seconds between passes of daemon run"),
+        Key(
+            "api.rate_limit", 0, _integer(0), "API requests per second per client and key, 0 = off"
+        ),
+        Key("api.auth_block", False, _boolean, "block a client's key after 5 failed API logins"),
         Key("optin.token_days", 7, _integer(1, 365), "days a double opt-in link stays valid"),
         Key(
             "optin.confirm_on_get",

@@ -88,6 +88,8 @@ RANGES: dict[str, tuple[dict[str, object], list[str]]] = {
     "optin.preferences_save": ({"Enregistrer": "Enregistrer"}, ["tab\there"]),
     "optin.preferences_saved": ({"C'est noté.": "C'est noté."}, [""]),
     "optin.unsubscribe_all": ({"Me désabonner": "Me désabonner"}, ["bell\x07"]),
+    "api.rate_limit": ({"0": 0, "3": 3}, ["-1", "fast"]),
+    "api.auth_block": ({"true": True, "no": False}, ["maybe"]),
 }
 
 

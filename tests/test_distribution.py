@@ -38,3 +38,20 @@ def test_plain_pytest_finds_the_tests_package(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "tests collected" in done.stdout or "collected" in done.stdout
+
+
+def test_the_official_sdk_installs_beside_it_and_the_command_stays_ours() -> None:
+    """The test extra pins Lettr's SDK (`lettr` 1.7.0): `import lettr` is the SDK, and the
+    `lettr` command is still lettr-cli's."""
+    import lettr
+
+    sdk = distribution("lettr")
+    assert sdk.version == "1.7.0"
+    assert lettr.__version__ == "1.7.0" and hasattr(lettr, "Lettr")
+    assert not [e for e in sdk.entry_points if e.group == "console_scripts"]
+    script = Path(sys.executable).parent / "lettr"
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"lettr {lettr_cli.__version__}\n"

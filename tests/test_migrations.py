@@ -282,3 +282,21 @@ def test_a_version_10_store_backfills_link_and_unsubscribe_counters_from_its_eve
     assert after["top_links"] == expected_links
     assert after["unsubscribes_by_method"] == methods
     assert after["stats"] == report.json()["stats"]
+
+
+def test_a_version_10_store_upgrades_to_api_keys_keeping_its_data(lettr, tmp_path: Path) -> None:
+    """Step 12 adds the table of API key hashes to an existing store; nothing else changes."""
+    db = copy_fixture("store_v10.db", tmp_path)
+    kept = ("contacts", "campaigns", "events", "outbox", "properties", "config")
+    with sqlite3.connect(db) as conn:
+        before = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone() for name in kept}
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'api_keys'").fetchall()
+    made = lettr("--db", str(db), "apikey", "create", "ci", "--json")
+    assert made.exit_code == 0, made.stderr
+    with sqlite3.connect(db) as conn:
+        after = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone() for name in kept}
+        keys = conn.execute("SELECT name, revoked_at FROM api_keys").fetchall()
+        versions = [row[0] for row in conn.execute("SELECT version FROM lettr_migrations")]
+    assert after == before
+    assert keys == [("ci", None)]
+    assert 12 in versions and versions == ALL_VERSIONS

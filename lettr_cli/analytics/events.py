@@ -59,27 +59,49 @@ class Page:
         return {"events": self.events, "next_cursor": self.next_cursor}
 
 
+@dataclass(frozen=True)
+class FilterNames:
+    """What refusals call the filters: the command line's options, or the API's fields."""
+
+    event_type: str
+    since: str
+    until: str
+    prefix: str  # "--" before an option's name; "" before a field's
+
+
+OPTIONS = FilterNames("type", "since", "until", "--")
+API_FIELDS = FilterNames("event_type", "start_date", "end_date", "")
+
+
 def make_filters(
     event_type: str | None,
     email: str | None,
     since: str | None,
     until: str | None,
     zone: str,
+    *,
+    names: FilterNames = OPTIONS,
 ) -> Filters:
-    """Check and read the options; a bad one is ``validation_error``."""
+    """Check and read the options (or the API's fields: ``names``); a bad one is
+    ``validation_error``."""
     if event_type is not None and event_type not in EVENT_TYPES:
         raise ValidationError.field(
-            "type", f"unknown event type '{event_type}'; one of: {', '.join(EVENT_TYPES)}"
+            names.event_type,
+            f"unknown event type '{event_type}'; one of: {', '.join(EVENT_TYPES)}",
         )
-    start = None if since is None else parse_bound(since, "since", zone, end=False)
-    before = None if until is None else parse_bound(until, "until", zone, end=True)
+    start = None if since is None else parse_bound(since, names.since, zone, end=False, names=names)
+    before = None if until is None else parse_bound(until, names.until, zone, end=True, names=names)
     if start is not None and before is not None and before <= start:
-        raise ValidationError.field("until", "--until is before --since")
+        raise ValidationError.field(
+            names.until, f"{names.prefix}{names.until} is before {names.prefix}{names.since}"
+        )
     folded = None if email is None or not email.strip() else lookup_key(email.strip())
     return Filters(event_type, folded, start, before)
 
 
-def parse_bound(text: str, field: str, zone: str, *, end: bool) -> datetime:
+def parse_bound(
+    text: str, field: str, zone: str, *, end: bool, names: FilterNames = OPTIONS
+) -> datetime:
     """An ISO 8601 time or a ``YYYY-MM-DD`` date (Lettr: a date is that UTC day, whole).
 
     As a start, the moment itself; as an end (``end=True``), the exclusive moment just after
@@ -92,12 +114,12 @@ def parse_bound(text: str, field: str, zone: str, *, end: bool) -> datetime:
         try:
             day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
-            raise _bad(field, text) from None
+            raise _bad(field, text, names.prefix) from None
         return day + timedelta(days=1) if end else day
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise _bad(field, text) from None
+        raise _bad(field, text, names.prefix) from None
     if moment.tzinfo is None:
         local = find_zone(zone)
         moment = moment.replace(tzinfo=local or UTC)
@@ -111,10 +133,10 @@ def _to_second(moment: datetime) -> timedelta:
     return timedelta(seconds=1) - timedelta(microseconds=moment.microsecond)
 
 
-def _bad(field: str, text: str) -> ValidationError:
+def _bad(field: str, text: str, prefix: str = "--") -> ValidationError:
     return ValidationError.field(
         field,
-        f"--{field} '{text}' is not a date or time; write YYYY-MM-DD or ISO 8601 "
+        f"{prefix}{field} '{text}' is not a date or time; write YYYY-MM-DD or ISO 8601 "
         "(2026-11-26T09:00:00+00:00)",
     )
 

@@ -57,6 +57,11 @@ def _select(kind: GroupKind) -> SelectOfScalar[Group]:
     return cast("SelectOfScalar[Group]", select(kind.model))
 
 
+def by_ids(kind: GroupKind, ids: Sequence[str]) -> SelectOfScalar[Group]:
+    """The groups of ``kind`` whose id is among ``ids``."""
+    return _select(kind).where(col(kind.model.id).in_(ids))
+
+
 def check_name(kind: GroupKind, name: str) -> str:
     text = name.strip()
     if not text or len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text):

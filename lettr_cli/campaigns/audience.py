@@ -87,9 +87,7 @@ def audience_clause_for(
     or segment id that names nothing adds nobody (a sent campaign may outlive its segment)."""
     if everyone:
         return subscribed() & true()
-    return subscribed() & _reach(
-        session, list_ids, segment_ids, conditions, per_contact=False
-    )
+    return subscribed() & _reach(session, list_ids, segment_ids, conditions, per_contact=False)
 
 
 def _reach(

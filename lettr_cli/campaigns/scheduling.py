@@ -53,6 +53,14 @@ class ScheduleCheck:
     refusals: list[LettrError]  # the checks' refusals, the relay's not yet among them
 
 
+def read_when(
+    workspace: Workspace, when_text: str, tz: str | None, *, now: datetime | None = None
+) -> ParsedTime:
+    """``when_text`` (``--at``) read in ``tz``, else config ``timezone``, else the system zone."""
+    zone = operator_zone(tz, workspace.settings().text("timezone"))
+    return parse_at(when_text, zone, now=now)
+
+
 def check_schedule(
     workspace: Workspace,
     ref: str,
@@ -68,8 +76,11 @@ def check_schedule(
     ``tz`` is ``--tz``; without it config ``timezone`` (else the system zone) reads a time
     without an offset.
     """
-    zone = operator_zone(tz, workspace.settings().text("timezone"))
-    parsed = parse_at(when_text, zone, now=now)
+    return check_parsed(workspace, ref, read_when(workspace, when_text, tz, now=now))
+
+
+def check_parsed(workspace: Workspace, ref: str, parsed: ParsedTime) -> ScheduleCheck:
+    """``check_schedule`` for a time already read (the API reads its own)."""
     with workspace.store.read() as session:
         campaign = find_campaign(session, ref)
         lifecycle.require_schedulable(campaign)
@@ -110,22 +121,25 @@ async def schedule(
     now: datetime | None = None,
 ) -> tuple[Campaign, ParsedTime]:
     """Schedule a draft for ``when_text`` (``--at``), or move a scheduled campaign to it
-    (``check_schedule``, the relay, then ``schedule_checked``). Refused, the campaign is
-    unchanged. Safe inside any running event loop (the store's work runs on a worker thread);
-    the CLI runs it with ``asyncio.run``.
+    (``schedule_at``). Refused, the campaign is unchanged. Safe inside any running event loop
+    (the store's work runs on a worker thread); the CLI runs it with ``asyncio.run``."""
+    parsed = await asyncio.to_thread(read_when, workspace, when_text, tz, now=now)
+    return await schedule_at(workspace, ref, parsed, now=now), parsed
 
-    A campaign that changed while it was checked is checked again, once.
-    """
-    check = await asyncio.to_thread(check_schedule, workspace, ref, when_text, tz, now=now)
+
+async def schedule_at(
+    workspace: Workspace, ref: str, parsed: ParsedTime, *, now: datetime | None = None
+) -> Campaign:
+    """Schedule a draft for a time already read, or move a scheduled campaign to it
+    (``check_parsed``, the relay, then ``schedule_checked``). A campaign that changed while it
+    was checked is checked again, once."""
+    check = await asyncio.to_thread(check_parsed, workspace, ref, parsed)
     relay = await check_relay(workspace)  # no transaction is open across network I/O
     try:
-        campaign = await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
+        return await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
     except CampaignChanged:
-        check = await asyncio.to_thread(
-            check_schedule, workspace, check.seen.campaign_id, when_text, tz, now=now
-        )
-        campaign = await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
-    return campaign, check.parsed
+        check = await asyncio.to_thread(check_parsed, workspace, check.seen.campaign_id, parsed)
+        return await asyncio.to_thread(schedule_checked, workspace, check, relay, now=now)
 
 
 def unschedule(workspace: Workspace, ref: str) -> Campaign:

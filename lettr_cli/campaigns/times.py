@@ -53,10 +53,11 @@ class ParsedTime:
     at: datetime
     zone: str
     note: str | None = None
+    field: str = "at"  # the option or field it came from, named in refusals
 
 
-def _refuse(message: str) -> ValidationError:
-    return ValidationError.field("at", message)
+def _refuse(message: str, field: str = "at") -> ValidationError:
+    return ValidationError.field(field, message)
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -114,7 +115,8 @@ def require_future(parsed: ParsedTime, *, now: datetime | None = None) -> None:
     if parsed.at <= current:
         raise _refuse(
             f"{describe(parsed.at, parsed.zone)} is in the past "
-            f"(it is now {describe(current.replace(microsecond=0), parsed.zone)})"
+            f"(it is now {describe(current.replace(microsecond=0), parsed.zone)})",
+            parsed.field,
         )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lettr_cli import __version__
+from lettr_cli.cli import apikey as apikey_commands
 from lettr_cli.cli import audience as audience_commands
 from lettr_cli.cli import campaign as campaign_commands
 from lettr_cli.cli import config as config_commands
@@ -24,6 +25,7 @@ from lettr_cli.cli import feedback as feedback_commands
 from lettr_cli.cli import groups as group_commands
 from lettr_cli.cli import property as property_commands
 from lettr_cli.cli import segment as segment_commands
+from lettr_cli.cli import serve as serve_command
 from lettr_cli.cli import sink as sink_command
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
@@ -88,6 +90,8 @@ app.add_typer(daemon_commands.app, name="daemon")
 app.add_typer(feedback_commands.app, name="feedback")
 app.add_typer(track_commands.app, name="track")
 app.command("doctor")(doctor_command.doctor)
+app.command("serve")(serve_command.serve)
+app.add_typer(apikey_commands.app, name="apikey")
 
 
 def _terminated(signum: int, _frame: object) -> None:

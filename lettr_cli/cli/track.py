@@ -44,7 +44,7 @@ def serve(
         warn(f"{host} is not a loopback address: serve tracking through an https proxy")
     say(f"lettr track: listening on http://{host}:{port}; links point at {base_url}")
     say("Ctrl-C stops it. One line per request: time, method, path (tokens cut), status, duration.")
-    _log_to_stderr(_zone(current))
+    log_to_stderr(operator_zone_of(current), "lettr.tracking")
     app = create_app(current)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, server_header=False)
 
@@ -63,14 +63,16 @@ class _StderrLines(logging.Handler):
         say(f"{at} {warning}{record.getMessage()}")
 
 
-def _log_to_stderr(zone: tzinfo) -> None:
-    logger = logging.getLogger("lettr.tracking")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    logger.handlers = [_StderrLines(zone)]
+def log_to_stderr(zone: tzinfo, *names: str) -> None:
+    """The loggers ``names`` (and theirs below) write to stderr, each line after its time."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.handlers = [_StderrLines(zone)]
 
 
-def _zone(current: Workspace) -> tzinfo:
+def operator_zone_of(current: Workspace) -> tzinfo:
     """Config ``timezone``, else the system's (CONTRACT "Times"); UTC if neither is usable."""
     from lettr_cli.campaigns.times import load_zone, operator_zone
     from lettr_cli.errors import LettrError

@@ -432,6 +432,20 @@ def _backfill_link_counters(conn: Connection) -> None:
     conn.execute(campaigns.update().where(prepared.exists()).values(merge_fallbacks=fallbacks))
 
 
+def m012_api_keys(op: Operations) -> None:
+    # The HTTP API's keys (issue 16): only a SHA-256 of each key is kept, with its name, its
+    # scopes (comma-separated) and when it was made and revoked.
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("scopes", sa.Text, nullable=False),
+        _created_at(),
+        sa.Column("revoked_at", UTCDateTime, nullable=True),
+    )
+
+
 def m014_engagement_indexes(op: Operations) -> None:
     # Engagement segments (issue 20) ask, per contact, whether any outbox row was opened or
     # clicked since a moment: this index holds every column that question reads. Questions
@@ -461,6 +475,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_tracking", m009_tracking),
     Migration(10, "m010_feedback", m010_feedback),
     Migration(11, "m011_link_counters", m011_link_counters),
+    Migration(12, "m012_api_keys", m012_api_keys),
     Migration(13, "m013_confirmations", m013_confirmations),
     Migration(14, "m014_engagement_indexes", m014_engagement_indexes),
     Migration(15, "m015_campaign_utm", m015_campaign_utm),

@@ -259,6 +259,21 @@ class TrackingKey(SQLModel, table=True):
     )
 
 
+class ApiKey(SQLModel, table=True):
+    """A key of the HTTP API: only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str
+    key_hash: str = Field(unique=True, max_length=64)
+    scopes: str  # comma-separated, in SCOPES order
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
 class DomainRow(SQLModel, table=True):
     """A sending domain: its DKIM key (none for ``--no-dkim``) and its last DNS check.
 
