@@ -107,7 +107,7 @@ def test_contacts_create_list_update_and_delete(lettr, isolated_home: Path) -> N
     assert [(x.id, x.name) for x in ann.lists] == [(customers.id, "Customers")]
     assert duplicate.value.error_code == "resource_already_exists"
     assert duplicate.value.email == "ANN@example.COM"
-    assert "double_opt_in" in opt_in.value.errors and "properties" in unknown.value.errors
+    assert "subject" in opt_in.value.errors and "properties" in unknown.value.errors
     assert [c.id for c in in_list.contacts] == [ann.id]
     assert [c.id for c in searched.contacts] == [bob.id]
     assert (everyone.total, everyone.last_page, everyone.contacts[0].id) == (2, 2, bob.id)

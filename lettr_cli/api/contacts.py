@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from lettr_cli.api.audience import READ, WRITE, exact
@@ -25,6 +26,8 @@ from lettr_cli.audience.contacts import (
 from lettr_cli.audience.editing import ContactChanges, edit_contact
 from lettr_cli.audience.lookups import contact_by_id, contacts_page, list_by_id, segment_by_id
 from lettr_cli.errors import ValidationError
+from lettr_cli.optin.message import MailSpec
+from lettr_cli.optin.service import add_with_double_opt_in
 
 find_contact = exact(contact_by_id, "Contact")
 find_list = exact(list_by_id, "List")
@@ -107,14 +110,54 @@ def get_contact(call: Call) -> Response:
     return ok(MESSAGE, data)
 
 
-def create_contact(call: Call) -> Response:
+async def create_contact(call: Call) -> Response:
+    """A contact, subscribed; with ``double_opt_in`` (Lettr's fields ``from``, ``from_name``,
+    ``subject``, ``template_slug``, ``redirect_url``) it is added unverified after its
+    confirmation mail went out, as `lettr contact add --double-opt-in` does."""
     body = call.body
-    if body.get("double_opt_in") is not None:
-        raise ValidationError.field("double_opt_in", "Double opt-in is not available yet.")
     email = body_text(body, "email", required=True)
     assert email is not None
     assignments, _ = _properties(body)
-    list_id = body_text(body, "list_id")
+    optin = body.get("double_opt_in")
+    if optin is None:
+        return await run_in_threadpool(_create_subscribed, call, email, assignments)
+    spec = _mail_spec(optin)
+    lists = await run_in_threadpool(_list_names, call, body_text(body, "list_id"))
+    made = await add_with_double_opt_in(
+        call.workspace, email, spec, lists=lists, assignments=assignments
+    )
+    data = await run_in_threadpool(_shown_by_id, call, str(made["id"]))
+    return ok(MESSAGE, data, status=201)
+
+
+def _mail_spec(optin: Any) -> MailSpec:
+    if not isinstance(optin, dict):
+        raise ValidationError.field("double_opt_in", "The double opt in field must be an object.")
+    fields = {
+        name: body_text(optin, name, required=name != "from_name")
+        for name in ("from", "from_name", "subject", "template_slug", "redirect_url")
+    }
+    return MailSpec(
+        template=str(fields["template_slug"]),
+        from_email=str(fields["from"]),
+        subject=str(fields["subject"]),
+        redirect_url=str(fields["redirect_url"]),
+        from_name=fields["from_name"],
+    )
+
+
+def _list_names(call: Call, list_id: str | None) -> list[str]:
+    with call.workspace.store.read() as session:
+        return [] if list_id is None else [find_list(session, list_id).name]
+
+
+def _shown_by_id(call: Call, contact_id: str) -> dict[str, Any]:
+    with call.workspace.store.read() as session:
+        return _shown(session, contact_id)
+
+
+def _create_subscribed(call: Call, email: str, assignments: list[str]) -> Response:
+    list_id = body_text(call.body, "list_id")
     with call.workspace.store.write() as session:
         lists = [] if list_id is None else [find_list(session, list_id).name]
         made = add_contacts(session, [email], lists=lists, assignments=assignments)
@@ -157,7 +200,7 @@ ROUTES = [
         "/audience/contacts",
         "POST",
         WRITE,
-        create_contact,
+        run=create_contact,
         doc=Doc("Create a contact", body=CREATE, success=201),
     ),
     route("/audience/contacts/{id}", "GET", READ, get_contact, doc=Doc("Get a contact")),
