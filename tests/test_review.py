@@ -28,7 +28,7 @@ def ready(lettr: Any, tmp_path: Path, verified_domain: Any) -> str:
         "--from-name",
         "News",
         "--html",
-        html_file(tmp_path, "<p>Hello {{ unsubscribe_link }}</p>"),
+        html_file(tmp_path, "<p>Hello {{ unsubscribe_link }} {{ preferences_link }}</p>"),
         "--json",
     ).json()
     lettr("campaign", "audience", body["id"], "--list", "VIP")
