@@ -26,6 +26,7 @@ from lettr_cli.cli import sink as sink_command
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
 from lettr_cli.cli import track as track_commands
+from lettr_cli.cli import wizard as wizard_command
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
 from lettr_cli.errors import EXIT_SIGTERM
@@ -85,6 +86,7 @@ app.add_typer(daemon_commands.app, name="daemon")
 app.add_typer(feedback_commands.app, name="feedback")
 app.add_typer(track_commands.app, name="track")
 app.command("doctor")(doctor_command.doctor)
+app.command("wizard")(wizard_command.wizard)
 
 
 def _terminated(signum: int, _frame: object) -> None:
