@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Select, SelectionList, Static
+from textual.widgets import Select, SelectionList, Static, TabbedContent
 
 from lettr_cli.campaigns.campaigns import list_campaigns
 from lettr_cli.tui.app import WizardApp
@@ -35,6 +35,7 @@ async def _compose(pilot: Any, html: Path) -> None:
 
 async def _audience(pilot: Any) -> None:
     await pilot.press("f2")
+    assert pilot.app.find("#steps", TabbedContent).active == "audience"
     lists = pilot.app.query_one("#lists", SelectionList)
     lists.select(lists.get_option_at_index(0).value)
     await until(pilot, lambda: "About 3 recipients" in shown(pilot, "#estimate"))
@@ -54,6 +55,7 @@ def test_a_blank_wizard_to_sent(lettr, relay: Relay, tmp_path: Path, isolated_ho
             await _compose(pilot, html)
             await _audience(pilot)
             await pilot.press("f4")
+            assert app.find("#steps", TabbedContent).active == "review"
             await until(pilot, lambda: "Ready to send." in shown(pilot, "#refusals"))
             assert "About 3 recipients" in shown(pilot, "#summary")
             assert "Subject: Hello there" in shown(pilot, "#first-message")

@@ -36,6 +36,7 @@ class WizardApp(Editing):
     send_worker: Worker[None] | None = None
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.focus_step(event.pane.id or "compose")
         if event.pane.id == "review":
             self.refresh_review()
 
@@ -170,6 +171,7 @@ class WizardApp(Editing):
         self._read_only("sending")
         self.switch = StopSwitch()
         self.find("#progress", Static).update("Preparing...")
+        self.find("#progress", Static).scroll_visible()
         self.send_worker = self.run_worker(
             lambda: self._drive(started.handle), thread=True, group="send", name="send"
         )

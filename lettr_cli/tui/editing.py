@@ -31,7 +31,10 @@ W = TypeVar("W", bound=Widget)
 SAVE_AFTER = 0.6  # seconds of quiet before an edit is saved
 SAVED_INPUTS = {key for key, _, _ in steps.TEXT_INPUTS}
 CSS = """
-Label { margin-top: 1; text-style: bold; }
+Label { text-style: bold; }
+Input { border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }
+Input:focus { background: $primary 40%; }
+Select { margin-bottom: 1; }
 .row { height: auto; }
 .row Input { width: 1fr; }
 .row Select, .row Button { width: 30; }
@@ -154,6 +157,19 @@ class Editing(App[int]):
 
     def action_step(self, step: str) -> None:
         self.find("#steps", TabbedContent).active = step
+        self.focus_step(step)
+
+    def focus_step(self, step: str) -> None:
+        """Focus the step's first field, unless the focus is in the step already (a focus left
+        in another step would take the step bar back there)."""
+        pane = self.find(f"#{step}-step", Widget)
+        focused = self.screen_stack[0].focused
+        if focused is not None and pane in focused.ancestors_with_self:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     # Autosave -----------------------------------------------------------------------------
 
