@@ -35,7 +35,7 @@ async def type_in(pilot: Pilot[Any], selector: str, text: str) -> None:
     await pilot.press(*("space" if ch == " " else ch for ch in text))
 
 
-async def until(pilot: Pilot[Any], done: Callable[[], bool], tries: int = 400) -> None:
+async def until(pilot: Pilot[Any], done: Callable[[], bool], tries: int = 300) -> None:
     """Let the app run until ``done()`` holds (workers on threads need real time)."""
     for _ in range(tries):
         if done():

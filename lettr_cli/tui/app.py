@@ -27,7 +27,7 @@ class WizardApp(Editing):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f8", "test_send", "Test email"),
         Binding("f9", "go", "Send/Schedule"),
-        Binding("ctrl+x", "stop", "Stop send"),
+        Binding("f10", "stop", "Stop send"),
         Binding("ctrl+q", "save_quit", "Save & quit", priority=True),
     ]
 
