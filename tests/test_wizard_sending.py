@@ -87,3 +87,33 @@ def test_quit_during_a_send_asks_and_the_stop_key_drains(
     assert body["status"] == "sending"  # the daemon finishes it
     assert 0 < len(relay.delivered_to()) < len(emails)
     assert body["outbox"]["queued"] > 0
+
+
+def test_a_new_draft_starts_from_the_prompt(
+    lettr: Any, verified_domain: Any, tmp_path: Path, isolated_home: Path
+) -> None:
+    verified_domain()
+    made = lettr("campaign", "create", "Spring sale", "--from-email", "news@example.com",
+                 "--from-name", "The Shop")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    app = WizardApp(open_workspace(isolated_home))
+
+    async def walk() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, app._loaded.is_set)
+            assert app.find("#name", Input).value == ""  # no name before the prompt
+            await type_in(pilot, "#prompt", "spring sale again")
+            await pilot.press("enter")
+            await until(pilot, lambda: app.find("#from_local", Input).value == "news")
+            assert app.find("#name", Input).value
+            assert app.find("#from_name", Input).value == "The Shop"
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: app.return_value is not None)
+
+    asyncio.run(walk())
+    listed = lettr("campaign", "list", "--json").json()
+    rows = listed["data"] if isinstance(listed, dict) else listed
+    assert len(rows) == 2
+    new = next(row for row in rows if row["name"] != "Spring sale")
+    body = lettr("campaign", "show", new["id"], "--json").json()
+    assert (body["from_email"], body["from_name"]) == ("news@example.com", "The Shop")

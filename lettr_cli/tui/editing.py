@@ -113,6 +113,7 @@ class Editing(App[int]):
         self.find("#at-echo", Static).update(f"Times are read in {self.zone}.")
         if body is None:
             return
+        self.find("#prompt", Input).display = False  # the prompt is for a new draft
         for key in SAVED_INPUTS:
             self._set_input(key, body.get(key) or "")
         self._set_input("from_local", local)
@@ -219,7 +220,27 @@ class Editing(App[int]):
             echo.set_class(not ok, "error")
             echo.update(text or f"Times are read in {self.zone}.")
 
+    @work(exclusive=True, group="prompt")
+    async def fill_from_prompt(self, prompt: str) -> None:
+        """Offer a name, a subject and the sender of the closest earlier campaign for the
+        fields still empty; what the operator typed wins."""
+        offered = await asyncio.to_thread(reads.offer, self.workspace, prompt)
+        for key in ("name", "subject", "from_name", "reply_to"):
+            field = self.find(f"#{key}", Input)
+            value = getattr(offered, key)
+            if not field.value and value:
+                field.value = value
+        local, _, domain = (offered.from_email or "").partition("@")
+        if local and not self.find("#from_local", Input).value:
+            self.find("#from_local", Input).value = local
+            if domain in self.options.domains:
+                self.find("#from_domain", Select).value = domain
+        if offered.match is not None:
+            self.notify(f"Sender from '{offered.match.name}', the closest earlier campaign.")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "prompt" and event.value.strip():
+            self.fill_from_prompt(event.value.strip())
         if event.input.id == "html_path" and event.value.strip():
             self.pending["html_path"] = event.value.strip()
             self._autosave()

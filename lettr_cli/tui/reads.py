@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from lettr_cli.campaigns.prefill import Prefill
 from lettr_cli.errors import LettrError
 from lettr_cli.workspace import Workspace
 
@@ -56,6 +57,14 @@ def options(workspace: Workspace) -> Options:
             (Offer(i, segment_names[i], n) for i, n in per_segment.items()), key=lambda o: o.name
         ),
     )
+
+
+def offer(workspace: Workspace, prompt: str) -> Prefill:
+    """What a new draft about ``prompt`` starts from (``campaign create --prompt``)."""
+    from lettr_cli.campaigns.prefill import prefill
+
+    with workspace.store.read() as session:
+        return prefill(session, prompt)
 
 
 def estimate(

@@ -33,6 +33,8 @@ TEXT_INPUTS = (
 
 def compose_step() -> ComposeResult:
     with VerticalScroll(id="compose-step"):
+        yield Input(placeholder="What is it about? Enter offers a name, subject and sender",
+                    id="prompt")  # fmt: skip
         for key, label, placeholder in TEXT_INPUTS[:2]:
             yield Label(label)
             yield Input(placeholder=placeholder, id=key)
