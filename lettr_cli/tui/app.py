@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 class WizardApp(Editing):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "campaigns", "Campaigns"),
         Binding("f8", "test_send", "Test email"),
         Binding("f9", "go", "Send/Schedule"),
         Binding("f10", "stop", "Stop send"),
@@ -34,6 +35,18 @@ class WizardApp(Editing):
     summary: Summary | None = None
     switch: StopSwitch | None = None
     send_worker: Worker[None] | None = None
+
+    def action_campaigns(self) -> None:
+        if self.send_worker is not None:
+            self.notify("A send is running: stop it (f10) or wait for it first.")
+            return
+        from lettr_cli.tui.campaigns import Campaigns
+
+        def opened(campaign_id: str | None) -> None:
+            if campaign_id is not None:
+                self.reopen(campaign_id)
+
+        self.push_screen(Campaigns(self.workspace), opened)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.focus_step(event.pane.id or "compose")

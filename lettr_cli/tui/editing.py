@@ -96,7 +96,35 @@ class Editing(App[int]):
         self._fill(body, everyone)
         self._loaded.set()
 
+    def reopen(self, ref: str | None) -> None:
+        """Show another campaign (the Campaigns screen's Open), once pending edits are saved."""
+
+        async def switch() -> None:
+            await self.flush()
+            self._loaded.clear()
+            self.ref = ref
+            self.load()
+            self.action_step("compose")
+
+        self.run_worker(switch(), group="save")
+
+    def _reset(self) -> None:
+        """Empty every step, editable, before a campaign is (re)loaded."""
+        self.editable, self.saved, self.refused, self.pending = True, {}, {}, {}
+        for step in ("#compose-step", "#audience-step", "#schedule-step"):
+            for widget in self.find(step, Widget).query("Input, Select, Checkbox, SelectionList"):
+                widget.disabled = False
+        for field in self.find("#compose-step", Widget).query(Input):
+            field.value = ""
+        self.find("#prompt", Input).display = True
+        for name in ("#lists", "#segments"):
+            self.find(name, SelectionList).clear_options()
+        for name in ("#compose-errors", "#audience-error", "#estimate", "#progress", "#refusals",
+                     "#summary", "#first-message", "#test-result"):  # fmt: skip
+            self.find(name, Static).update("")
+
     def _fill(self, body: dict[str, Any] | None, everyone: int) -> None:
+        self._reset()
         domains = list(self.options.domains)
         local, _, domain = ((body or {}).get("from_email") or "").partition("@")
         if domain and domain not in domains:
@@ -207,6 +235,8 @@ class Editing(App[int]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         key = event.input.id or ""
+        if event.value != event.input.value:
+            return  # a change overtaken by a later one (a campaign being loaded)
         if key in SAVED_INPUTS:
             self._edited(key, event.value)
         if key == "subject":
