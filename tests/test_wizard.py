@@ -66,6 +66,8 @@ def test_a_blank_wizard_to_sent(lettr, relay: Relay, tmp_path: Path, isolated_ho
             )
             await pilot.press("ctrl+y")
             await until(pilot, lambda: "Spring sale: sent" in shown(pilot, "#progress"))
+            await until(pilot, lambda: "Report:" in shown(pilot, "#refusals"))
+            assert "Open rate" in shown(pilot, "#refusals") or "Rates:" in shown(pilot, "#refusals")
             await pilot.press("ctrl+q")
             await until(pilot, lambda: app.return_value is not None)
 

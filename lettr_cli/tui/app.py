@@ -104,10 +104,11 @@ class WizardApp(Editing):
                 *(f"Warning: {w['message']}" for w in found.warnings),
             ])
         )  # fmt: skip
-        self.find("#refusals", Static).update(
-            "\n".join(f"Refused ({r.code}): {r.message}" for r in found.refusals)
-            or "Ready to send."
-        )
+        refusals = "\n".join(f"Refused ({r.code}): {r.message}" for r in found.refusals)
+        if found.status != "draft":  # read-only: what it came to
+            lines = await asyncio.to_thread(reads.report_lines, self.workspace, campaign_id)
+            refusals = "\n".join(lines)
+        self.find("#refusals", Static).update(refusals or "Ready to send.")
         text = await asyncio.to_thread(reads.first_message, self.workspace, campaign_id)
         self.find("#first-message", Static).update(text)
         return found

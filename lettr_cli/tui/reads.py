@@ -105,6 +105,23 @@ def echo_time(text: str, zone: str) -> tuple[bool, str]:
     return True, describe(parsed.at, zone) + note
 
 
+def report_lines(workspace: Workspace, campaign_id: str) -> list[str]:
+    """The counters and rates of `campaign report`, one per line, for a campaign that left
+    draft."""
+    from lettr_cli.analytics.stats import RATES, report
+
+    with workspace.store.read() as session:
+        body = report(session, campaign_id)
+    stats = body["stats"]
+    counters = [f"{key.replace('_', ' ')} {n}" for key, n in stats.items() if "machine" not in key]
+    rates = [
+        f"{rate.label} "
+        + ("-" if body["rates"][rate.name] is None else f"{body['rates'][rate.name] * 100:.1f}%")
+        for rate in RATES
+    ]
+    return ["Report: " + ", ".join(counters), "Rates: " + ", ".join(rates)]
+
+
 def first_message(workspace: Workspace, campaign_id: str) -> str:
     """The message as the first recipient would get it, as text (sample data without one)."""
     from lettr_cli.campaigns.audience import first_recipient
