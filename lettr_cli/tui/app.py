@@ -185,6 +185,7 @@ class WizardApp(Editing):
         self._read_only("sending")
         self.switch = StopSwitch()
         self.find("#progress", Static).update("Preparing...")
+        self.find("#bar", ProgressBar).add_class("running")
         self.find("#progress", Static).scroll_visible()
         self.send_worker = self.run_worker(
             lambda: self._drive(started.handle), thread=True, group="send", name="send"

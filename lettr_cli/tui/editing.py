@@ -43,6 +43,8 @@ Select { margin-bottom: 1; }
 SelectionList { height: auto; max-height: 8; }
 #first-message { border: round $primary; padding: 0 1; }
 #go { margin-top: 1; }
+#bar { display: none; }
+#bar.running { display: block; }
 """
 
 
