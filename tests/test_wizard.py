@@ -41,6 +41,7 @@ async def _audience(pilot: Any) -> None:
     await until(pilot, lambda: "About 3 recipients" in shown(pilot, "#estimate"))
 
 
+@pytest.mark.slow
 def test_a_blank_wizard_to_sent(lettr, relay: Relay, tmp_path: Path, isolated_home: Path) -> None:
     audience(lettr, tmp_path, EMAILS)
     html = tmp_path / "sale.html"
@@ -145,6 +146,7 @@ def test_review_shows_each_refusal_and_send_is_refused(
 DROPPED = ("id", "created_at", "sent_at", "scheduled_at")
 
 
+@pytest.mark.slow
 def test_the_wizard_and_the_cli_make_the_same_campaign(
     lettr, verified_domain: Any, tmp_path: Path, isolated_home: Path
 ) -> None:
