@@ -30,6 +30,7 @@ from lettr_cli.cli import sink as sink_command
 from lettr_cli.cli import store as store_commands
 from lettr_cli.cli import template as template_commands
 from lettr_cli.cli import track as track_commands
+from lettr_cli.cli import wizard as wizard_command
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
 from lettr_cli.errors import EXIT_SIGTERM
@@ -92,6 +93,7 @@ app.add_typer(track_commands.app, name="track")
 app.command("doctor")(doctor_command.doctor)
 app.command("serve")(serve_command.serve)
 app.add_typer(apikey_commands.app, name="apikey")
+app.command("wizard")(wizard_command.wizard)
 
 
 def _terminated(signum: int, _frame: object) -> None:
