@@ -20,10 +20,8 @@ from lettr_cli.errors import (
     CampaignHasPendingSchedule,
     CampaignNotSendable,
     LettrError,
-    NotFound,
     QuotaExceeded,
     TransmissionFailed,
-    UnconfiguredDomain,
     ValidationError,
 )
 from lettr_cli.store.tables import Campaign
@@ -79,16 +77,9 @@ def _parts(session: Session, campaign: Campaign) -> LettrError | None:
 
 
 def _domain(workspace: Workspace, campaign: Campaign) -> LettrError | None:
-    from lettr_cli.domains.service import find_domain, not_verified
+    from lettr_cli.domains.service import sender_refusal
 
-    if not campaign.from_email:
-        return None
-    name = campaign.from_email.rpartition("@")[2]
-    try:
-        domain = find_domain(workspace, name)
-    except (NotFound, ValidationError):
-        return UnconfiguredDomain(f"{name} is not a sending domain: lettr domain add {name}")
-    return None if domain.status == "verified" else not_verified(domain)
+    return sender_refusal(workspace, campaign.from_email) if campaign.from_email else None
 
 
 def assess(

@@ -19,10 +19,8 @@ from lettr_cli.addressing.addresses import parse_address, smtp_address
 from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.campaigns.rendering import composer_for, render_as_test
 from lettr_cli.errors import (
-    NotFound,
     RateLimitExceeded,
     TransmissionFailed,
-    UnconfiguredDomain,
     ValidationError,
 )
 from lettr_cli.store.tables import SentTestEmail
@@ -52,7 +50,7 @@ class _Prepared:
 
 
 def _prepare(workspace: Workspace, ref: str, to: Sequence[str], as_email: str | None) -> _Prepared:
-    from lettr_cli.domains.service import find_domain, not_verified, sign_as_sender
+    from lettr_cli.domains.service import require_verified_sender, sign_as_sender
 
     if not to:
         raise ValidationError.field("to", "name at least one address with --to")
@@ -64,16 +62,7 @@ def _prepare(workspace: Workspace, ref: str, to: Sequence[str], as_email: str | 
     with workspace.store.write() as session:
         campaign = find_campaign(session, ref)
         composer = composer_for(session, campaign, settings)
-        domain_name = composer.content.from_email.rpartition("@")[2]
-        try:
-            domain = find_domain(workspace, domain_name)
-        except NotFound:
-            raise UnconfiguredDomain(
-                f"{domain_name} is not a sending domain: lettr domain add {domain_name}, then "
-                "publish its records and verify it"
-            ) from None
-        if domain.status != "verified":
-            raise not_verified(domain)
+        require_verified_sender(workspace, composer.content.from_email)
         _, rendered, links = render_as_test(session, composer, campaign, as_email)
         _reserve(session, addresses)
     messages = [

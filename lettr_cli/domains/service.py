@@ -235,6 +235,27 @@ def not_verified(domain: Domain) -> UnconfiguredDomain:
     )
 
 
+def sender_refusal(workspace: Workspace, from_email: str) -> UnconfiguredDomain | None:
+    """Why mail from ``from_email`` may not go out: its domain is not a sending domain of the
+    store, or is not verified (naming each failing record); None when it may."""
+    name = from_email.rpartition("@")[2]
+    try:
+        domain = find_domain(workspace, name)
+    except (NotFound, ValidationError):
+        return UnconfiguredDomain(
+            f"{name} is not a sending domain: lettr domain add {name}, then publish its records "
+            "and verify it"
+        )
+    return None if domain.status == "verified" else not_verified(domain)
+
+
+def require_verified_sender(workspace: Workspace, from_email: str) -> None:
+    """Raise ``unconfigured_domain`` unless mail from ``from_email`` may go out."""
+    refusal = sender_refusal(workspace, from_email)
+    if refusal is not None:
+        raise refusal
+
+
 def signing_key(workspace: Workspace, name: str) -> DkimKey | None:
     """The key to sign mail from ``name`` with; None for ``--no-dkim`` domains (the relay signs)."""
     with workspace.store.read() as session:

@@ -28,11 +28,9 @@ from lettr_cli.audience.contacts import (
 from lettr_cli.audience.properties import all_properties
 from lettr_cli.errors import (
     LettrError,
-    NotFound,
     RateLimitExceeded,
     ResourceAlreadyExists,
     TransmissionFailed,
-    UnconfiguredDomain,
     ValidationError,
 )
 from lettr_cli.optin.message import MailSpec, confirmation_bytes, confirmation_template
@@ -63,18 +61,9 @@ def confirmation_url(workspace: Workspace, session: Session, contact_id: str) ->
 
 
 def check_sender(workspace: Workspace, from_email: str) -> None:
-    from lettr_cli.domains.service import find_domain, not_verified
+    from lettr_cli.domains.service import require_verified_sender
 
-    domain_name = from_email.rpartition("@")[2]
-    try:
-        domain = find_domain(workspace, domain_name)
-    except NotFound:
-        raise UnconfiguredDomain(
-            f"{domain_name} is not a sending domain: lettr domain add {domain_name}, then "
-            "publish its records and verify it"
-        ) from None
-    if domain.status != "verified":
-        raise not_verified(domain)
+    require_verified_sender(workspace, from_email)
 
 
 def build_mail(
