@@ -20,7 +20,10 @@ from lettr_cli.ledger import COUNTERS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lettr_cli"
-OWNERS = {"lettr_cli/ledger.py", "lettr_cli/store/migrations.py", "lettr_cli/store/schema_steps.py"}
+# The ledger, and the schema steps (they may backfill old rows before any command runs).
+OWNERS = {"lettr_cli/ledger.py", "lettr_cli/store/migrations.py"} | {
+    f"lettr_cli/store/{step.name}" for step in (PACKAGE / "store").glob("schema_*.py")
+}
 ALWAYS_GUARDED = {"events", "suppressions"}
 MODELS = {"Event": "events", "Suppression": "suppressions", "Contact": "contacts",
           "Campaign": "campaigns"}  # fmt: skip
