@@ -173,7 +173,9 @@ def test_tokens_land_where_the_full_path_puts_them() -> None:
     content = html.get_content()
     assert f"https://t.example.com/c/{SIGNER.for_row(Purpose.CLICK, 42)}/1" in content
     assert f"https://t.example.com/o/{SIGNER.for_row(Purpose.OPEN, 42)}.gif" in content
-    assert content.count(f"https://t.example.com/c/{SIGNER.for_row(Purpose.CLICK, 42)}/") == 2
+    assert content.count(f"https://t.example.com/c/{SIGNER.for_row(Purpose.CLICK, 42)}/") == 1
+    # the web-version link goes straight to lettr's page: following it is not a click
+    assert f'href="https://t.example.com/v/{SIGNER.for_row(Purpose.VIEW, 42)}"' in content
 
 
 def test_the_preferences_link_lands_where_the_full_path_puts_it() -> None:

@@ -52,9 +52,9 @@ def preview(
         emit_json({"to": result.to, "subject": result.rendered.subject,
                    "html": result.rendered.html, "text": result.rendered.text,
                    "links": [{"number": link.number, "url": link.url}
-                             for link in result.rendered.links]})  # fmt: skip
+                             for link in result.rendered.links if not link.own]})  # fmt: skip
     elif links:
-        rows = [[link.number, link.url] for link in result.rendered.links]
+        rows = [[link.number, link.url] for link in result.rendered.links if not link.own]
         if rows:
             show_table(["link", "a click goes to"], rows)
         else:

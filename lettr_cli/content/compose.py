@@ -148,7 +148,8 @@ class Composer:
             )
             document = page.append_to_body(document, footer)
         document = page.inline_css(document)
-        written = page.tracked_links(document) if self.content.track_clicks else []
+        own = self.sender.base_url
+        written = page.tracked_links(document, own) if self.content.track_clicks else []
         tracked = tuple(self._tagged(link) for link in written)
         if self.text is not None:
             text = render(self.text, merged, field="text_content")
@@ -162,9 +163,9 @@ class Composer:
                 )
         else:
             text = page.html_to_text(document)
-        if tracked:
-            by_url = {link.url: link.number for link in written}
-            document = page.rewrite_links(document, lambda link: links.click(link.number))
+        if any(not link.own for link in tracked):
+            by_url = {link.url: link.number for link in written if not link.own}
+            document = page.rewrite_links(document, lambda link: links.click(link.number), own)
             for url, number in sorted(by_url.items(), key=lambda item: -len(item[0])):
                 text = text.replace(url, links.click(number))
         if self.content.track_opens:

@@ -22,6 +22,7 @@ class TrackedLink:
     number: int  # counted from 1 in document order (CONTRACT "Tracking")
     url: str  # where a click on it goes
     written: str | None = None  # the URL as the content has it, when ``url`` was tagged
+    own: bool = False  # one of lettr's own pages: numbered, but left as it is (not a click)
 
     @property
     def as_written(self) -> str:
@@ -77,18 +78,31 @@ def footer_text(unsubscribe_url: str, postal_address: str, preferences_url: str 
     return "\n".join(lines) + "\n"
 
 
-def tracked_links(document: str) -> list[TrackedLink]:
-    """The http(s) links that click tracking rewrites, numbered in document order."""
+def own_page(url: str, own_base_url: str) -> bool:
+    """Whether ``url`` is one of lettr's own pages (unsubscribe, web version, preferences...),
+    served under the tracking base URL."""
+    if not own_base_url:
+        return False
+    return url.lower().startswith(own_base_url.rstrip("/").lower() + "/")
+
+
+def tracked_links(document: str, own_base_url: str = "") -> list[TrackedLink]:
+    """The http(s) links that click tracking numbers, in document order. A link to one of
+    lettr's own pages keeps its number (so the numbers of messages already out stay true) but
+    is marked ``own``: it is not rewritten, and following it is not a click."""
     links: list[TrackedLink] = []
     for tag in _ANCHOR.finditer(document):
         url = _trackable_href(tag.group(0))
         if url is not None:
-            links.append(TrackedLink(len(links) + 1, url))
+            links.append(TrackedLink(len(links) + 1, url, own=own_page(url, own_base_url)))
     return links
 
 
-def rewrite_links(document: str, target: Callable[[TrackedLink], str]) -> str:
-    """Replace each tracked link's href with ``target(link)``."""
+def rewrite_links(
+    document: str, target: Callable[[TrackedLink], str], own_base_url: str = ""
+) -> str:
+    """Replace each tracked link's href with ``target(link)``; links to lettr's own pages
+    keep theirs."""
     number = 0
 
     def replace_tag(tag: re.Match[str]) -> str:
@@ -98,6 +112,8 @@ def rewrite_links(document: str, target: Callable[[TrackedLink], str]) -> str:
         if url is None:
             return text
         number += 1
+        if own_page(url, own_base_url):
+            return text
         new = html_escape.escape(target(TrackedLink(number, url)))
         return _HREF.sub(lambda m: f'{m.group(1)}"{new}"', text, count=1)
 

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from lettr_cli.content.html import own_page
+
 DEFAULT_SOURCE = "lettr"
 DEFAULT_MEDIUM = "email"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -58,10 +60,7 @@ def taggable(url: str, own_base_url: str) -> bool:
         return False
     if scheme not in ("http", "https"):
         return False
-    base = own_base_url.rstrip("/") + "/"
-    if url.lower().startswith(base.lower()):
-        return False
-    return not has_utm(url)
+    return not own_page(url, own_base_url) and not has_utm(url)
 
 
 def tag_url(url: str, utm: Utm, own_base_url: str) -> str:

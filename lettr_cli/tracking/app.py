@@ -195,7 +195,7 @@ class Endpoints:
             return not_found()
         link = rendered.links[number - 1]
         url = link.url  # the UTM-tagged target when the campaign tags its links
-        if isinstance(target, Recipient) and request.method == "GET":
+        if isinstance(target, Recipient) and request.method == "GET" and not link.own:
             agent = request.headers.get("user-agent", "")
             written = link.as_written  # the report counts links as the content has them
             try:
