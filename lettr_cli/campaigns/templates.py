@@ -15,6 +15,7 @@ from lettr_cli.content.sandbox import compile_template
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.references import refuse_if_used
 from lettr_cli.store.tables import Template, TemplateVersion
+from lettr_cli.store.template_use import detach_campaigns
 from lettr_cli.store.types import utcnow
 
 MAX_NAME = 255
@@ -97,7 +98,10 @@ def deletable_template(session: Session, name: str) -> Template:
 
 
 def delete_template(session: Session, name: str) -> str:
+    """Delete the template; campaigns that used it (sent or sending: a draft or scheduled one
+    refuses the delete) keep the content they used as their own."""
     template = deletable_template(session, name)
+    detach_campaigns(session, template)
     session.delete(template)
     return template.id
 

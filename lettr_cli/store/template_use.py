@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lettr_cli.store.tables import Campaign, Template, TemplateVersion
 
@@ -43,3 +43,19 @@ def template_in_use(session: Session, campaign: Campaign) -> TemplateInUse | Non
     if template is None:
         return None
     return TemplateInUse(template, version_in_use(campaign, template))
+
+
+def detach_campaigns(session: Session, template: Template) -> int:
+    """Before ``template`` is deleted: every campaign linked to it takes the content of the
+    version it uses as its own, so a campaign already sent keeps its web version, its click
+    targets and its report. Returns how many campaigns were detached."""
+    linked = session.exec(select(Campaign).where(Campaign.template_id == template.id)).all()
+    for campaign in linked:
+        version = TemplateInUse(template, version_in_use(campaign, template)).row(session)
+        if version is not None:
+            campaign.html_content = version.html_content
+            campaign.text_content = version.text_content
+        campaign.template_id = None
+        campaign.template_version = None
+        session.add(campaign)
+    return len(linked)
