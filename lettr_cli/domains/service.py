@@ -45,6 +45,7 @@ class Domain:
     created_at: datetime
     checked_at: datetime | None
     verified_at: datetime | None
+    updated_at: datetime | None = None
 
     @property
     def failing(self) -> list[DnsRecord]:
@@ -318,6 +319,7 @@ def _view(row: DomainRow, smtp_host: str | None) -> Domain:
         created_at=row.created_at,
         checked_at=row.checked_at,
         verified_at=row.verified_at if status == "verified" else None,
+        updated_at=row.updated_at,
     )
 
 
