@@ -18,6 +18,7 @@ from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
 from lettr_cli.api.openapi import Doc, strings
 from lettr_cli.api.params import body_text
+from lettr_cli.api.schemas import array, ref, whole
 from lettr_cli.domains.dkim import SIGNED_HEADERS
 from lettr_cli.domains.records import DnsRecord
 from lettr_cli.domains.service import (
@@ -144,7 +145,13 @@ def verify(call: Call) -> Response:
 
 
 ROUTES = [
-    route("/domains", "GET", READ, listing, doc=Doc("List sending domains")),
+    route(
+        "/domains",
+        "GET",
+        READ,
+        listing,
+        doc=Doc("List sending domains", data=whole({"domains": array(ref("Domain"))})),
+    ),
     route(
         "/domains",
         "POST",
@@ -154,9 +161,16 @@ ROUTES = [
             "Add a sending domain",
             body=strings("domain", "spf_include", required=("domain",)),
             success=201,
+            data=ref("Domain"),
         ),
     ),
-    route("/domains/{domain}", "GET", READ, get_one, doc=Doc("Get a sending domain")),
+    route(
+        "/domains/{domain}",
+        "GET",
+        READ,
+        get_one,
+        doc=Doc("Get a sending domain", data=ref("Domain")),
+    ),
     route(
         "/domains/{domain}",
         "DELETE",
@@ -169,6 +183,6 @@ ROUTES = [
         "POST",
         WRITE,
         verify,
-        doc=Doc("Verify a sending domain's DNS records"),
+        doc=Doc("Verify a sending domain's DNS records", data=ref("DomainVerification")),
     ),
 ]
