@@ -129,3 +129,44 @@ def test_no_resolver_is_worded_for_the_api() -> None:
         "error_code": "unconfigured_domain",
     }
     assert refused(error).status_code == 422
+
+
+def test_unknown_property_and_no_relay(lettr, isolated_home: Path) -> None:
+    with client(lettr, isolated_home) as api:
+        with pytest.raises(sdk.ValidationError) as unknown:
+            api.audience.contacts.create(email="ann@example.com", properties={"colour": "red"})
+        with pytest.raises(sdk.ValidationError) as no_relay:
+            api.audience.contacts.create(email="bob@example.com", double_opt_in=OPT_IN)
+    assert unknown.value.errors == {
+        "properties": [
+            "The property colour does not exist; create it first (POST /audience/properties)."
+        ]
+    }
+    assert no_relay.value.errors == {
+        "smtp.host": [
+            "This server has no SMTP relay configured, so it cannot send the confirmation email."
+        ]
+    }
+    cli = lettr("contact", "add", "ann@example.com", "--prop", "colour=red")
+    assert cli.exit_code == 1 and "lettr property create colour" in cli.stderr
+    assert lettr("contact", "list", "--json").json() == []
+
+
+def test_record_details_in_the_api_s_words(lettr, isolated_home: Path, responder) -> None:
+    from lettr_cli.domains.keys import generate_key_pair
+
+    assert lettr("config", "set", "smtp.host", "192.0.2.10").exit_code == 0
+    with client(lettr, isolated_home, nameserver=responder.nameserver) as api:
+        api.domains.create("example.com")
+        made = api.domains.get("example.com")
+        other = generate_key_pair().public_key
+        responder.publish("lettr._domainkey.example.com", f"v=DKIM1; k=rsa; p={other}")
+        checked = api.domains.verify("example.com")
+    assert made.dns is not None
+    assert made.dns["spf_error"] == "Not checked yet: publish the record, then verify the domain."
+    assert checked.dns is not None and checked.dns.dkim_error == (
+        "p= holds a different key from this domain's (a stale key?); publish the dkim_record value."
+    )
+    _no_flags(str(made.dns) + str(checked.dns))
+    printed = lettr("domain", "records", "example.com", "--json").json()
+    assert "lettr domain records prints" in printed[0]["detail"]  # the CLI keeps its words

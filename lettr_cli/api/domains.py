@@ -19,6 +19,7 @@ from lettr_cli.api.envelopes import no_content, ok
 from lettr_cli.api.openapi import Doc, strings
 from lettr_cli.api.params import body_text
 from lettr_cli.api.schemas import array, ref, whole
+from lettr_cli.api.wording import record_detail
 from lettr_cli.domains.dkim import SIGNED_HEADERS
 from lettr_cli.domains.records import DnsRecord
 from lettr_cli.domains.service import (
@@ -51,6 +52,10 @@ def _record(domain: Domain, kind: str) -> DnsRecord | None:
     return next((r for r in domain.records if r.type.lower() == kind and r.value), None)
 
 
+def _why(record: DnsRecord) -> str:
+    return record_detail(record.detail) or record.status
+
+
 def _statuses(domain: Domain) -> dict[str, str]:
     found = {kind: _record(domain, kind) for kind in _KINDS}
     return {
@@ -66,7 +71,7 @@ def _dns(domain: Domain) -> dict[str, str | None]:
         record = _record(domain, kind)
         shown[f"{kind}_record"] = None if record is None else record.value
         failing = record is not None and record.status != "valid"
-        shown[f"{kind}_error"] = (record.detail or record.status) if failing and record else None
+        shown[f"{kind}_error"] = _why(record) if failing and record else None
     return shown
 
 
@@ -75,6 +80,10 @@ def domain_json(domain: Domain) -> dict[str, Any]:
     dkim = _record(domain, "dkim")
     return {
         **domain.to_json(),
+        "records": [
+            {**record.to_json(), "detail": record_detail(record.detail)}
+            for record in domain.records
+        ],
         "status_label": LABELS[domain.status],
         "can_send": domain.status == "verified",
         **_statuses(domain),
@@ -102,7 +111,7 @@ def _check(record: DnsRecord | None) -> dict[str, Any] | None:
         "is_valid": valid,
         "status": record.status,
         "record": record.value,
-        "error": None if valid else record.detail or record.status,
+        "error": None if valid else _why(record),
     }
 
 
