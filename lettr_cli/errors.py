@@ -54,10 +54,21 @@ class LettrError(Exception):
 
     code = "error"  # never reported: only subclasses are raised
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        reason: str | None = None,
+        details: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        # ``message`` is the command line's wording (it may name a flag); ``reason`` and
+        # ``details`` say the same for a face that words it its own way (the HTTP API).
+        self.reason = reason
+        self.details = details or {}
 
     def to_json(self) -> dict[str, object]:
         body: dict[str, object] = {"message": self.message, "error_code": self.code}
@@ -70,9 +81,11 @@ class ValidationError(LettrError):
     code = _code("validation_error")
 
     @classmethod
-    def field(cls, field: str, message: str) -> ValidationError:
+    def field(
+        cls, field: str, message: str, *, reason: str | None = None, **details: str
+    ) -> ValidationError:
         """A validation failure of one named field (a config key, an option, a column)."""
-        return cls(message, errors={field: [message]})
+        return cls(message, errors={field: [message]}, reason=reason, details=details)
 
 
 class NotFound(LettrError):

@@ -12,7 +12,7 @@ import lettr as sdk
 
 from tests.tracking_helpers import serving
 
-ALL = "campaigns:read,campaigns:write,audience:read,audience:write"
+ALL = "campaigns:read,campaigns:write,audience:read,audience:write,domains:read,domains:write"
 
 
 def make_key(lettr: Any, name: str = "tests", scopes: str = ALL) -> str:
@@ -22,22 +22,25 @@ def make_key(lettr: Any, name: str = "tests", scopes: str = ALL) -> str:
 
 
 @contextmanager
-def api_server(home: Path) -> Iterator[str]:
+def api_server(home: Path, nameserver: str | None = None) -> Iterator[str]:
     """The app of `lettr serve` over the store in ``home``; yields the API's base URL."""
     from lettr_cli.api.app import create_app
     from lettr_cli.workspace import Workspace
 
     workspace = Workspace.open(home / "lettr.db", home=home, environ={})
     try:
-        with serving(create_app(workspace)) as base:
+        with serving(create_app(workspace, nameserver=nameserver)) as base:
             yield f"{base}/api"
     finally:
         workspace.close()
 
 
 @contextmanager
-def client(lettr: Any, home: Path, scopes: str = ALL) -> Iterator[sdk.Lettr]:
-    """An SDK client with a fresh key of ``scopes``, against a server over ``home``'s store."""
+def client(
+    lettr: Any, home: Path, scopes: str = ALL, nameserver: str | None = None
+) -> Iterator[sdk.Lettr]:
+    """An SDK client with a fresh key of ``scopes``, against a server over ``home``'s store
+    (domains verified at ``nameserver``)."""
     key = make_key(lettr, scopes=scopes)
-    with api_server(home) as base, sdk.Lettr(key, base_url=base) as api:
+    with api_server(home, nameserver) as base, sdk.Lettr(key, base_url=base) as api:
         yield api

@@ -18,6 +18,7 @@ from lettr_cli.api import (
     bulk_contacts,
     campaigns,
     contacts,
+    domains,
     memberships,
     segments,
     system,
@@ -56,17 +57,18 @@ async def _crash(_request: Request, _exc: Exception) -> Response:
 
 def api_routes() -> list[BaseRoute]:
     # memberships first: its /audience/lists/bulk must not be read as a list's id
-    parts = (system, campaigns, memberships, bulk_contacts, audience, contacts, segments)
+    parts = (system, campaigns, memberships, bulk_contacts, audience, contacts, segments, domains)
     return [route for part in parts for route in part.ROUTES]
 
 
-def create_api_app(workspace: Workspace) -> Starlette:
+def create_api_app(workspace: Workspace, nameserver: str | None = None) -> Starlette:
     app = Starlette(
         routes=api_routes(),
         middleware=[Middleware(AccessLog)],
         exception_handlers={HTTPException: _http_error, Exception: _crash},
     )
     app.state.workspace = workspace
+    app.state.nameserver = nameserver  # HOST[:PORT] domain verification asks; None: the system's
     settings = workspace.settings()  # read once: restart the server after changing api.*
     app.state.guards = Guards(
         RateLimiter(settings.integer("api.rate_limit")),
@@ -75,11 +77,17 @@ def create_api_app(workspace: Workspace) -> Starlette:
     return app
 
 
-def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> Starlette:
-    """The API and the tracking app over one open workspace."""
+def create_app(
+    workspace: Workspace,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    nameserver: str | None = None,
+) -> Starlette:
+    """The API and the tracking app over one open workspace; ``nameserver`` (``HOST[:PORT]``) is
+    where domain verification asks for records (None: the system's resolver)."""
     return Starlette(
         routes=[
-            Mount("/api", app=create_api_app(workspace)),
+            Mount("/api", app=create_api_app(workspace, nameserver)),
             Mount("/", app=create_tracking_app(workspace, clock)),
         ],
         exception_handlers={HTTPException: _outer_http_error},

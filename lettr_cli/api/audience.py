@@ -13,6 +13,7 @@ from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
 from lettr_cli.api.openapi import PAGE, Doc, strings
 from lettr_cli.api.params import body_text, pagination, window
+from lettr_cli.api.schemas import page_of, ref
 from lettr_cli.audience import groups
 from lettr_cli.audience.groups import LISTS, TOPICS, GroupKind
 from lettr_cli.audience.lookups import (
@@ -187,21 +188,38 @@ class Groups:
     def routes(self, prefix: str) -> list[Any]:
         noun = self.noun.lower()
         return [
-            route(prefix, "GET", READ, self.listing, doc=Doc(f"List {self.plural}", PAGE)),
+            route(
+                prefix,
+                "GET",
+                READ,
+                self.listing,
+                doc=Doc(f"List {self.plural}", PAGE, data=page_of(self.plural, self.noun)),
+            ),
             route(
                 prefix,
                 "POST",
                 WRITE,
                 self.create,
-                doc=Doc(f"Create a {noun}", body=self.body(new=True), success=201),
+                doc=Doc(
+                    f"Create a {noun}",
+                    body=self.body(new=True),
+                    success=201,
+                    data=ref(self.noun),
+                ),
             ),
-            route(f"{prefix}/{{id}}", "GET", READ, self.get, doc=Doc(f"Get a {noun}")),
+            route(
+                f"{prefix}/{{id}}",
+                "GET",
+                READ,
+                self.get,
+                doc=Doc(f"Get a {noun}", data=ref(self.noun)),
+            ),
             route(
                 f"{prefix}/{{id}}",
                 "PATCH",
                 WRITE,
                 self.update,
-                doc=Doc(f"Update a {noun}", body=self.body(new=False)),
+                doc=Doc(f"Update a {noun}", body=self.body(new=False), data=ref(self.noun)),
             ),
             route(
                 f"{prefix}/{{id}}",
@@ -214,7 +232,13 @@ class Groups:
 
 
 ROUTES = [
-    route("/audience/properties", "GET", READ, list_properties, doc=Doc("List properties", PAGE)),
+    route(
+        "/audience/properties",
+        "GET",
+        READ,
+        list_properties,
+        doc=Doc("List properties", PAGE, data=page_of("properties", "Property")),
+    ),
     route(
         "/audience/properties",
         "POST",
@@ -224,15 +248,22 @@ ROUTES = [
             "Create a property",
             body=strings("name", "type", "fallback_value", required=("name", "type")),
             success=201,
+            data=ref("Property"),
         ),
     ),
-    route("/audience/properties/{id}", "GET", READ, get_property, doc=Doc("Get a property")),
+    route(
+        "/audience/properties/{id}",
+        "GET",
+        READ,
+        get_property,
+        doc=Doc("Get a property", data=ref("Property")),
+    ),
     route(
         "/audience/properties/{id}",
         "PATCH",
         WRITE,
         change_property,
-        doc=Doc("Update a property", body=strings("fallback_value")),
+        doc=Doc("Update a property", body=strings("fallback_value"), data=ref("Property")),
     ),
     route(
         "/audience/properties/{id}",

@@ -11,7 +11,8 @@ from starlette.responses import Response
 from lettr_cli.api.audience import WRITE
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import ok
-from lettr_cli.api.openapi import IDS, Doc, obj
+from lettr_cli.api.openapi import IDS, Doc
+from lettr_cli.api.schemas import obj, ref
 from lettr_cli.audience.bulk_create import Row, bulk_create
 from lettr_cli.errors import ValidationError
 
@@ -123,5 +124,5 @@ def create_many(call: Call) -> Response:
 
 ROUTES = [
     route("/audience/contacts/bulk", "POST", WRITE, create_many, doc=Doc(
-        "Create contacts in bulk", body=BODY, success=201)),
+        "Create contacts in bulk", body=BODY, success=201, data=ref("BulkContacts"))),
 ]  # fmt: skip

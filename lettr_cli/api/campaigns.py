@@ -14,6 +14,7 @@ from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import ok
 from lettr_cli.api.openapi import PAGE, Doc, strings
 from lettr_cli.api.params import body_text, pagination, text, whole, window
+from lettr_cli.api.schemas import page_of, ref
 from lettr_cli.campaigns.instants import future_instant
 from lettr_cli.campaigns.lookups import campaign_by_id, campaigns_page
 from lettr_cli.campaigns.scheduling import schedule_at, unschedule
@@ -108,34 +109,50 @@ def unschedule_campaign(call: Call) -> Response:
 
 
 ROUTES = [
-    route("/campaigns", "GET", READ, list_campaigns, doc=Doc("List campaigns", (*PAGE, "status"))),
-    route("/campaigns/{campaign_id}", "GET", READ, get_campaign, doc=Doc("Get a campaign")),
+    route(
+        "/campaigns",
+        "GET",
+        READ,
+        list_campaigns,
+        doc=Doc("List campaigns", (*PAGE, "status"), data=page_of("campaigns", "Campaign")),
+    ),
+    route(
+        "/campaigns/{campaign_id}",
+        "GET",
+        READ,
+        get_campaign,
+        doc=Doc("Get a campaign", data=ref("CampaignDetail")),
+    ),
     route(
         "/campaigns/{campaign_id}/events",
         "GET",
         READ,
         campaign_events,
-        doc=Doc("List campaign events", EVENT_QUERY),
+        doc=Doc("List campaign events", EVENT_QUERY, data=ref("EventPage")),
     ),
     route(
         "/campaigns/{campaign_id}/send",
         "POST",
         WRITE,
         run=send,
-        doc=Doc("Send a campaign", success=202),
+        doc=Doc("Send a campaign", success=202, data=ref("Campaign")),
     ),
     route(
         "/campaigns/{campaign_id}/schedule",
         "POST",
         WRITE,
         run=schedule,
-        doc=Doc("Schedule a campaign", body=strings("scheduled_at", required=("scheduled_at",))),
+        doc=Doc(
+            "Schedule a campaign",
+            body=strings("scheduled_at", required=("scheduled_at",)),
+            data=ref("Campaign"),
+        ),
     ),
     route(
         "/campaigns/{campaign_id}/unschedule",
         "POST",
         WRITE,
         unschedule_campaign,
-        doc=Doc("Unschedule a campaign"),
+        doc=Doc("Unschedule a campaign", data=ref("Campaign")),
     ),
 ]

@@ -14,8 +14,9 @@ from starlette.responses import Response
 from lettr_cli.api.audience import READ, WRITE, exact
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
-from lettr_cli.api.openapi import PAGE, Doc, obj
+from lettr_cli.api.openapi import PAGE, Doc
 from lettr_cli.api.params import body_text, pagination, text, window
+from lettr_cli.api.schemas import obj, page_of, ref
 from lettr_cli.audience.contacts import (
     ContactFilter,
     add_contacts,
@@ -194,22 +195,32 @@ ROUTES = [
         "GET",
         READ,
         list_contacts,
-        doc=Doc("List contacts", (*PAGE, "search", "status", "list_id", "segment_id")),
+        doc=Doc(
+            "List contacts",
+            (*PAGE, "search", "status", "list_id", "segment_id"),
+            data=page_of("contacts", "Contact"),
+        ),
     ),
     route(
         "/audience/contacts",
         "POST",
         WRITE,
         run=create_contact,
-        doc=Doc("Create a contact", body=CREATE, success=201),
+        doc=Doc("Create a contact", body=CREATE, success=201, data=ref("Contact")),
     ),
-    route("/audience/contacts/{id}", "GET", READ, get_contact, doc=Doc("Get a contact")),
+    route(
+        "/audience/contacts/{id}",
+        "GET",
+        READ,
+        get_contact,
+        doc=Doc("Get a contact", data=ref("Contact")),
+    ),
     route(
         "/audience/contacts/{id}",
         "PATCH",
         WRITE,
         update_contact,
-        doc=Doc("Update a contact", body=UPDATE),
+        doc=Doc("Update a contact", body=UPDATE, data=ref("Contact")),
     ),
     route(
         "/audience/contacts/{id}",

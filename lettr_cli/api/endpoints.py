@@ -39,6 +39,7 @@ class Call:
     path: Mapping[str, str]
     query: Mapping[str, str]
     body: dict[str, Any] = field(default_factory=dict)
+    nameserver: str | None = None  # `lettr serve --nameserver`: where domain checks ask DNS
 
 
 Handler = Callable[[Call], Response]
@@ -135,7 +136,13 @@ def route(
             body = await read_body(request)
             if isinstance(body, Response):
                 return body
-            call = Call(workspace, dict(request.path_params), dict(request.query_params), body)
+            call = Call(
+                workspace,
+                dict(request.path_params),
+                dict(request.query_params),
+                body,
+                nameserver=getattr(request.app.state, "nameserver", None),
+            )
             if run is not None:
                 return await run(call)
             assert handler is not None

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from starlette.responses import Response
 
+from lettr_cli.api.wording import api_message
 from lettr_cli.errors import LettrError
 
 STATUS_OF: Final[dict[str, int]] = {
@@ -63,13 +64,18 @@ def failure(status: int, message: str, code: str | None, **extra: Any) -> Respon
 
 
 def refused(error: LettrError) -> Response:
-    """A service's refusal as Lettr answers it: 422 validation failures carry ``errors``."""
+    """A service's refusal as Lettr answers it: 422 validation failures carry ``errors``; a
+    refusal the command line words with its flags is worded with Lettr's fields instead."""
     status = STATUS_OF.get(error.code, 500)
+    worded = api_message(error.reason, error.details)
+    message = error.message if worded is None else worded
     if error.code == "validation_error":
         errors = error.errors or {"request": [error.message]}
+        if worded is not None:
+            errors = {field: [worded] for field in errors}
         return failure(status, VALIDATION_FAILED, error.code, errors=errors)
     headers = {"Retry-After": "1"} if error.code == "store_unavailable" else None
-    response = failure(status, error.message, error.code)
+    response = failure(status, message, error.code)
     if headers:
         response.headers.update(headers)
     return response

@@ -11,7 +11,8 @@ from starlette.responses import Response
 from lettr_cli.api.audience import WRITE
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
-from lettr_cli.api.openapi import IDS, Doc, obj
+from lettr_cli.api.openapi import IDS, Doc
+from lettr_cli.api.schemas import INT, TEXT, obj, whole
 from lettr_cli.audience import groups, memberships
 from lettr_cli.audience.groups import LISTS, TOPICS, GroupKind
 from lettr_cli.audience.lookups import contact_by_id, list_by_id, topic_by_id
@@ -89,6 +90,11 @@ ONE_LIST = "/audience/contacts/{contact_id}/lists/{group_id}"
 ONE_TOPIC = "/audience/contacts/{contact_id}/topics/{group_id}"
 
 
+def counts(*names: str) -> dict[str, Any]:
+    """The data of a bulk membership change: its counts and ``total_pairs``."""
+    return whole(dict.fromkeys((*names, "total_pairs"), INT))
+
+
 def pairs(*fields: str) -> dict[str, Any]:
     return obj(dict.fromkeys(fields, IDS), fields)
 
@@ -100,37 +106,64 @@ ROUTES = [
         "DELETE",
         WRITE,
         delete_lists,
-        doc=Doc("Delete lists", body=pairs("list_ids")),
+        doc=Doc("Delete lists", body=pairs("list_ids"), data=whole({"deleted": INT})),
     ),
     route(
         BULK_LISTS,
         "POST",
         WRITE,
         _ATTACH,
-        doc=Doc("Add contacts to lists", body=pairs("contact_ids", "list_ids")),
+        doc=Doc(
+            "Add contacts to lists",
+            body=pairs("contact_ids", "list_ids"),
+            data=counts("attached", "already_attached"),
+        ),
     ),
     route(
         BULK_LISTS,
         "DELETE",
         WRITE,
         _DETACH,
-        doc=Doc("Remove contacts from lists", body=pairs("contact_ids", "list_ids")),
+        doc=Doc(
+            "Remove contacts from lists",
+            body=pairs("contact_ids", "list_ids"),
+            data=counts("detached", "not_present"),
+        ),
     ),
     route(
         BULK_TOPICS,
         "POST",
         WRITE,
         _SUBSCRIBE,
-        doc=Doc("Subscribe contacts to topics", body=pairs("contact_ids", "topic_ids")),
+        doc=Doc(
+            "Subscribe contacts to topics",
+            body=pairs("contact_ids", "topic_ids"),
+            data=counts("subscribed", "already_subscribed"),
+        ),
     ),
     route(
         BULK_TOPICS,
         "DELETE",
         WRITE,
         _UNSUBSCRIBE,
-        doc=Doc("Unsubscribe contacts from topics", body=pairs("contact_ids", "topic_ids")),
+        doc=Doc(
+            "Unsubscribe contacts from topics",
+            body=pairs("contact_ids", "topic_ids"),
+            data=counts("unsubscribed"),
+        ),
     ),
-    route(ONE_LIST, "POST", WRITE, _LIST.add, doc=Doc("Add a contact to a list")),
+    route(
+        ONE_LIST,
+        "POST",
+        WRITE,
+        _LIST.add,
+        doc=Doc(
+            "Add a contact to a list (200: it was there already)",
+            success=201,
+            also=(200,),
+            data=whole({"contact_id": TEXT, "list_id": TEXT}),
+        ),
+    ),
     route(
         ONE_LIST,
         "DELETE",
@@ -138,7 +171,18 @@ ROUTES = [
         _LIST.remove,
         doc=Doc("Remove a contact from a list", success=204),
     ),
-    route(ONE_TOPIC, "POST", WRITE, _TOPIC.add, doc=Doc("Subscribe a contact to a topic")),
+    route(
+        ONE_TOPIC,
+        "POST",
+        WRITE,
+        _TOPIC.add,
+        doc=Doc(
+            "Subscribe a contact to a topic (200: it was subscribed already)",
+            success=201,
+            also=(200,),
+            data=whole({"contact_id": TEXT, "topic_id": TEXT}),
+        ),
+    ),
     route(
         ONE_TOPIC,
         "DELETE",

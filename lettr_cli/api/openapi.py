@@ -11,6 +11,7 @@ from typing import Any, Final
 from starlette.routing import BaseRoute, Route
 
 import lettr_cli
+from lettr_cli.api.schemas import SCHEMAS, obj
 
 _NUMBERS: Final = frozenset({"page", "per_page", "limit"})
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -19,12 +20,15 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 @dataclass(frozen=True)
 class Doc:
     """What an endpoint takes and answers, for the description: ``query`` names (numbers for
-    page, per_page and limit, else strings), the JSON schema of its ``body``, its success status."""
+    page, per_page and limit, else strings), the JSON schema of its ``body``, its success status
+    and the schema of the ``data`` it answers with."""
 
     summary: str
     query: tuple[str, ...] = ()
     body: dict[str, Any] | None = None
     success: int = 200
+    data: dict[str, Any] | None = None  # the schema of the answer's ``data`` (api.schemas)
+    also: tuple[int, ...] = ()  # other success statuses with the same answer (200 when unchanged)
 
 
 class ApiRoute(Route):
@@ -40,13 +44,6 @@ def strings(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
     return obj({name: {"type": ["string", "null"]} for name in names}, required)
 
 
-def obj(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
 IDS: Final = {"type": "array", "items": {"type": "string"}}
 PAGE: Final = ("page", "per_page")
 _ENVELOPE: Final = obj({"message": {"type": "string"}, "data": {}}, ("message",))
@@ -58,6 +55,10 @@ _ERROR: Final = obj(
     },
     ("message",),
 )
+
+
+def _enveloping(data: dict[str, Any]) -> dict[str, Any]:
+    return obj({"message": {"type": "string"}, "data": data}, ("message", "data"))
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -77,17 +78,20 @@ def _parameters(route: ApiRoute) -> list[dict[str, Any]]:
 
 def _operation(route: ApiRoute, method: str) -> dict[str, Any]:
     doc = route.doc
+    envelope = _ENVELOPE if doc.data is None else _enveloping(doc.data)
     success = (
         {"description": "No content"}
         if doc.success == 204
-        else {"description": doc.summary, **_json(_ENVELOPE)}
+        else {"description": doc.summary, **_json(envelope)}
     )
     operation: dict[str, Any] = {
         "summary": doc.summary,
         "operationId": f"{method}{route.path}".replace("/", "_").replace("{", "").replace("}", ""),
         "parameters": _parameters(route),
-        "responses": {str(doc.success): success, "default": {"description": "An error",
-                                                              **_json(_ERROR)}},
+        "responses": {
+            **{str(status): success for status in (doc.success, *doc.also)},
+            "default": {"description": "An error", **_json(_ERROR)},
+        },
     }  # fmt: skip
     if route.auth:
         operation["security"] = [{"bearer": []}]
@@ -116,5 +120,8 @@ def describe(routes: Iterable[BaseRoute], prefix: str = "/api") -> dict[str, Any
         },
         "servers": [{"url": prefix}],
         "paths": paths,
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
     }

@@ -13,8 +13,9 @@ from starlette.responses import Response
 from lettr_cli.api.audience import READ, WRITE, exact
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import no_content, ok
-from lettr_cli.api.openapi import PAGE, Doc, obj
+from lettr_cli.api.openapi import PAGE, Doc
 from lettr_cli.api.params import body_text, pagination, text, window
+from lettr_cli.api.schemas import obj, page_of, ref
 from lettr_cli.audience.counts import subscribed_per_segment
 from lettr_cli.audience.lookups import list_by_id, segment_by_id, segments_page
 from lettr_cli.audience.segments.service import (
@@ -127,22 +128,37 @@ def delete(call: Call) -> Response:
 
 ROUTES = [
     route(
-        "/audience/segments", "GET", READ, list_all, doc=Doc("List segments", (*PAGE, "list_id"))
+        "/audience/segments",
+        "GET",
+        READ,
+        list_all,
+        doc=Doc("List segments", (*PAGE, "list_id"), data=page_of("segments", "Segment")),
     ),
     route(
         "/audience/segments",
         "POST",
         WRITE,
         create,
-        doc=Doc("Create a segment", body=segment_body(("name", "conditions")), success=201),
+        doc=Doc(
+            "Create a segment",
+            body=segment_body(("name", "conditions")),
+            success=201,
+            data=ref("Segment"),
+        ),
     ),
-    route("/audience/segments/{id}", "GET", READ, get_one, doc=Doc("Get a segment")),
+    route(
+        "/audience/segments/{id}",
+        "GET",
+        READ,
+        get_one,
+        doc=Doc("Get a segment", data=ref("Segment")),
+    ),
     route(
         "/audience/segments/{id}",
         "PATCH",
         WRITE,
         update,
-        doc=Doc("Update a segment", body=segment_body(())),
+        doc=Doc("Update a segment", body=segment_body(()), data=ref("Segment")),
     ),
     route(
         "/audience/segments/{id}", "DELETE", WRITE, delete, doc=Doc("Delete a segment", success=204)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from lettr_cli.api.endpoints import Call, route
 from lettr_cli.api.envelopes import Json, ok
 from lettr_cli.api.openapi import ApiRoute, Doc, describe
+from lettr_cli.api.schemas import ref
 from lettr_cli.store.types import utcnow
 
 TEAM_ID = 1  # one store, one team
@@ -27,8 +28,17 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
-    ApiRoute("/health", health, methods=["GET"], scope=None, doc=Doc("Health"), auth=False),
-    route("/auth/check", "GET", None, auth_check, doc=Doc("Check the API key")),
+    ApiRoute(
+        "/health",
+        health,
+        methods=["GET"],
+        scope=None,
+        doc=Doc("Health", data=ref("Health")),
+        auth=False,
+    ),
+    route(
+        "/auth/check", "GET", None, auth_check, doc=Doc("Check the API key", data=ref("AuthCheck"))
+    ),
     ApiRoute(
         "/openapi.json", openapi, methods=["GET"], scope=None, doc=Doc("This API"), auth=False
     ),

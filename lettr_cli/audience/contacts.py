@@ -58,6 +58,8 @@ def parse_assignments(
             raise ValidationError.field(
                 "properties",
                 f"unknown property '{name}'; define it first with `lettr property create {name}`",
+                reason="unknown_property",
+                name=name,
             )
         try:
             values[name] = coerce(prop.type, raw)

@@ -78,12 +78,18 @@ def _change_status(session: Session, contact: Contact, status: str, *, force: bo
                 "status",
                 f"{contact.email} is {contact.status}; re-subscribing it needs --force "
                 "(be sure the address works and the person wants your mail)",
+                reason="resubscribe_needs_force",
+                email=contact.email,
+                status=contact.status,
             )
         if suppression is not None:
             raise ValidationError.field(
                 "status",
                 f"{contact.email} opted out ({suppression.status}) before it was deleted; "
                 "re-subscribing it needs --force",
+                reason="resubscribe_needs_force",
+                email=contact.email,
+                status=suppression.status,
             )
     if status == "subscribed" and suppression is not None:
         ledger.lift_suppression(session, suppression.email_key)

@@ -52,7 +52,12 @@ class Readiness:
         if not others:
             return first
         also = "; ".join(f"[{r.code}] {r.message}" for r in others)
-        return type(first)(f"{first.message}; also: {also}", errors=first.errors)
+        return type(first)(
+            f"{first.message}; also: {also}",
+            errors=first.errors,
+            reason=first.reason,
+            details=first.details,
+        )
 
 
 def _state(campaign: Campaign, allowed: Collection[str]) -> LettrError | None:
@@ -72,7 +77,12 @@ def _parts(session: Session, campaign: Campaign) -> LettrError | None:
         missing.append("an audience")
     if missing:
         needs = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
-        return CampaignNotSendable(f"campaign '{campaign.name}' still needs {needs}")
+        fields = [*missing_parts(campaign, html), *([] if chosen(campaign) else ["audience"])]
+        return CampaignNotSendable(
+            f"campaign '{campaign.name}' still needs {needs}",
+            reason="campaign_incomplete",
+            details={"fields": ", ".join(fields)},
+        )
     return None
 
 

@@ -12,7 +12,9 @@ from lettr_cli.cli.runtime import workspace
 
 app = LettrTyper(help="Make, list and revoke the keys of the HTTP API (lettr serve).")
 
-ALL_SCOPES = "campaigns:read,campaigns:write,audience:read,audience:write"
+ALL_SCOPES = (
+    "campaigns:read,campaigns:write,audience:read,audience:write,domains:read,domains:write"
+)
 
 
 @app.command("create")
@@ -24,7 +26,7 @@ def create(
         typer.Option(
             "--scopes",
             help="Comma-separated: campaigns:read, campaigns:write, audience:read, "
-            "audience:write (all four by default).",
+            "audience:write, domains:read, domains:write (all six by default).",
         ),
     ] = ALL_SCOPES,
     as_json: JsonFlag = False,

@@ -39,7 +39,8 @@ def txt_lookup(nameserver: str | None = None, *, timeout: float = DEFAULT_TIMEOU
             resolver = dns.resolver.Resolver()
         except dns.resolver.NoResolverConfiguration:
             raise DnsUnavailable(
-                "no DNS resolver is configured on this system; name one with --nameserver"
+                "no DNS resolver is configured on this system; name one with --nameserver",
+                reason="no_resolver",
             ) from None
     else:
         host, port = nameserver_address(nameserver)

@@ -45,6 +45,7 @@ class Domain:
     created_at: datetime
     checked_at: datetime | None
     verified_at: datetime | None
+    updated_at: datetime | None = None
 
     @property
     def failing(self) -> list[DnsRecord]:
@@ -93,6 +94,7 @@ def add_domain(
             "spf_include",
             "lettr cannot tell which relay the SPF record must authorise: pass --spf-include "
             "HOST (your relay's SPF host) or set smtp.host first",
+            reason="spf_relay_unknown",
         )
     with workspace.store.read() as session:
         if _row(session, domain) is not None:
@@ -230,8 +232,11 @@ def describe_failing(records: list[DnsRecord]) -> str:
 
 def not_verified(domain: Domain) -> UnconfiguredDomain:
     """The refusal for a domain that is not verified, naming each failing record and why."""
+    failing = ", ".join(f"{r.type} {r.status}" for r in domain.records if r.status != "valid")
     return UnconfiguredDomain(
-        f"{domain.domain} is not verified: {describe_failing(domain.records)}"
+        f"{domain.domain} is not verified: {describe_failing(domain.records)}",
+        reason="sender_domain_unverified",
+        details={"domain": domain.domain, "failing": failing},
     )
 
 
@@ -244,7 +249,9 @@ def sender_refusal(workspace: Workspace, from_email: str) -> UnconfiguredDomain 
     except (NotFound, ValidationError):
         return UnconfiguredDomain(
             f"{name} is not a sending domain: lettr domain add {name}, then publish its records "
-            "and verify it"
+            "and verify it",
+            reason="sender_domain_unknown",
+            details={"domain": name},
         )
     return None if domain.status == "verified" else not_verified(domain)
 
@@ -318,6 +325,7 @@ def _view(row: DomainRow, smtp_host: str | None) -> Domain:
         created_at=row.created_at,
         checked_at=row.checked_at,
         verified_at=row.verified_at if status == "verified" else None,
+        updated_at=row.updated_at,
     )
 
 

@@ -22,6 +22,10 @@ from lettr_cli.domains.lookup import TxtLookup
 from lettr_cli.domains.records import DnsRecord
 
 POLICIES = ("none", "quarantine", "reject")
+STALE_KEY = (
+    "p= holds a different key from lettr's for this domain (a stale key?); "
+    "publish the value lettr domain records prints"
+)
 _DMARC = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)", re.IGNORECASE)
 _SPF = re.compile(r"^\s*v=spf1(\s|$)", re.IGNORECASE)
 
@@ -63,8 +67,7 @@ def judge_dkim(record: DnsRecord, found: list[str]) -> DnsRecord:  # noqa: PLR09
     if not same_public_key(published, expected["p"]):
         return record.checked(
             "invalid",
-            "p= holds a different key from lettr's for this domain (a stale key?); "
-            "publish the value lettr domain records prints",
+            STALE_KEY,
         )
     return record.checked("valid")
 

@@ -192,6 +192,9 @@ def _refuse_taken(session: Session, key: str, email: str) -> None:
             "email",
             f"{email} opted out ({kept}) before it was deleted; lettr sends it no confirmation "
             "mail (only `lettr contact edit --status subscribed --force` lifts an opt-out)",
+            reason="opted_out_before",
+            email=email,
+            status=kept,
         )
 
 

@@ -16,12 +16,14 @@ from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.tables import ApiKey
 from lettr_cli.store.types import utcnow
 
-# Lettr's scopes: reading and changing campaigns and the audience.
+# Lettr's scopes: reading and changing campaigns, the audience and sending domains.
 SCOPES: Final[tuple[str, ...]] = (
     "campaigns:read",
     "campaigns:write",
     "audience:read",
     "audience:write",
+    "domains:read",
+    "domains:write",
 )
 PREFIX: Final[str] = "lttr_"
 _NAME_LIMIT = 100

@@ -37,7 +37,9 @@ class RelaySettings:
         host = settings.text("smtp.host")
         if not host:
             raise ValidationError.field(
-                "smtp.host", "no SMTP relay is configured: lettr config set smtp.host HOST"
+                "smtp.host",
+                "no SMTP relay is configured: lettr config set smtp.host HOST",
+                reason="no_relay",
             )
         return cls(
             host=host,
