@@ -59,7 +59,7 @@ def test_create_get_verify_list_and_delete(lettr, isolated_home: Path, relay_set
     assert (made.domain, made.status, made.status_label) == (
         "example.com",
         "pending",
-        "Pending Verification",
+        "Pending Review",
     )
     assert made.dkim is not None and made.dkim.selector == "lettr"
     assert made.dkim.signing_domain == "example.com" and "from" in str(made.dkim.headers)
@@ -72,8 +72,8 @@ def test_create_get_verify_list_and_delete(lettr, isolated_home: Path, relay_set
     assert checked.cname_status == "not_applicable" and checked.is_primary_domain is False
     assert checked.spf is not None and checked.spf.is_valid is True
     assert checked.dns is not None and checked.dns.spf_error is None
-    assert (after.status, after.status_label, after.can_send) == ("verified", "Verified", True)
-    assert [(d.domain, d.status, d.can_send) for d in listed] == [("example.com", "verified", True)]
+    assert (after.status, after.status_label, after.can_send) == ("approved", "Approved", True)
+    assert [(d.domain, d.status, d.can_send) for d in listed] == [("example.com", "approved", True)]
     assert shown["status"] == "verified" and shown["verified_at"] is not None
     assert [r["status"] for r in shown["records"]] == ["valid"] * 3
     assert (gone.value.message, gone.value.error_code) == ("Domain not found.", "not_found")
@@ -99,7 +99,11 @@ def test_wrong_records_are_not_verified_and_say_why(
     assert f"does not contain ip4:{RELAY}" in str(checked.dns.spf_error)
     assert "no DMARC record" in str(checked.dns.dmarc_error)
     assert checked.dmarc is not None and checked.dmarc.is_valid is False
-    assert (after.status, after.can_send) == ("failed", False)
+    assert (after.status, after.status_label, after.can_send) == (
+        "pending",
+        "Pending Review",
+        False,
+    )
     shown = _cli(lettr, "domain", "show", "example.com")
     assert shown["status"] == "failed"
     assert {r["type"]: r["status"] for r in shown["records"]} == {

@@ -2,8 +2,10 @@
 by domain name (Lettr's key for a domain) under ``/domains``. Each calls the domain services;
 verify asks the nameserver ``lettr serve --nameserver`` named, else the system's resolver.
 
-``status`` is the CLI's (``verified``, ``pending``, ``failed``), with Lettr's ``status_label``
-and ``can_send`` (true only when verified). Per-record statuses are the CLI's (``valid``,
+``status`` is Lettr's approval status: ``approved`` for a verified domain (it can send), else
+``pending`` ("Pending Review"); Lettr's ``blocked`` is a decision of its staff that lettr has no
+counterpart of. Why a domain is not approved is in the per-record statuses and ``dns``; the CLI
+keeps its own ``verified``/``pending``/``failed``. Per-record statuses are the CLI's (``valid``,
 ``missing``, ``invalid``), and ``not_applicable`` for what lettr does not use (Lettr's bounce
 CNAME; DKIM of a domain whose relay signs)."""
 
@@ -35,7 +37,8 @@ from lettr_cli.errors import NotFound, ValidationError
 T = TypeVar("T")
 READ: Final = "domains:read"
 WRITE: Final = "domains:write"
-LABELS: Final = {"verified": "Verified", "pending": "Pending Verification", "failed": "Failed"}
+APPROVAL: Final = {"verified": "approved", "pending": "pending", "failed": "pending"}
+LABELS: Final = {"approved": "Approved", "pending": "Pending Review"}
 NOT_APPLICABLE: Final = "not_applicable"
 _KINDS: Final = ("dkim", "cname", "dmarc", "spf")
 
@@ -84,7 +87,8 @@ def domain_json(domain: Domain) -> dict[str, Any]:
             {**record.to_json(), "detail": record_detail(record.detail)}
             for record in domain.records
         ],
-        "status_label": LABELS[domain.status],
+        "status": APPROVAL[domain.status],
+        "status_label": LABELS[APPROVAL[domain.status]],
         "can_send": domain.status == "verified",
         **_statuses(domain),
         "is_primary_domain": False,

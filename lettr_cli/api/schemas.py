@@ -126,7 +126,7 @@ _DOMAIN: Final = {
     "selector": MAYBE_TEXT,
     "dkim": _DKIM,
     "spf_include": MAYBE_TEXT,
-    "status": {"enum": ["verified", "pending", "failed"]},
+    "status": {"enum": ["approved", "pending"]},
     "status_label": TEXT,
     "can_send": BOOL,
     "records": array(_RECORD),
