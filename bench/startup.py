@@ -3,12 +3,13 @@
     python bench/startup.py [--repeat 5] [--dir DIR]
 
 Builds a SQLite store of 325 contacts (``sample_audience.csv`` imported into a list and a topic
-with its properties, plus five contacts added one by one), one campaign sent to that list and
+with its properties, plus five contacts added one by one), one campaign addressed to that list and
 one stored configuration value; then times, as a user types them, `lettr --version`, `--help`,
 `contact list`, `campaign list`, `campaign show ID` and `config get KEY`, and, on the same store,
 `sqlite-utils tables` and a bare `python -c pass`. Runs are interleaved (a busy moment hurts every
-command alike); the median of ``--repeat`` runs counts. Prints seconds, the ratio to each
-reference and the issue's goal. Needs the ``bench`` extra (sqlite-utils).
+command alike); the median of ``--repeat`` runs counts. Prints wall seconds, the ratio to each
+reference, CPU seconds (user + system; steadier than wall time on a busy machine) and the
+issue's goal. Needs the ``bench`` extra (sqlite-utils).
 
 Timings on a shared machine are noisy: the load average is printed beside them.
 """
@@ -81,15 +82,17 @@ def build_store(folder: Path, env: dict[str, str]) -> str:
     return campaign_id
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run."""
     started = time.perf_counter()
-    done = subprocess.run(
-        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-    )
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {done.stderr.decode().strip()}")
-    return elapsed
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {errors.decode().strip()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -118,24 +121,26 @@ def main() -> None:
     }
     for args in commands.values():  # warm the caches (.pyc files, the page cache) once
         timed(args, env)
-    runs: dict[str, list[float]] = {name: [] for name in commands}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(options.repeat):
         for name, args in commands.items():
             runs[name].append(timed(args, env))
-    median = {name: statistics.median(times) for name, times in runs.items()}
+    median = {name: statistics.median(wall for wall, _ in times) for name, times in runs.items()}
+    cpu = {name: statistics.median(used for _, used in times) for name, times in runs.items()}
 
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"lettr start-up, SQLite store of 325 contacts; median of {options.repeat} runs")
     print(f"load average {load} on {os.cpu_count()} CPUs (figures are indicative)")
     print()
     python, sqlite_utils = median["python -c pass"], median["sqlite-utils tables"]
-    print(f"{'command':22} {'seconds':>8} {'× python':>9} {'× sqlite-utils':>15} {'goal':>7}")
+    header = f"{'command':22} {'seconds':>8} {'× python':>9} {'× sqlite-utils':>15} {'CPU s':>7}"
+    print(f"{header} {'goal':>10}")
     for name in commands:
         goal = GOALS.get(name)
         mark = "" if goal is None else f"< {goal:.2f}" + (" ok" if median[name] < goal else " !!")
         print(
             f"{name:22} {median[name]:8.3f} {median[name] / python:9.2f} "
-            f"{median[name] / sqlite_utils:15.2f} {mark:>7}"
+            f"{median[name] / sqlite_utils:15.2f} {cpu[name]:7.3f} {mark:>10}"
         )
     if not options.dir:
         shutil.rmtree(folder)
