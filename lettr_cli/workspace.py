@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import select
 
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import (
@@ -19,10 +20,12 @@ from lettr_cli.settings import (
     key,
     to_text,
 )
+from lettr_cli.store.core_tables import config
 from lettr_cli.store.engine import Store
 from lettr_cli.store.migrations import migrate
-from lettr_cli.store.tables import ConfigEntry
-from lettr_cli.store.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 @dataclass
@@ -67,12 +70,15 @@ class Workspace:
 
     def settings(self) -> Settings:
         """The effective configuration, read fresh from the store."""
-        with self.store.read() as session:
-            stored = {row.key: row.value for row in session.exec(select(ConfigEntry))}
+        with self.store.connect() as conn, conn.begin():
+            stored = {row.key: row.value for row in conn.execute(select(config))}
         return Settings(stored, self.environ, strict=self.strict)
 
     def set_config(self, name: str, raw: str) -> Setting:
         """Validate and store one value; returns the effective setting (env may still win)."""
+        from lettr_cli.store.tables import ConfigEntry
+        from lettr_cli.store.types import utcnow
+
         spec = key(name)
         value = spec.check(raw, "value of")
         with self.store.write() as session:
@@ -89,6 +95,10 @@ class Workspace:
 
     def unset_config(self, name: str) -> Setting:
         """Remove a stored value so the default applies again (unless the environment sets it)."""
+        from sqlmodel import col, delete
+
+        from lettr_cli.store.tables import ConfigEntry
+
         spec = key(name)
         with self.store.write() as session:
             current = self._effective_values(session)
@@ -99,7 +109,7 @@ class Workspace:
 
     @staticmethod
     def _effective_values(session: Session) -> dict[str, Value]:
-        stored = {row.key: row.value for row in session.exec(select(ConfigEntry))}
+        stored = {row.key: row.value for row in session.execute(select(config))}
         # Consistency is judged on stored values and defaults, not on one process's environment.
         return dict(Settings(stored, {}).values())
 

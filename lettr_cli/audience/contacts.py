@@ -13,34 +13,27 @@ from sqlmodel.sql.expression import SelectOfScalar
 from lettr_cli import ledger
 from lettr_cli.addressing.addresses import Address, lookup_key, parse_address
 from lettr_cli.audience import activity, groups
+from lettr_cli.audience.contact_rows import STATUSES as STATUSES  # noqa: PLC0414
+from lettr_cli.audience.contact_rows import check_status as check_status  # noqa: PLC0414
+from lettr_cli.audience.contact_rows import contacts_json as contacts_json  # noqa: PLC0414
+from lettr_cli.audience.contact_rows import memberships as memberships  # noqa: PLC0414
 from lettr_cli.audience.properties import InvalidValue, all_properties, coerce, folded
 from lettr_cli.audience.segments.resolve import find_segment, segment_clause
 from lettr_cli.errors import NotFound, ResourceAlreadyExists, ValidationError
 from lettr_cli.store.paging import page
 from lettr_cli.store.tables import (
     Contact,
-    ContactList,
     ListMember,
     Property,
     Suppression,
-    Topic,
     TopicMember,
 )
 from lettr_cli.store.types import new_id
 
-STATUSES = ("subscribed", "unsubscribed", "bounced", "complained", "unverified")
 OPTED_OUT = ledger.OPTED_OUT
 NEEDS_FORCE = ledger.NEEDS_FORCE
 # How contacts are listed and paged: oldest first (the casefolded address is unique).
 CONTACT_ORDER = (col(Contact.created_at), col(Contact.email_key))
-
-
-def check_status(status: str) -> str:
-    if status not in STATUSES:
-        raise ValidationError.field(
-            "status", f"unknown status '{status}'; one of: {', '.join(STATUSES)}"
-        )
-    return status
 
 
 def parse_assignments(
@@ -217,48 +210,6 @@ def list_contacts(
     """A page of matching contacts (oldest first) and how many match in all."""
     found = page(session, filtered(session, chosen), order_by=CONTACT_ORDER, limit=limit or None)
     return found.rows, found.total
-
-
-def memberships(
-    session: Session, contact_ids: Sequence[str]
-) -> tuple[dict[str, list[dict[str, str]]], dict[str, list[dict[str, str]]]]:
-    """Lists and topics of each contact, fetched in two queries for a whole page."""
-    lists: dict[str, list[dict[str, str]]] = {cid: [] for cid in contact_ids}
-    topics: dict[str, list[dict[str, str]]] = {cid: [] for cid in contact_ids}
-    for chunk_start in range(0, len(contact_ids), 500):
-        chunk = contact_ids[chunk_start : chunk_start + 500]
-        for cid, gid, name in session.exec(
-            select(ListMember.contact_id, ContactList.id, ContactList.name)
-            .join(ContactList, col(ContactList.id) == ListMember.list_id)
-            .where(col(ListMember.contact_id).in_(chunk))
-            .order_by(col(ContactList.name))
-        ):
-            lists[cid].append({"id": gid, "name": name})
-        for cid, gid, name in session.exec(
-            select(TopicMember.contact_id, Topic.id, Topic.name)
-            .join(Topic, col(Topic.id) == TopicMember.topic_id)
-            .where(col(TopicMember.contact_id).in_(chunk))
-            .order_by(col(Topic.name))
-        ):
-            topics[cid].append({"id": gid, "name": name})
-    return lists, topics
-
-
-def contacts_json(session: Session, contacts: Sequence[Contact]) -> list[dict[str, Any]]:
-    lists, topics = memberships(session, [c.id for c in contacts])
-    return [
-        {
-            "id": c.id,
-            "email": c.email,
-            "status": c.status,
-            "properties": c.properties,
-            "lists": lists[c.id],
-            "topics": topics[c.id],
-            "created_at": c.created_at,
-            "updated_at": c.updated_at,
-        }
-        for c in contacts
-    ]
 
 
 def contact_detail(session: Session, contact: Contact) -> dict[str, Any]:

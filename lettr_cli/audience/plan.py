@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, select
 
 from lettr_cli.settings import Settings
-from lettr_cli.store.tables import Contact
+from lettr_cli.store.core_tables import connection_of, contacts
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,6 @@ class Usage:
         return text
 
 
-def usage(session: Session, settings: Settings) -> Usage:
-    total = session.exec(select(func.count()).select_from(Contact)).one()
+def usage(reader: Connection | Session, settings: Settings) -> Usage:
+    total = connection_of(reader).execute(select(func.count()).select_from(contacts)).scalar_one()
     return Usage(contacts=int(total), limit=settings.contact_limit, tier=str(settings["plan.tier"]))

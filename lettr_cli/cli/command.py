@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from lettr_cli.cli.plain_values import plain_values
 from lettr_cli.errors import EXIT_FAILURE, EXIT_OK, LettrError
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
@@ -62,7 +63,7 @@ def _flags_take_no_value(params: list[Any]) -> list[Any]:
 
 class LettrCommand(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_take_no_value(super().get_params(ctx))
+        return plain_values(_flags_take_no_value(super().get_params(ctx)))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -80,7 +81,7 @@ class LettrCommand(TyperCommand):
 
 class LettrGroup(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_take_no_value(super().get_params(ctx))
+        return plain_values(_flags_take_no_value(super().get_params(ctx)))
 
 
 class LettrTyper(typer.Typer):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -95,6 +94,8 @@ def add_double_opt_in(
     props: Sequence[str],
     status: str,
 ) -> dict[str, Any]:
+    import asyncio
+
     from lettr_cli.optin.service import add_with_double_opt_in
 
     if len(emails) != 1:
@@ -116,6 +117,8 @@ def add_double_opt_in(
 @app.command("resend-confirmation")
 def resend_confirmation(ctx: typer.Context, email: Email, as_json: JsonFlag = False) -> None:
     """Send an unverified contact its confirmation mail again (once per 10 minutes)."""
+    import asyncio
+
     from lettr_cli.optin.service import resend_confirmation as resend
 
     body = asyncio.run(resend(workspace(ctx), email))

@@ -13,16 +13,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
 from lettr_cli.errors import StoreUnavailable, ValidationError
 from lettr_cli.store.failures import backup_failed, describe_os_error, store_unavailable
 from lettr_cli.store.location import PRIVATE_FILE_MODE, create_private_file
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
 _BEGIN_OPTION = "lettr_begin"
@@ -108,12 +110,16 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session in a deferred (read) transaction, rolled back at the end."""
+        from sqlmodel import Session  # the ORM and pydantic: only where sessions are used
+
         with Session(self.engine) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in a ``BEGIN IMMEDIATE`` transaction; commits on success, else rolls back."""
+        from sqlmodel import Session
+
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             yield session
 

@@ -8,12 +8,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class _JSONB(TypeDecorator[Any]):
+    """PostgreSQL's JSONB, named here and loaded with the dialect: importing it up front would
+    load the whole PostgreSQL dialect at every start, on SQLite too (issue 18, "Start-up")."""
+
+    impl = JSON
+    cache_ok = True
+    render_bind_cast = True  # as JSONB itself is bound with psycopg: `%(doc)s::JSONB`
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return dialect.type_descriptor(JSONB())
+
 
 # JSON documents: TEXT on SQLite (queried with json_extract), JSONB on PostgreSQL.
-JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+JSON_TYPE = JSON().with_variant(_JSONB(), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
