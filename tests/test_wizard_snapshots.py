@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from lettr_cli.tui.app import WizardApp
 from tests.wizard_helpers import audience, open_workspace, until
@@ -42,7 +42,25 @@ def test_snapshot(snap_compare: Any, store: Path, view: str, size: str) -> None:
             await until(pilot, lambda: bool(str(app.find("#summary", Static).render())))
         if view == "campaigns":
             await until(pilot, lambda: len(app.screen_stack) == 2)
+            # the rows come from a worker; the header is laid out again once they are in
+            await until(pilot, lambda: app.screen.query_one(DataTable).row_count > 0)
             await pilot.pause(0.3)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=ready)
+
+
+def test_snapshot_in_16_colours(snap_compare: Any, store: Path, sixteen_colours: None) -> None:
+    """Compose as a 16-colour terminal shows it: the inputs keep a background of their own."""
+    from tests.wizard_colours import Standard16
+
+    app = WizardApp(open_workspace(store), "Autumn news")
+    app._filters.append(Standard16())  # what Rich's console does to every colour there
+
+    async def ready(pilot: Any) -> None:
+        await until(pilot, app._loaded.is_set)
+        for field in app.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=ready)
