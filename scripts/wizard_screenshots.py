@@ -44,6 +44,8 @@ def _store(home: Path) -> None:
 
 
 async def _shoot(home: Path, out: Path) -> None:
+    # The same look whatever terminal runs the script (a 16-colour one restyles the inputs).
+    os.environ["TEXTUAL_COLOR_SYSTEM"] = "truecolor"
     from textual.widgets import Input, Static
 
     from lettr_cli.tui.app import WizardApp

@@ -171,3 +171,22 @@ def lettr_processes(smtp_server: Relay, isolated_home: Path, tmp_path: Path) -> 
         yield processes
     finally:
         processes.end_all()
+
+
+@pytest.fixture(autouse=True)
+def truecolour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual apps made in a test see a truecolour terminal whatever TERM and COLORTERM say
+    (the wizard styles its inputs for 16 colours), so snapshots do not depend on where the
+    tests run. Textual reads ``TEXTUAL_COLOR_SYSTEM`` once, at import."""
+    constants = sys.modules.get("textual.constants")
+    if constants is not None:
+        monkeypatch.setattr(constants, "COLOR_SYSTEM", "truecolor")
+
+
+@pytest.fixture
+def sixteen_colours(monkeypatch: pytest.MonkeyPatch, truecolour_terminal: None) -> None:
+    """Apps made in the test see a 16-colour terminal, as ``TEXTUAL_COLOR_SYSTEM=standard``
+    (or TERM=xterm without COLORTERM) gives them."""
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "standard")

@@ -3,6 +3,7 @@ pilot, and waiting for the app's workers without timing asserts."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,25 @@ def shown(pilot: Pilot[Any], selector: str) -> str:
     from textual.widgets import Static
 
     return str(pilot.app.query_one(selector, Static).render())
+
+
+def footer_gaps(app: Any, width: int = 80) -> list[str]:
+    """Why the footer does not show every key that works now: a key missing from it, cut off
+    at ``width`` columns, or hidden under another. Empty when every key is shown."""
+    from textual.widgets._footer import FooterKey
+
+    shown_keys = {key.key: key.region for key in app.screen.query(FooterKey) if key.display}
+    gaps = []
+    for key, active in app.screen.active_bindings.items():
+        if not active.binding.show or not active.enabled:
+            continue
+        region = shown_keys.get(key)
+        if region is None:
+            gaps.append(f"{key} ({active.binding.description}) is not in the footer")
+        elif region.right > width:
+            gaps.append(f"{key} ({active.binding.description}) is cut at {width} columns")
+    regions = sorted(shown_keys.items(), key=lambda item: item[1].x)
+    for (left, one), (right, other) in itertools.pairwise(regions):
+        if one.right > other.x:
+            gaps.append(f"{left} and {right} overlap")
+    return gaps

@@ -101,14 +101,34 @@ def build_rows(factory: MessageFactory, rows: Sequence[Row]) -> list[BuildResult
 
 
 _worker_factory: MessageFactory | None = None
+_worker_error: Exception | None = None  # why this worker has no factory
+
+
+def _silence() -> None:
+    """Point the worker's standard output and error, file descriptors 1 and 2 themselves, at
+    the null device: a worker must never write to the terminal, where the wizard draws its
+    screen and `campaign send` its progress. What goes wrong reaches the parent as the
+    exception of the chunk it happened in (``_build_in_worker``), never as text."""
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            os.dup2(quiet, fd)
+    finally:
+        os.close(quiet)
 
 
 def _start_worker(spec: FactorySpec) -> None:
-    global _worker_factory  # noqa: PLW0603 (one factory per worker process)
-    _worker_factory = spec.factory()
+    global _worker_factory, _worker_error  # noqa: PLW0603 (one factory per worker process)
+    _silence()
+    try:
+        _worker_factory = spec.factory()
+    except Exception as exc:  # raised again with each chunk: the parent gets it
+        _worker_error = exc
 
 
 def _build_in_worker(rows: Sequence[Row]) -> list[BuildResult]:
+    if _worker_error is not None:
+        raise _worker_error
     assert _worker_factory is not None
     return build_rows(_worker_factory, rows)
 

@@ -4,12 +4,14 @@ progress of a send, stop and quit. The editing steps are in ``editing``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.widgets import Button, Input, ProgressBar, RadioSet, Static, TabbedContent
-from textual.worker import Worker
+from textual.worker import Worker, WorkerError
 
 from lettr_cli.errors import LettrError
 from lettr_cli.tui import reads
@@ -23,18 +25,47 @@ if TYPE_CHECKING:
     from lettr_cli.delivery.review import Summary
 
 
+# The builder's own actions: each works, and shows in the footer, only where it serves.
+BUILDER_ACTIONS = {"step", "pick_html", "campaigns", "test_send", "go", "stop"}
+
+
 class WizardApp(Editing):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "campaigns", "Campaigns"),
-        Binding("f8", "test_send", "Test email"),
-        Binding("f9", "go", "Send/Schedule"),
-        Binding("f10", "stop", "Stop send"),
+        Binding("f6", "pick_html", "Browse"),
+        Binding("f8", "test_send", "Test"),
+        Binding("f9", "go('now')", "Send"),  # one of the two shows: what f9 would do
+        Binding("f9", "go('later')", "Schedule"),
+        Binding("f10", "stop", "Stop"),
         Binding("ctrl+q", "save_quit", "Save & quit", priority=True),
     ]
 
     summary: Summary | None = None
     switch: StopSwitch | None = None
     send_worker: Worker[None] | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Whether a key works now (and so shows in the footer): the builder's keys only on the
+        builder, not under the Campaigns screen or a question; f6 on Compose, f8 on Review;
+        f9 says Send or Schedule as Schedule is set, f10 only during a send."""
+        if action not in BUILDER_ACTIONS:
+            return True
+        try:
+            step = self.find("#steps", TabbedContent).active
+        except (IndexError, NoMatches):  # not composed yet
+            return False
+        if self.screen is not self.screen_stack[0]:
+            return False
+        sending = self.send_worker is not None
+        works = {
+            "step": True,
+            "campaigns": not sending,
+            "stop": sending,
+            "go": self.editable and not sending and (parameters == ("later",)) == self.later(),
+            "pick_html": self.editable and step == "compose",
+            "test_send": step == "review",
+        }
+        return works[action]
 
     def action_campaigns(self) -> None:
         if self.send_worker is not None:
@@ -48,13 +79,26 @@ class WizardApp(Editing):
 
         self.push_screen(Campaigns(self.workspace), opened)
 
+    def action_pick_html(self) -> None:
+        """Pick Compose's HTML file in a directory tree; the draft gets its content."""
+        from lettr_cli.tui.files import HtmlPicker
+
+        def picked(path: str | None) -> None:
+            if path is not None:
+                self.find("#html_path", Input).value = path
+                self.read_html(path)
+
+        self.push_screen(HtmlPicker(self.find("#html_path", Input).value), picked)
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.focus_step(event.pane.id or "compose")
+        self.refresh_bindings()
         if event.pane.id == "review":
             self.refresh_review()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.find("#go", Button).label = "Schedule (f9)" if self.later() else "Send now (f9)"
+        self.refresh_bindings()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "test":
@@ -133,7 +177,7 @@ class WizardApp(Editing):
         note.update(f"Test sent to {', '.join(result.sent) or 'nobody'}. " + "; ".join(refused))
 
     @work(exclusive=True, group="go")
-    async def action_go(self) -> None:
+    async def action_go(self, when: str = "") -> None:
         if self.send_worker is not None:
             return
         self.action_step("review")
@@ -190,6 +234,7 @@ class WizardApp(Editing):
         self.send_worker = self.run_worker(
             lambda: self._drive(started.handle), thread=True, group="send", name="send"
         )
+        self.refresh_bindings()
 
     def _drive(self, handle: LeaseHandle | None) -> None:
         assert handle is not None and self.switch is not None
@@ -213,6 +258,7 @@ class WizardApp(Editing):
 
     def sent(self, lines: list[str]) -> None:
         self.send_worker = None
+        self.refresh_bindings()
         self.find("#progress", Static).update("\n".join(lines))
         self.refresh_review()
 
@@ -230,4 +276,7 @@ class WizardApp(Editing):
             self.action_stop()
             await self.send_worker.wait()
         await self.flush()
+        for worker in [w for w in self.workers if w.group == "audience"]:  # a choice being saved
+            with contextlib.suppress(WorkerError):  # its refusal is on screen already
+                await worker.wait()
         self.exit(0)

@@ -65,7 +65,7 @@ class Campaigns(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield DataTable[str](id="campaigns", cursor_type="row", zebra_stripes=True)
         yield Static("", id="campaigns-note")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#campaigns", DataTable)

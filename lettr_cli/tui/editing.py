@@ -25,37 +25,21 @@ from textual.widgets import (
 
 from lettr_cli.tui import reads, steps
 from lettr_cli.tui.draft import Draft
+from lettr_cli.tui.look import CSS
 from lettr_cli.workspace import Workspace
 
 W = TypeVar("W", bound=Widget)
+STEP_KEYS = Binding.Group("Steps")
 SAVE_AFTER = 0.6  # seconds of quiet before an edit is saved
 SAVED_INPUTS = {key for key, _, _ in steps.TEXT_INPUTS}
-CSS = """
-Label { text-style: bold; }
-Input { border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }
-Input:focus { background: $primary 40%; }
-Select { margin-bottom: 1; }
-.row { height: auto; }
-.row Input { width: 1fr; }
-.row Select, .row Button { width: 30; }
-.note { color: $text-muted; }
-.error { color: $error; }
-SelectionList { height: auto; max-height: 8; }
-#first-message { border: round $primary; padding: 0 1; }
-#go { margin-top: 1; }
-#bar { display: none; }
-#bar.running { display: block; }
-"""
 
 
 class Editing(App[int]):
     CSS = CSS
     TITLE = "lettr wizard"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "step('compose')", "Compose"),
-        Binding("f2", "step('audience')", "Audience"),
-        Binding("f3", "step('schedule')", "Schedule"),
-        Binding("f4", "step('review')", "Review"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # one group in the footer: "f1 f2 f3 f4 Steps"
+        Binding(f"f{n}", f"step('{key}')", title, group=STEP_KEYS)
+        for n, (key, title) in enumerate(steps.STEPS, start=1)
     ]
 
     def __init__(self, workspace: Workspace, ref: str | None = None) -> None:
@@ -82,9 +66,11 @@ class Editing(App[int]):
             ):
                 with TabPane(title, id=key):
                     yield from content()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # A 16-colour terminal loses the inputs' shade of grey: they get colours of their own.
+        self.set_class(self.console.color_system == "standard", "-colours16")
         self.find("#name", Input).focus()
         self.load()
 
@@ -113,6 +99,7 @@ class Editing(App[int]):
     def _reset(self) -> None:
         """Empty every step, editable, before a campaign is (re)loaded."""
         self.editable, self.saved, self.refused, self.pending = True, {}, {}, {}
+        self.refresh_bindings()
         for step in ("#compose-step", "#audience-step", "#schedule-step"):
             for widget in self.find(step, Widget).query("Input, Select, Checkbox, SelectionList"):
                 widget.disabled = False
@@ -175,6 +162,7 @@ class Editing(App[int]):
 
     def _read_only(self, status: str) -> None:
         self.editable = False
+        self.refresh_bindings()
         for step in ("#compose-step", "#audience-step", "#schedule-step"):
             for widget in self.find(step, Widget).query("Input, Select, Checkbox, SelectionList"):
                 widget.disabled = True
@@ -274,8 +262,12 @@ class Editing(App[int]):
         if event.input.id == "prompt" and event.value.strip():
             self.fill_from_prompt(event.value.strip())
         if event.input.id == "html_path" and event.value.strip():
-            self.pending["html_path"] = event.value.strip()
-            self._autosave()
+            self.read_html(event.value.strip())
+
+    def read_html(self, path: str) -> None:
+        """Save the HTML file's content into the draft now."""
+        self.pending["html_path"] = path
+        self._autosave()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "from_domain":

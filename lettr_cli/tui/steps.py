@@ -18,6 +18,8 @@ from textual.widgets import (
     Static,
 )
 
+from lettr_cli.tui.files import HtmlPaths
+
 STEPS = (("compose", "1 Compose"), ("audience", "2 Audience"), ("schedule", "3 Schedule"),
          ("review", "4 Review"))  # fmt: skip
 
@@ -29,6 +31,15 @@ TEXT_INPUTS = (
     ("reply_to", "Reply-to", "where replies go (optional)"),
     ("preview_text", "Preview text", "the line shown after the subject (optional)"),
 )
+
+
+class Choices(SelectionList[str]):
+    """Lists or segments to pick: the first is highlighted as the list gets the focus, so
+    Space selects it at once."""
+
+    def on_focus(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.action_first()
 
 
 def compose_step() -> ComposeResult:
@@ -47,7 +58,8 @@ def compose_step() -> ComposeResult:
             yield Label(label)
             yield Input(placeholder=placeholder, id=key)
         yield Label("Content: an HTML file, or a template")
-        yield Input(placeholder="path to an HTML file (Enter reads it)", id="html_path")
+        yield Input(placeholder="path to an HTML file (Enter reads it; f6 browses)",
+                    id="html_path", suggester=HtmlPaths())  # fmt: skip
         yield Select[str]([], prompt="template", id="template")
         yield Static("", id="compose-errors", classes="error")
 
@@ -56,9 +68,9 @@ def audience_step() -> ComposeResult:
     with VerticalScroll(id="audience-step"):
         yield Checkbox("All subscribed contacts", id="everyone")
         yield Label("Lists")
-        yield SelectionList[str](id="lists")
+        yield Choices(id="lists")
         yield Label("Segments")
-        yield SelectionList[str](id="segments")
+        yield Choices(id="segments")
         yield Static("", id="estimate", classes="note")
         yield Static("", id="audience-error", classes="error")
 
