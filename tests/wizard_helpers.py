@@ -4,6 +4,7 @@ pilot, and waiting for the app's workers without timing asserts."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,15 @@ async def type_in(pilot: Pilot[Any], selector: str, text: str) -> None:
     await pilot.press(*("space" if ch == " " else ch for ch in text))
 
 
-async def until(pilot: Pilot[Any], done: Callable[[], bool], tries: int = 300) -> None:
-    """Let the app run until ``done()`` holds (workers on threads need real time)."""
-    for _ in range(tries):
-        if done():
-            return
+async def until(pilot: Pilot[Any], done: Callable[[], bool], patience: float = 60.0) -> None:
+    """Let the app run until ``done()`` holds (workers on threads need real time; a loaded
+    2-core CI machine needs a lot of it, so the patience is generous: it bounds a hang, it
+    measures nothing)."""
+    give_up = time.monotonic() + patience
+    while not done():
+        if time.monotonic() > give_up:
+            raise AssertionError("the wizard did not get there")
         await pilot.pause(0.05)
-    raise AssertionError("the wizard did not get there")
 
 
 def shown(pilot: Pilot[Any], selector: str) -> str:
