@@ -20,6 +20,7 @@ from lettr_cli.settings import (
     to_text,
 )
 from lettr_cli.store.engine import Store
+from lettr_cli.store.location import StoreLocation
 from lettr_cli.store.migrations import migrate
 from lettr_cli.store.tables import ConfigEntry
 from lettr_cli.store.types import utcnow
@@ -35,7 +36,7 @@ class Workspace:
 
     @classmethod
     def open(
-        cls, db: Path, *, home: Path, environ: Mapping[str, str], strict: bool = True
+        cls, db: StoreLocation, *, home: Path, environ: Mapping[str, str], strict: bool = True
     ) -> Workspace:
         """Open (creating and migrating when needed) the store at ``db``.
 
