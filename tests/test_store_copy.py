@@ -133,3 +133,11 @@ def test_a_target_with_other_tables_is_refused(lettr, pg_url: str) -> None:
     refused = lettr("store", "copy", "--to", pg_url)
     assert refused.exit_code == 1
     assert "not empty" in refused.stderr
+
+
+def test_a_malformed_target_is_refused_without_its_password(lettr) -> None:
+    refused = lettr("store", "copy", "--to", f"mysql://ann:{SECRET}@db/lettr", "--json")
+    assert refused.exit_code == 1
+    error = refused.error()
+    assert error["error_code"] == "validation_error" and "to" in error["errors"]
+    assert SECRET not in refused.stderr

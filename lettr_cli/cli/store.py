@@ -63,10 +63,14 @@ def copy(
 ) -> None:
     """Copy every table of the store (config, secrets, DKIM and tracking keys included) into an
     empty store of either engine: SQLite to PostgreSQL and back. Rows are counted on both sides."""
+    from lettr_cli.errors import ValidationError
     from lettr_cli.store.copying import copy_store
     from lettr_cli.store.location import parse_location
 
-    target = parse_location(to)
+    try:
+        target = parse_location(to)
+    except ValidationError as exc:  # the message names no password; the field is --to here
+        raise ValidationError.field("to", exc.message) from None
     ws = workspace(ctx)
     result = copy_store(ws.store, target)
     if as_json:
