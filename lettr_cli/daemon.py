@@ -104,7 +104,7 @@ def archive(workspace: Workspace, result: TickResult) -> None:
     from lettr_cli.analytics.archive import archive_due
 
     try:
-        result.archived = archive_due(workspace.store).archived
+        result.archived = archive_due(workspace.store, home=workspace.home).archived
     except OSError as error:
         result.archive_failure = f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
 

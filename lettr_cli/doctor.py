@@ -5,7 +5,8 @@ The checks, in order:
 - ``store``: SQLite's ``quick_check`` of the store file, with its path and schema version. A store
   that cannot be opened at all (damaged, written by a newer lettr, unreadable) still gets this
   line, with SQLite's words; the other checks then say they were not made, because the
-  configuration they need lives in the store.
+  configuration they need lives in the store. On PostgreSQL: the server answers, its version,
+  and the store's schema version is the one this lettr writes (the URL shown without password).
 - ``config``: every configured value (stored or ``LETTR_*``) fits its key. Doctor reads the
   configuration leniently so that one bad value does not hide the other checks; other commands
   refuse it.
@@ -34,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from lettr_cli.domains.lookup import DEFAULT_TIMEOUT
 from lettr_cli.errors import LettrError
 from lettr_cli.settings import KEYS, PASSWORD_ENV, Settings, is_loopback_host
+from lettr_cli.store.location import StoreLocation
 from lettr_cli.workspace import Workspace
 
 NO_RELAY = "no relay configured: lettr config set smtp.host HOST"
@@ -53,7 +55,7 @@ class Check:
 
 
 async def run_checks(
-    db: Path,
+    db: StoreLocation,
     *,
     home: Path,
     environ: Mapping[str, str],
@@ -102,18 +104,31 @@ async def run_checks(
 # -- store ---------------------------------------------------------------------------------------
 def _store(workspace: Workspace) -> Check:
     store = workspace.store
-    where = f"{store.path}, schema version {workspace.schema_version}"
+    where = f"{store.where}, schema version {workspace.schema_version}"
+    if store.on_server:
+        from lettr_cli.store.migrations import SCHEMA_VERSION
+
+        server = store.server_version()
+        if workspace.schema_version != SCHEMA_VERSION:
+            return Check(
+                "store",
+                False,
+                f"{where}: this lettr writes schema version {SCHEMA_VERSION}; {server}",
+            )
+        return Check("store", True, f"{where}, {server} answers")
     problems = store.integrity_problems()
     if problems:
         return Check("store", False, f"{where}: quick_check found: {'; '.join(problems)}")
     return Check("store", True, f"{where}, quick_check ok")
 
 
-def _unopened_store(db: Path, why: str) -> Check:
+def _unopened_store(db: StoreLocation, why: str) -> Check:
     """The store line when the store cannot be opened: why, and what SQLite's check finds."""
     from lettr_cli.store.engine import Store
 
     detail = why if str(db) in why else f"cannot open the store {db}: {why}"
+    if not isinstance(db, Path):
+        return Check("store", False, detail)
     try:
         store = Store(db)
     except OSError:

@@ -22,6 +22,7 @@ from lettr_cli.settings import (
 )
 from lettr_cli.store.core_tables import config
 from lettr_cli.store.engine import Store
+from lettr_cli.store.location import StoreLocation
 from lettr_cli.store.migrations import migrate
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Workspace:
 
     @classmethod
     def open(
-        cls, db: Path, *, home: Path, environ: Mapping[str, str], strict: bool = True
+        cls, db: StoreLocation, *, home: Path, environ: Mapping[str, str], strict: bool = True
     ) -> Workspace:
         """Open (creating and migrating when needed) the store at ``db``.
 

@@ -190,3 +190,78 @@ def sixteen_colours(monkeypatch: pytest.MonkeyPatch, truecolour_terminal: None) 
     import textual.constants
 
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "standard")
+
+
+# -- both engines (the PostgreSQL issue) ---------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL for this test process (tests/pg_server.py), or why there is none.
+
+    With LETTR_TEST_REQUIRE_PG=1 (.ci/run sets it) a missing server fails instead of skipping.
+    """
+    from tests.pg_server import PgServer, Unavailable
+
+    server = PgServer()
+    try:
+        server.start()
+    except Unavailable as exc:
+        server.stop()
+        if os.environ.get("LETTR_TEST_REQUIRE_PG") == "1":
+            raise
+        yield exc
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for this test (dropped afterwards)."""
+    from tests.pg_server import Unavailable
+
+    if isinstance(pg_server, Unavailable):
+        pytest.skip(f"no PostgreSQL here: {pg_server}")
+    url = pg_server.new_database()
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def each_engine(request: pytest.FixtureRequest, isolated_home: Path, monkeypatch: Any) -> str:
+    """Run the test once on SQLite (the default store in LETTR_HOME) and once on PostgreSQL
+    (LETTR_DB set to a new database). Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("each_engine")``; code that opens the store itself
+    goes through ``store_location``."""
+    if request.param == "sqlite":
+        return "sqlite"
+    url: str = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("LETTR_DB", url)
+    return url
+
+
+def store_location(home: Path) -> Any:
+    """The store the test's commands use: LETTR_DB when set (the PostgreSQL variant), else the
+    default file in ``home``."""
+    from lettr_cli.store.location import parse_location
+
+    configured = os.environ.get("LETTR_DB")
+    return parse_location(configured) if configured else home / "lettr.db"
+
+
+def engine_location(request: pytest.FixtureRequest, file: Path) -> Any:
+    """For a fixture parametrised by engine ("sqlite", "postgresql"): ``file``, or a new
+    database on the session's PostgreSQL (skipped when there is none)."""
+    from tests.pg_server import Unavailable
+
+    if request.param == "sqlite":
+        return file
+    from lettr_cli.store.location import parse_location
+
+    server = request.getfixturevalue("pg_server")
+    if isinstance(server, Unavailable):
+        pytest.skip(f"no PostgreSQL here: {server}")
+    return parse_location(server.new_database())

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,8 +36,16 @@ def write_csv(path: Path, rows: Sequence[Sequence[object]], **options: Any) -> P
 
 
 def store_state(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every audience table, sorted: two equal states are the same store."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    """Every row of every audience table, sorted: two equal states are the same store. In a
+    PostgreSQL variant (LETTR_DB set) the test's database is read instead of ``db``."""
+    configured = os.environ.get("LETTR_DB")
+    if configured:
+        from lettr_cli.store.location import parse_location
+        from tests.store_access import ServerConnection
+
+        con: Any = ServerConnection(parse_location(configured).secret)
+    else:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return {
             name: sorted(

@@ -1,13 +1,11 @@
 """More set-up for the sending tests: audiences imported in one command, more campaigns on the
-same audience, and reading the store behind lettr's back (sqlite3, never lettr's own modules) to
+same audience, and reading the store behind lettr's back (plain SQL, never lettr's own modules) to
 see exactly what a command left behind."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
-from tests.sending_helpers import new_campaign, store_path
+from tests.sending_helpers import new_campaign
+from tests.store_access import store_connect
 
 LIVENESS = 60.0  # seconds: generous bounds for things that take well under one
 
@@ -58,20 +57,20 @@ def error_of(result: Any) -> dict[str, Any]:
 
 # -- reading the store -------------------------------------------------------------------------
 def query(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn:
-        return conn.execute(sql, params).fetchall()
+    with store_connect(home) as conn:
+        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
 
 def execute(home: Path, sql: str, *params: Any) -> None:
-    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn, conn:
+    with store_connect(home) as conn:
         conn.execute(sql, params)
 
 
 def campaign_row(home: Path, campaign_id: str) -> dict[str, Any]:
-    with contextlib.closing(sqlite3.connect(store_path(home), timeout=30)) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
-    return dict(row)
+    with store_connect(home) as conn:
+        cursor = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def campaign_status(home: Path, campaign_id: str) -> str:

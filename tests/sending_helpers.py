@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
+
+from tests.store_access import store_connect
 
 HTML = (
     "<html><body><p>Hi {{ first_name }},</p>"
@@ -47,7 +48,7 @@ def store_path(home: Path) -> Path:
 
 
 def outbox_rows(home: Path, campaign_id: str) -> dict[str, tuple[str, str | None]]:
-    with sqlite3.connect(store_path(home)) as conn:
+    with store_connect(home) as conn:
         rows = conn.execute(
             "SELECT email, status, reply FROM outbox WHERE campaign_id = ?", (campaign_id,)
         ).fetchall()

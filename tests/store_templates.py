@@ -6,6 +6,7 @@ costs a millisecond. The template is built through the same services the command
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +36,20 @@ def build_template(
 
 
 def install(template: Path, home: Path) -> Path:
-    """Copy ``template`` to be the store of ``home`` (the test's LETTR_HOME)."""
+    """Copy ``template`` to be the store of ``home`` (the test's LETTR_HOME), or, in a
+    PostgreSQL variant (LETTR_DB set), into the test's database with ``store copy``."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    configured = os.environ.get("LETTR_DB")
+    if configured:
+        from lettr_cli.store.copying import copy_store
+        from lettr_cli.store.location import parse_location
+
+        source = Store(template)
+        try:
+            copy_store(source, parse_location(configured))
+        finally:
+            source.close()
+        return template
     target = home / "lettr.db"
     create_private_file(target)
     target.write_bytes(template.read_bytes())

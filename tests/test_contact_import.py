@@ -17,6 +17,8 @@ from tests.import_helpers import (
     write_csv,
 )
 
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 SAMPLE_PROPERTIES = {
     "first_name": "string",
     "last_name": "string",

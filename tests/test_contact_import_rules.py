@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.import_helpers import contacts_by_email, json_error, store_state, write_csv
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 def contacts(lettr) -> dict[str, dict]:

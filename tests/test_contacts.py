@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 
 def kinds(lettr: Any, email: str) -> list[str]:
     return [a["kind"] for a in lettr("contact", "show", email, "--json").json()["activity"]]

@@ -4,7 +4,6 @@ delivered to the test SMTP server, in the shapes Postfix, Exim, Gmail and a feed
 from __future__ import annotations
 
 import mailbox
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.sending_helpers import make_campaign, outbox_rows, store_path
+from tests.sending_helpers import make_campaign, outbox_rows
+from tests.store_access import store_connect
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 SAMPLES = Path(__file__).parent / "fixtures" / "feedback"
 EMAILS = ["ann@example.org", "bob@example.org", "cat@example.org", "dan@example.org"]
@@ -121,7 +123,7 @@ def contact(lettr: Any, email: str) -> dict[str, Any]:
 
 
 def events(s: Setup, event_type: str) -> list[tuple[str, str | None, str | None]]:
-    with sqlite3.connect(store_path(s.home)) as conn:
+    with store_connect(s.home) as conn:
         rows = conn.execute(
             "SELECT email, bounce_class, reason FROM events WHERE event_type = ? ORDER BY id",
             (event_type,),
@@ -130,7 +132,7 @@ def events(s: Setup, event_type: str) -> list[tuple[str, str | None, str | None]
 
 
 def recorded_keys(s: Setup) -> int:
-    with sqlite3.connect(store_path(s.home)) as conn:
+    with store_connect(s.home) as conn:
         return int(conn.execute("SELECT count(*) FROM feedback_messages").fetchone()[0])
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 
 def test_list_lifecycle(lettr) -> None:
     created = lettr("list", "create", "Customers", "--json").json()

@@ -6,6 +6,8 @@ import pytest
 
 from lettr_cli.audience.properties import InvalidValue, coerce
 
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 
 def test_create_list_update_delete(lettr) -> None:
     created = lettr("property", "create", "first_name", "--fallback", "there", "--json")

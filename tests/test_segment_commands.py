@@ -14,6 +14,8 @@ from lettr_cli.audience.contacts import add_contacts
 from lettr_cli.audience.properties import create_property
 from tests.store_templates import build_template, install
 
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 SEGMENT_KEYS = ["id", "name", "list_id", "list_name", "condition_groups", "contacts_count"]
 
 

@@ -24,6 +24,7 @@ from lettr_cli.audience.segments.service import Definition, create_segment, prev
 from lettr_cli.store.engine import Store
 from lettr_cli.store.migrations import migrate
 from lettr_cli.store.tables import Contact
+from tests.conftest import engine_location
 
 CITIES = [
     "Paris", "paris", "PARIS", "Zürich", "ZÜRICH", "Straße", "STRASSE", "New York",
@@ -102,9 +103,11 @@ def build(session: Session) -> None:
         session.add(added.contacts[0])
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(Path(tmp_path_factory.mktemp("segments")) / "lettr.db")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    store = Store(engine_location(request, Path(tmp_path_factory.mktemp("segments")) / "lettr.db"))
     migrate(store)
     with store.write() as session:
         build(session)

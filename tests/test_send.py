@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.sending_helpers import make_campaign, outbox_rows
+from tests.store_access import store_connect
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 EMAILS = [f"user{n}@example.org" for n in range(12)]
 
@@ -38,8 +43,6 @@ def test_a_send_delivers_each_recipient_once_and_counts_it(
 def test_a_large_send_builds_in_worker_processes_and_every_message_verifies(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
-    import sqlite3
-
     import dkim
 
     from lettr_cli.delivery.build import Builder
@@ -55,7 +58,7 @@ def test_a_large_send_builds_in_worker_processes_and_every_message_verifies(
     assert result.json()["outbox"]["sent"] == len(many)
     messages = smtp_server.arrived()
     assert sorted(r for _, rcpts, _ in messages for r in rcpts) == sorted(many)
-    with sqlite3.connect(isolated_home / "lettr.db") as conn:
+    with store_connect(isolated_home) as conn:
         public = conn.execute("SELECT public_key FROM domains").fetchone()[0]
     record = dkim_value(public).encode()
 

@@ -20,6 +20,8 @@ from tests.send_cases import (
     outbox_count,
 )
 
+pytestmark = pytest.mark.usefixtures("each_engine")
+
 EMAILS = [f"reader{n}@example.org" for n in range(3)]
 
 

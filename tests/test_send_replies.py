@@ -3,15 +3,19 @@ what happens to its contact, and counters that agree with the server's own log."
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tests.sending_helpers import make_campaign, outbox_rows
 from tests.smtp_relay import Relay
+from tests.store_access import store_connect
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 def _contact_status(home: Path, email: str) -> str:
-    with sqlite3.connect(home / "lettr.db") as conn:
+    with store_connect(home) as conn:
         return str(
             conn.execute("SELECT status FROM contacts WHERE email = ?", (email,)).fetchone()[0]
         )
@@ -79,7 +83,7 @@ def test_every_reply_class_ends_its_row_as_the_table_says(
     assert _contact_status(isolated_home, "full@example.org") == "subscribed"
     shown = lettr("campaign", "show", campaign, "--json").json()
     assert shown["in_doubt_recipients"] == ["dropafter@example.org"]
-    with sqlite3.connect(isolated_home / "lettr.db") as conn:
+    with store_connect(isolated_home) as conn:
         events = conn.execute(
             "SELECT email, event_type, bounce_class FROM events WHERE campaign_id = ?", (campaign,)
         ).fetchall()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.send_cases import (
     audience_campaign,
     campaign_row,
@@ -14,6 +16,8 @@ from tests.send_cases import (
 )
 from tests.sending_helpers import outbox_rows
 from tests.smtp_relay import Relay
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 def _statuses(home: Path, ref: str) -> dict[str, str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from lettr_cli.store.server import WRITE_LOCK_KEY
+from tests.store_access import on_server, store_connect
 from tests.tracking_helpers import (
     BROWSER,
     app_client,
@@ -17,6 +18,8 @@ from tests.tracking_helpers import (
     sent_campaign,
     snapshot,
 )
+
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 ANN = "ann@example.com"
 BOB = "bob@example.org"
@@ -211,13 +214,14 @@ def test_an_unsubscribe_while_the_store_stays_busy_answers_503_and_later_succeed
     assert lettr("config", "set", "store.busy_timeout", "1").exit_code == 0
     client = app_client(isolated_home)
     before = snapshot(isolated_home)
-    blocker = sqlite3.connect(isolated_home / "lettr.db", isolation_level=None)
-    try:
-        blocker.execute("BEGIN IMMEDIATE")
-        busy = client.post(links[ANN].unsubscribe, data={"confirm": "1"})
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
+    with store_connect(isolated_home) as blocker:
+        blocker.execute("BEGIN IMMEDIATE" if not on_server() else "SELECT 1")
+        if on_server():  # the lock every writer of a PostgreSQL store takes first
+            blocker.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        try:
+            busy = client.post(links[ANN].unsubscribe, data={"confirm": "1"})
+        finally:
+            blocker.execute("ROLLBACK")
 
     assert busy.status_code == 503
     assert busy.headers["retry-after"] == "1"

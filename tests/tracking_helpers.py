@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +13,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import store_location
 from tests.sending_helpers import new_campaign
+from tests.store_access import store_connect
 
 HTML = (
     "<html><body><p>Hi {{ first_name }},</p>"
@@ -84,7 +85,7 @@ def app_client(home: Path, clock: Any = None) -> Any:
     from lettr_cli.tracking.app import create_app
     from lettr_cli.workspace import Workspace
 
-    workspace = Workspace.open(home / "lettr.db", home=home, environ={})
+    workspace = Workspace.open(store_location(home), home=home, environ={})
     app = create_app(workspace) if clock is None else create_app(workspace, clock)
     return TestClient(app, follow_redirects=False)
 
@@ -124,7 +125,7 @@ def counters(home: Path, campaign: str) -> dict[str, int]:
         "injections",
         "deliveries",
     ]
-    with sqlite3.connect(home / "lettr.db") as conn:
+    with store_connect(home) as conn:
         row = conn.execute(
             f"SELECT {', '.join(names)} FROM campaigns WHERE id = ?", (campaign,)
         ).fetchone()
@@ -132,7 +133,7 @@ def counters(home: Path, campaign: str) -> dict[str, int]:
 
 
 def events(home: Path, *types: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(home / "lettr.db") as conn:
+    with store_connect(home) as conn:
         return conn.execute(
             "SELECT event_type, email, target_link_url, user_agent, machine FROM events"
             f" WHERE event_type IN ({', '.join('?' for _ in types)}) ORDER BY id",
@@ -141,7 +142,7 @@ def events(home: Path, *types: str) -> list[tuple[Any, ...]]:
 
 
 def contact_status(home: Path, email: str) -> str:
-    with sqlite3.connect(home / "lettr.db") as conn:
+    with store_connect(home) as conn:
         return str(
             conn.execute("SELECT status FROM contacts WHERE email = ?", (email,)).fetchone()[0]
         )
@@ -149,7 +150,7 @@ def contact_status(home: Path, email: str) -> str:
 
 def snapshot(home: Path) -> tuple[Any, ...]:
     """Everything the tracking server may write."""
-    with sqlite3.connect(home / "lettr.db") as conn:
+    with store_connect(home) as conn:
         return tuple(
             conn.execute(query).fetchall()
             for query in (

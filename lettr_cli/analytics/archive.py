@@ -1,7 +1,8 @@
 """The 30-day event archive (reference §16; DESIGN "Tracking, feedback, analytics").
 
 Once 30 days have passed since a campaign was sent, its events leave the store for a CSV beside
-it, ``<store folder>/events-archive/<campaign id>.csv`` (0600, the header once, columns as the
+it, ``<store folder>/events-archive/<campaign id>.csv``, or ``$LETTR_HOME/events-archive`` when
+the store is on a server (0600, the header once, columns as the
 Event's JSON keys plus ``campaign_id``). Counters stay on the campaign, and clicks per link in
 ``link_clicks``, so reports keep them (top links and unsubscribe methods included).
 
@@ -46,8 +47,13 @@ class ArchiveResult:
     archived: dict[str, int] = field(default_factory=dict)  # campaign id → rows moved
 
 
-def archive_folder(store: Store) -> Path:
-    return store.path.parent / FOLDER
+def archive_folder(store: Store, home: Path | None = None) -> Path:
+    """Beside the store file; under ``home`` ($LETTR_HOME) when the store is not a file."""
+    if store.file is not None:
+        return store.file.parent / FOLDER
+    if home is None:
+        raise ValueError("a store on a server keeps its archive under LETTR_HOME: pass home")
+    return home / FOLDER
 
 
 def due_campaigns(store: Store, now: datetime) -> list[str]:
@@ -64,13 +70,16 @@ def due_campaigns(store: Store, now: datetime) -> list[str]:
         return [str(cid) for cid in conn.execute(query).scalars()]
 
 
-def archive_due(store: Store, *, now: datetime | None = None) -> ArchiveResult:
-    """Move the events of every campaign past its 30-day window to its archive CSV."""
+def archive_due(
+    store: Store, *, now: datetime | None = None, home: Path | None = None
+) -> ArchiveResult:
+    """Move the events of every campaign past its 30-day window to its archive CSV
+    (``archive_folder``: ``home`` is where it goes when the store is on a server)."""
     result = ArchiveResult()
     due = due_campaigns(store, now or utcnow())
     if not due:
         return result
-    folder = archive_folder(store)
+    folder = archive_folder(store, home)
     make_private_dirs(folder)
     with _exclusive(folder) as held:
         if not held:  # another process is archiving now; the next pass finishes the rest

@@ -65,7 +65,7 @@ def demo(
         step(f"started an SMTP sink on {sink.address}, keeping messages in {sink.maildir}")
         workspace = open_store(Path(folder))
         try:
-            step(f"created a temporary store {workspace.store.path} (plan.tier enterprise)")
+            step(f"created a temporary store {workspace.store.where} (plan.tier enterprise)")
             with progress("Importing the audience") as importing:
                 audience = add_audience(workspace, recipients, importing=importing)
             for text in audience_steps(audience):

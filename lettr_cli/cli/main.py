@@ -55,7 +55,10 @@ def root(
         typer.Option(
             "--db",
             envvar="LETTR_DB",
-            help="The store: a file path or a sqlite:/// URL (default: $LETTR_HOME/lettr.db).",
+            help=(
+                "The store: a file path, a sqlite:/// URL or a postgresql://USER@HOST:PORT/DB "
+                "URL (default: $LETTR_HOME/lettr.db)."
+            ),
             show_envvar=True,
         ),
     ] = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from lettr_cli.store.location import STORE_FILENAME, parse_location
+from lettr_cli.store.location import STORE_FILENAME, StoreLocation, parse_location
 
 if TYPE_CHECKING:
     from lettr_cli.workspace import Workspace
@@ -37,7 +37,7 @@ class Runtime:
         return lettr_home(self.environ)
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self) -> StoreLocation:
         if self.db:
             return parse_location(self.db)
         return self.home / STORE_FILENAME

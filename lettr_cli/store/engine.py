@@ -1,8 +1,10 @@
-"""The store: one SQLite file in WAL mode, private, with the same pragmas on every connection.
+"""The store: one SQLite file in WAL mode, private, with the same pragmas on every connection,
+or a PostgreSQL database (``server``).
 
 Reads run in deferred transactions; writes begin ``IMMEDIATE`` so that a read-then-write never
-fails with "database is locked" half-way (deliverability checklist R-DB-2). No connection is made
-at import time.
+fails with "database is locked" half-way (deliverability checklist R-DB-2). On PostgreSQL a write
+transaction takes the store's advisory transaction lock instead, which gives the same one writer
+at a time. No connection is made at import time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from sqlalchemy.exc import DBAPIError
 
 from lettr_cli.errors import StoreUnavailable, ValidationError
 from lettr_cli.store.failures import backup_failed, describe_os_error, store_unavailable
-from lettr_cli.store.location import PRIVATE_FILE_MODE, create_private_file
+from lettr_cli.store.location import (
+    PRIVATE_FILE_MODE,
+    ServerUrl,
+    StoreLocation,
+    create_private_file,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -35,23 +42,31 @@ __all__ = ["BeginMode", "Store", "StoreUnavailable"]
 
 
 class Store:
-    """An open store file: :meth:`read` and :meth:`write` give sessions; :meth:`close` ends."""
+    """An open store: :meth:`read` and :meth:`write` give sessions; :meth:`close` ends."""
 
     def __init__(
         self,
-        path: Path,
+        location: StoreLocation,
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         durability: str = "normal",
     ) -> None:
-        self.path = path
+        self.location = location
         self.busy_timeout = busy_timeout
         self.durability = durability
+        if isinstance(location, ServerUrl):
+            from lettr_cli.store import server
+
+            self.created = False  # told by the migrations: a database with no schema yet
+            self.engine: Engine = server.create_server_engine(location, lambda: self.busy_timeout)
+            self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            return
+        path = location
         try:
             self.created = create_private_file(path)
         except OSError as exc:
             raise describe_os_error(path, exc) from None
-        self.engine: Engine = create_engine(
+        self.engine = create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
         )
@@ -59,6 +74,27 @@ class Store:
         event.listen(self.engine, "begin", _on_begin)
         event.listen(self.engine, "handle_error", self._on_error)
         self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file; None on PostgreSQL."""
+        return self.location if isinstance(self.location, Path) else None
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file; a store on a server has none (``file`` says which it is)."""
+        if not isinstance(self.location, Path):
+            raise ValidationError(f"the store {self.location} is on a server, not in a file")
+        return self.location
+
+    @property
+    def where(self) -> str:
+        """The store as people may see it: its path, or its URL without the password."""
+        return str(self.location)
+
+    @property
+    def on_server(self) -> bool:
+        return isinstance(self.location, ServerUrl)
 
     # -- connection set-up -------------------------------------------------------------------
     def _on_connect(self, dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -104,7 +140,8 @@ class Store:
             return
         self.busy_timeout = busy_timeout
         self.durability = durability
-        self.engine.dispose()
+        if not self.on_server:  # on a server the lock timeout is set per transaction
+            self.engine.dispose()
 
     # -- sessions ----------------------------------------------------------------------------
     @contextmanager
@@ -139,8 +176,9 @@ class Store:
         """
         conn = self.engine.connect()
         try:
-            with conn.begin():
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            if not self.on_server:
+                with conn.begin():
+                    conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
             yield conn
         finally:
             conn.invalidate()
@@ -154,6 +192,12 @@ class Store:
     # -- maintenance -------------------------------------------------------------------------
     def backup_destination(self, destination: Path) -> Path:
         """Where a backup to ``destination`` goes (absolute), or why it cannot go there."""
+        if self.on_server:
+            raise ValidationError(
+                f"`store backup` copies a SQLite file; the store {self.where} is on PostgreSQL: "
+                "back it up with pg_dump (for example `pg_dump --format=custom --file=FILE "
+                "DATABASE`), or copy it into a SQLite file with `lettr store copy --to FILE`"
+            )
         destination = destination.expanduser().absolute()
         if destination.exists() and destination.resolve() == self.path.resolve():
             raise ValidationError.field("file", "the backup cannot overwrite the store itself")
@@ -197,6 +241,14 @@ class Store:
             raise
         return destination.stat().st_size
 
+    def server_version(self) -> str:
+        """The server's name and version (``PostgreSQL 15.8``); SQLite's library version."""
+        if not self.on_server:
+            return f"SQLite {sqlite3.sqlite_version}"
+        with self.connect() as conn, conn.begin():
+            number = conn.exec_driver_sql("SHOW server_version").scalar_one()
+        return f"PostgreSQL {str(number).split()[0]}"
+
     def integrity_problems(self, limit: int = 10) -> list[str]:
         """What SQLite's ``PRAGMA quick_check`` finds wrong, in its words; empty when sound.
 
@@ -227,3 +279,9 @@ class Store:
 def _on_begin(conn: Connection) -> None:
     mode: Any = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_mode(conn: Connection) -> BeginMode:
+    """How the transactions of ``conn`` begin (``server`` takes its lock by it)."""
+    mode: Any = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    return mode  # type: ignore[no-any-return]

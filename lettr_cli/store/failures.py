@@ -149,3 +149,15 @@ def _no_space(path: Path) -> bool:
     except OSError:
         return False
     return stats.f_bavail == 0 or stats.f_favail == 0
+
+
+def is_busy(error: BaseException) -> bool:
+    """Another writer kept the store past ``store.busy_timeout``: SQLite's "database is
+    locked", or PostgreSQL's lock timeout, deadlock or serialization failure (``server``)."""
+    from lettr_cli.store.server import is_busy as server_busy
+
+    if server_busy(error):
+        return True
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).lower()
+    return isinstance(cause, sqlite3.OperationalError) and ("locked" in text or "busy" in text)

@@ -2,8 +2,13 @@
 
 Each step (``schema_steps``) is applied in one transaction together with its record in
 ``lettr_migrations``. Steps run under an exclusive lock and the version is read again inside
-it, so two processes opening an old store at once apply each step exactly once. A store whose
-version is newer than this code knows is refused.
+it, so two processes opening an old store at once apply each step exactly once (on PostgreSQL
+the lock is the store's advisory write lock, see ``server``). A store whose version is newer than
+this code knows is refused.
+
+Names sort in byte order on both engines: SQLite compares text bytewise, and on PostgreSQL every
+text column of the schema is given ``COLLATE "C"`` in the transaction that applies the steps, so
+that ordering never depends on the server's locale.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ def migrate(store: Store, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     with store.connect() as conn, conn.begin():
         applied = applied_versions(conn)
     _refuse_unknown(applied, known)
+    if store.on_server:
+        store.created = not applied
     for step in migrations:
         if step.version in applied:
             continue
@@ -69,7 +76,26 @@ def migrate(store: Store, migrations: Sequence[Migration] = MIGRATIONS) -> int:
                 continue
             _apply(conn, step)
             applied.add(step.version)
+            if conn.dialect.name == "postgresql":
+                byte_order_collation(conn)
     return max(applied, default=0)
+
+
+def byte_order_collation(conn: Connection) -> None:
+    """Give every text column of this schema PostgreSQL's ``"C"`` collation (byte order)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT table_name, column_name, data_type, character_maximum_length "
+            "FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND data_type IN ('character varying', 'text') "
+            "AND COALESCE(collation_name, '') <> 'C'"
+        )
+    ).all()
+    for table, column, data_type, length in rows:
+        kind = "text" if data_type == "text" or length is None else f"varchar({int(length)})"
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {kind} COLLATE "C"'
+        )
 
 
 def _apply(conn: Connection, step: Migration) -> None:

@@ -1,4 +1,4 @@
-"""Columns every schema step writes the same way: a text id, a creation time."""
+"""Columns every schema step writes the same way: a text id, a creation time, a counted id."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from lettr_cli.store.types import UTCDateTime
+
+# Ids that grow without bound (outbox rows, events, activity...): BIGINT on PostgreSQL; on
+# SQLite an INTEGER PRIMARY KEY is the 64-bit rowid (a BIGINT one would not count by itself).
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def id_column(name: str = "id") -> sa.Column[Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from lettr_cli.store.schema_columns import BIG_ID
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ def m008_outbox(op: Operations) -> None:
     # merge values snapshotted, its state, and the claim token that fences every update.
     op.create_table(
         "outbox",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column(
             "campaign_id",
             sa.String(36),
@@ -59,7 +60,7 @@ def m008_outbox(op: Operations) -> None:
     # What happened to each message, for analytics (CONTRACT "Objects": Event).
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
         sa.Column(
             "campaign_id",
@@ -67,7 +68,7 @@ def m008_outbox(op: Operations) -> None:
             sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column("outbox_id", sa.Integer),
+        sa.Column("outbox_id", BIG_ID),
         sa.Column("contact_id", sa.String(36)),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("event_type", sa.String(24), nullable=False),
@@ -114,7 +115,7 @@ def m010_feedback(op: Operations) -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("imported_at", UTCDateTime, nullable=False),
         # the outbox row it was matched to; null when unmatched or ignored
-        sa.Column("outbox_id", sa.Integer),
+        sa.Column("outbox_id", BIG_ID),
     )
 
 
@@ -124,14 +125,14 @@ def m011_link_counters(op: Operations) -> None:
     # campaign was prepared with (its web versions and click targets are rebuilt with them).
     op.create_table(
         "link_clicks",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column(
             "campaign_id",
             sa.String(36),
             sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column("outbox_id", sa.Integer, nullable=False),
+        sa.Column("outbox_id", BIG_ID, nullable=False),
         sa.Column("url", sa.Text, nullable=False),
         sa.Column("clicks", sa.Integer, nullable=False),
     )

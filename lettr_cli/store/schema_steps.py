@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from lettr_cli.store.schema_columns import created_at_column, id_column
+from lettr_cli.store.schema_columns import BIG_ID, created_at_column, id_column
 from lettr_cli.store.schema_later import m012_api_keys, m014_engagement_indexes, m015_campaign_utm
 from lettr_cli.store.schema_optin import m013_confirmations
 from lettr_cli.store.schema_sending import (
@@ -100,7 +100,7 @@ def m002_audience(op: Operations) -> None:
         op.create_index(f"ix_{members}_contact", members, ["contact_id"])
     op.create_table(
         "activity",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column(
             "contact_id",
             sa.String(36),
@@ -238,7 +238,7 @@ def m007_test_sends(op: Operations) -> None:
     # Test sends are limited per store (10 addresses a minute), so every process counts here.
     op.create_table(
         "test_sends",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("at", UTCDateTime, nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
     )

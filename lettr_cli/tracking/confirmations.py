@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from lettr_cli.errors import StoreUnavailable
 from lettr_cli.optin import confirming
+from lettr_cli.store.failures import is_busy
 from lettr_cli.tracking.app import Tracker
 from lettr_cli.tracking.forms import Refusal, form_fields, read_body
 from lettr_cli.tracking.pages import NO_STORE, page
@@ -74,9 +76,8 @@ class ConfirmEndpoints:
             redirect = await run_in_threadpool(
                 confirming.confirm, tracker.store, waiting.contact_id, tracker.clock()
             )
-        except OperationalError as exc:
-            text = str(exc.orig).lower()
-            if "locked" not in text and "busy" not in text:
+        except (OperationalError, StoreUnavailable) as exc:
+            if not is_busy(exc):
                 raise
             log.warning("confirmation of %s not recorded: the store is busy", waiting.contact_id)
             return PlainTextResponse(

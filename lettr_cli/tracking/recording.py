@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from lettr_cli import ledger
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.store.engine import Store
+from lettr_cli.store.failures import is_busy
 from lettr_cli.store.tables import UNSUBSCRIBE_COUNTERS, LinkClick, OutboxRow, table_of
 
 outbox = table_of(OutboxRow)
@@ -224,9 +225,8 @@ def write_now(store: Store, work: Any) -> None:
     try:
         with store.connect("IMMEDIATE") as conn, conn.begin():
             work(conn)
-    except OperationalError as exc:
-        text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text:
+    except (OperationalError, StoreUnavailable) as exc:
+        if is_busy(exc):
             raise StoreBusy(
                 f"the store stayed busy for {store.busy_timeout:g} s (store.busy_timeout)"
             ) from None
