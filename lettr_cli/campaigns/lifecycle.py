@@ -198,10 +198,11 @@ def _move(
     *,
     failure_reason: str | None = None,
     sent_at: datetime | None = None,
+    unless: sa.ColumnElement[bool] | None = None,
 ) -> bool:
     """``campaign_id`` goes to ``to`` (with the reason or sending time given) if its status is
-    one of ``from_states``; False when it was not (deleted, or moved by someone else), and then
-    nothing is written."""
+    one of ``from_states`` (and ``unless`` does not hold); False when it was not (deleted, or
+    moved by someone else), and then nothing is written."""
     c = _campaigns
     move = (
         c.update()
@@ -212,6 +213,8 @@ def _move(
         move = move.values(failure_reason=failure_reason)
     if sent_at is not None:
         move = move.values(sent_at=sent_at)
+    if unless is not None:
+        move = move.where(~unless)
     return conn.execute(move).rowcount == 1
 
 
@@ -269,10 +272,18 @@ def sending_to_failed(conn: Connection, campaign_id: str, reason: str) -> bool:
     return _move(conn, campaign_id, (SENDING,), FAILED, failure_reason=reason)
 
 
-def sending_to_sent(conn: Connection, campaign_id: str, sent_at: datetime) -> bool:
-    """sending → sent at ``sent_at`` (when its last message was accepted). False when the
-    campaign was not sending: nothing is written."""
-    return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at)
+def sending_to_sent(
+    conn: Connection,
+    campaign_id: str,
+    sent_at: datetime,
+    *,
+    unless: sa.ColumnElement[bool] | None = None,
+) -> bool:
+    """sending → sent at ``sent_at`` (when its last message was accepted), in one statement
+    that also checks ``unless`` (the engine passes "rows remain unfinished", so that with
+    several workers the one that finishes last moves it, once). False when the campaign was
+    not sending, or ``unless`` held: nothing is written."""
+    return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at, unless=unless)
 
 
 def sent_to_sending(conn: Connection, campaign_id: str) -> bool:
