@@ -242,3 +242,20 @@ def test_tick_skips_only_a_campaign_another_worker_is_preparing(
     done = lettr("daemon", "tick", "--json")
     assert done.json()["skipped"] == []
     assert [c["status"] for c in done.json()["campaigns"]] == ["sent"]
+
+
+def test_sending_rate_is_shared_among_the_live_workers(
+    lettr: Any, smtp_server: Any, shared: Shared
+) -> None:
+    """`sending.rate` is a budget for all workers together: with another live worker, a run
+    takes half of it."""
+    from lettr_cli.delivery.engine import CampaignRun
+
+    assert lettr("config", "set", "sending.rate", "1000").exit_code == 0
+    other = shared.join()
+    mine = shared.join()
+    run = CampaignRun(shared.workspace, mine)
+    result = asyncio.run(run.drive())
+    assert result.status == "sent"
+    assert run.bucket.rate == 500
+    assert shared.worker(other.holder)[0] == 1

@@ -210,6 +210,9 @@ class CampaignRun:
         self.queue = queue
         self.writer.on_commit = self._report
         bucket = self.bucket
+        # This worker's share of sending.rate from the start (the heartbeat keeps it current).
+        live = await self.writer.call(lambda conn: workers.live(conn, self.timeout), write=False)
+        bucket.set_rate(self.settings.number("sending.rate") / max(1, live))
         watchers = [
             asyncio.create_task(self._watch_brake()),
             asyncio.create_task(self._watch_stop()),
