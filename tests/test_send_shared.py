@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,48 @@ def test_three_daemons_share_a_campaign_and_survive_one_killed(
         f"in doubt {len(in_doubt)} (of them received {len(in_doubt & received)})",
         file=sys.stderr,
     )
+
+
+@pytest.mark.slow
+def test_sending_paused_in_the_store_stops_every_daemon(
+    shared_store: Path, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
+) -> None:
+    """`sending.paused` is read from the store by every daemon: both stop claiming, put back
+    what they had claimed and send nothing more until it is unset; then they finish."""
+    install(shared_store, isolated_home)
+    assert lettr_processes.run("campaign", "send", "Sale", "--detach", "--yes").proc.returncode == 0
+    smtp_server.slow = 0.05  # long enough to pause it midway
+    daemons = start_daemons(lettr_processes, 2)
+    try:
+        wait_for(
+            "both daemons have sent",
+            lambda: len([w for w in rows_per_worker(isolated_home, "sent") if w]) >= 2,
+            every=0.05,
+        )
+        paused = lettr_processes.run("config", "set", "sending.paused", "true")
+        assert paused.proc.returncode == 0, paused.stderr()
+        wait_for(
+            "no row is claimed or sending",
+            lambda: not rows_in(isolated_home, "claimed") and not rows_in(isolated_home, "sending"),
+            every=0.05,
+        )
+        arrived = len(smtp_server.messages)
+        time.sleep(2.0)  # two passes of each daemon: still nothing is claimed or sent
+        assert len(smtp_server.messages) == arrived
+        assert not rows_in(isolated_home, "claimed")
+        assert rows_in(isolated_home, "queued")
+        assert the_campaign(isolated_home)[1] == "sending"
+        resumed = lettr_processes.run("config", "unset", "sending.paused")
+        assert resumed.proc.returncode == 0, resumed.stderr()
+        wait_for(
+            "the daemons finish the campaign",
+            lambda: the_campaign(isolated_home)[1] == "sent",
+            every=0.1,
+        )
+        stop(daemons)
+    finally:
+        lettr_processes.end_all()
+    in_doubt, received = assert_nothing_lost_or_repeated(
+        isolated_home, smtp_server, concurrency=CONCURRENCY
+    )
+    assert in_doubt == set() and len(received) == RECIPIENTS
