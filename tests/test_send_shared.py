@@ -28,7 +28,8 @@ from tests.crash_helpers import (
 from tests.smtp_relay import Relay
 from tests.store_templates import install
 
-RECIPIENTS = 400
+RECIPIENTS = 3000  # the issue's campaign
+PAUSED_RECIPIENTS = 400
 CONCURRENCY = 2
 DAEMONS = 3
 
@@ -36,6 +37,11 @@ DAEMONS = 3
 @pytest.fixture(scope="session")
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return stored_audience(tmp_path_factory, RECIPIENTS)
+
+
+@pytest.fixture(scope="session")
+def paused_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return stored_audience(tmp_path_factory, PAUSED_RECIPIENTS)
 
 
 def start_daemons(processes: Processes, count: int) -> list[Lettr]:
@@ -126,11 +132,11 @@ def test_three_daemons_share_a_campaign_and_survive_one_killed(
 
 @pytest.mark.slow
 def test_sending_paused_in_the_store_stops_every_daemon(
-    shared_store: Path, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
+    paused_store: Path, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
 ) -> None:
     """`sending.paused` is read from the store by every daemon: both stop claiming, put back
     what they had claimed and send nothing more until it is unset; then they finish."""
-    install(shared_store, isolated_home)
+    install(paused_store, isolated_home)
     assert lettr_processes.run("campaign", "send", "Sale", "--detach", "--yes").proc.returncode == 0
     smtp_server.slow = 0.05  # long enough to pause it midway
     daemons = start_daemons(lettr_processes, 2)
@@ -166,4 +172,4 @@ def test_sending_paused_in_the_store_stops_every_daemon(
     in_doubt, received = assert_nothing_lost_or_repeated(
         isolated_home, smtp_server, concurrency=CONCURRENCY
     )
-    assert in_doubt == set() and len(received) == RECIPIENTS
+    assert in_doubt == set() and len(received) == PAUSED_RECIPIENTS
