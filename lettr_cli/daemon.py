@@ -80,7 +80,7 @@ async def tick(
         taken = await asyncio.to_thread(take_lease, workspace, campaign_id)
         if isinstance(taken, leases.Holder):
             result.skipped.append(Skipped(campaign_id, name, taken))
-            observer.state(campaign_id, name, "skipped", f"leased by {taken.describe()}")
+            observer.state(campaign_id, name, "skipped", f"being prepared by {taken.describe()}")
             continue
         run = CampaignRun(workspace, taken, observer=observer, stop=stop, deadline=deadline)
         outcome = await run.drive()

@@ -140,6 +140,38 @@ def heartbeat_age(home: Path) -> float:
     return (datetime.now(UTC) - at).total_seconds()
 
 
+def workers(home: Path) -> dict[str, tuple[int, str, int, str | None]]:
+    """The workers table: id → (pid, host, epoch, heartbeat_at)."""
+    rows = _read(home, "SELECT id, pid, host, epoch, heartbeat_at FROM workers")
+    return {str(r[0]): (int(r[1]), str(r[2]), int(r[3]), r[4]) for r in rows}
+
+
+def worker_of(home: Path, pid: int) -> tuple[str, int, str | None] | None:
+    """(id, epoch, heartbeat_at) of the one worker of process ``pid`` (None: it has none)."""
+    found = [(w, epoch, beat) for w, (p, _, epoch, beat) in workers(home).items() if p == pid]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def rows_per_worker(home: Path, status: str) -> dict[str | None, int]:
+    """How many rows in ``status`` each worker id carries."""
+    rows = _read(
+        home, "SELECT worker_id, count(*) FROM outbox WHERE status = ? GROUP BY worker_id", status
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def worker_age(home: Path, worker_id: str) -> float:
+    """Seconds since the worker's last heartbeat (infinite once it was reaped)."""
+    [(beat,)] = _read(home, "SELECT heartbeat_at FROM workers WHERE id = ?", worker_id)
+    if beat is None:
+        return float("inf")
+    at = datetime.fromisoformat(str(beat))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - at).total_seconds()
+
+
 def write_lock_free(home: Path, wait: float = 0.0) -> bool:
     """Whether a write transaction can begin now (a stopped process may hold the lock)."""
     conn = sqlite3.connect(home / "lettr.db", timeout=wait, isolation_level=None)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery import leases, outbox, workers
 from lettr_cli.delivery.control import check_retry, retry, retry_checked, take_lease
 from lettr_cli.delivery.preparing import prepare_campaign
 from lettr_cli.errors import LettrError
@@ -69,7 +69,7 @@ def sent(lettr: Any, verified_domain: Any, tmp_path: Path, isolated_home: Path) 
     with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
         status, _ = prepare_campaign(workspace, conn, handle)
         assert status == "sending"
-        leases.release(conn, handle)
+        workers.deregister(conn, handle.worker)  # as its run ends
     state = Sent(workspace, campaign_id, isolated_home, [])
     state.ids = [row[0] for row in state.sql("SELECT id FROM outbox ORDER BY id")]
     doubt1, doubt2, soft, hard, *done = state.ids

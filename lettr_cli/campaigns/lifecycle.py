@@ -4,17 +4,21 @@ every change of a campaign's status.
 This module is the only place that changes ``campaigns.status``: the commands (send, schedule,
 unschedule, approve, reject, retry) through the Session functions, and the sending engine
 through the Core-connection ones (``end_preparing``, ``sending_to_sent``,
-``sending_to_failed``), which move a campaign only from the state they expect
+``sending_to_failed``). Every one moves a campaign only from the state it expects, in SQL
 (``UPDATE … WHERE id = :id AND status = :from``, the rowcount checked), so that a concurrent
-change is never overwritten. ``tests/test_status_owner.py`` fails on a status change elsewhere.
+change is never overwritten, whatever the caller's copy of the campaign says (on PostgreSQL
+nothing else serialises two processes between a read and a write). The Session functions check
+the caller's copy first, for the error that names the state, and refuse the same way when the
+store says otherwise. ``tests/test_status_owner.py`` fails on a status change elsewhere.
 The status names themselves live in ``lettr_cli.store.statuses`` (parts below this one name
 them too) and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -108,53 +112,108 @@ def require_scheduled(campaign: Campaign) -> None:
         )
 
 
+_KEEP: Any = object()  # a column ``_fenced_move`` leaves as it is
+
+
+def _fenced_move(
+    session: Session,
+    campaign: Campaign,
+    from_states: Collection[str],
+    to: str,
+    refuse: Callable[[Campaign], None],
+    *,
+    scheduled_at: Any = _KEEP,
+    failure_reason: Any = _KEEP,
+    template_version: Any = _KEEP,
+) -> None:
+    """Move ``campaign`` to ``to`` (with the columns given) only if the store still has it in
+    one of ``from_states``; the caller's pending changes are flushed first and the copy is
+    refreshed after. When the store had it elsewhere nothing is written and ``refuse`` raises
+    the error its state gives."""
+    session.flush()
+    c = _campaigns
+    move = (
+        c.update()
+        .where(c.c.id == campaign.id, c.c.status.in_(tuple(from_states)))
+        .values(status=to, updated_at=utcnow())
+    )
+    if scheduled_at is not _KEEP:
+        move = move.values(scheduled_at=scheduled_at)
+    if failure_reason is not _KEEP:
+        move = move.values(failure_reason=failure_reason)
+    if template_version is not _KEEP:
+        move = move.values(template_version=template_version)
+    moved = session.connection().execute(move)
+    session.refresh(campaign)
+    if moved.rowcount != 1:
+        refuse(campaign)
+        raise CampaignNotSendable(f"campaign '{campaign.name}' is {campaign.status}")
+
+
 def to_scheduled(session: Session, campaign: Campaign, at: datetime) -> None:
     """draft → scheduled, or a new time for a scheduled campaign; its content freezes."""
     require_schedulable(campaign)
     freeze_content(session, campaign)
-    campaign.status = SCHEDULED
-    campaign.scheduled_at = at
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+    _fenced_move(session, campaign, SCHEDULABLE, SCHEDULED, require_schedulable, scheduled_at=at)
 
 
 def to_draft(session: Session, campaign: Campaign) -> None:
     """scheduled → draft: editable again, and a linked template's active version is followed."""
     require_scheduled(campaign)
-    campaign.status = DRAFT
-    campaign.scheduled_at = None
-    if campaign.template_id is not None:
-        campaign.template_version = None
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+    # A linked template's active version is followed again.
+    version = None if campaign.template_id is not None else _KEEP
+    _fenced_move(
+        session,
+        campaign,
+        (SCHEDULED,),
+        DRAFT,
+        require_scheduled,
+        scheduled_at=None,
+        template_version=version,
+    )
 
 
 def to_preparing(session: Session, campaign: Campaign) -> None:
     """A scheduled campaign that came due and passed its checks goes to the sending engine."""
     require_scheduled(campaign)
-    campaign.status = PREPARING
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+    _fenced_move(session, campaign, (SCHEDULED,), PREPARING, require_scheduled)
 
 
-def to_failed(session: Session, campaign: Campaign, reason: str) -> None:
-    """The campaign stops here; ``reason`` tells the operator why (``failure_reason``)."""
-    campaign.status = FAILED
-    campaign.failure_reason = reason
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+def to_failed(
+    session: Session,
+    campaign: Campaign,
+    reason: str,
+    from_states: Collection[str] = (SCHEDULED, IN_REVIEW),
+) -> None:
+    """The campaign stops here (a due campaign that failed its checks, or one rejected in
+    review); ``reason`` tells the operator why (``failure_reason``)."""
+
+    def refuse(found: Campaign) -> None:
+        if found.status not in from_states:
+            raise CampaignNotSendable(f"campaign '{found.name}' is {found.status}")
+
+    refuse(campaign)
+    _fenced_move(session, campaign, from_states, FAILED, refuse, failure_reason=reason)
+
+
+def _require_draft(campaign: Campaign) -> None:
+    if campaign.status != DRAFT:
+        raise CampaignNotSendable(f"campaign '{campaign.name}' is {campaign.status}")
 
 
 def to_sending_now(session: Session, campaign: Campaign) -> None:
     """draft → preparing: `campaign send`; its content freezes."""
-    if campaign.status != DRAFT:
-        raise CampaignNotSendable(f"campaign '{campaign.name}' is {campaign.status}")
+    _require_draft(campaign)
     freeze_content(session, campaign)
-    campaign.status = PREPARING
-    campaign.scheduled_at = None
-    campaign.failure_reason = None
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+    _fenced_move(
+        session,
+        campaign,
+        (DRAFT,),
+        PREPARING,
+        _require_draft,
+        scheduled_at=None,
+        failure_reason=None,
+    )
 
 
 def require_in_review(campaign: Campaign, action: str) -> None:
@@ -168,15 +227,15 @@ def require_in_review(campaign: Campaign, action: str) -> None:
 def to_approved(session: Session, campaign: Campaign) -> None:
     """in_review → sending: an operator lets it go on."""
     require_in_review(campaign, "approved")
-    campaign.status = SENDING
-    campaign.updated_at = utcnow()
-    session.add(campaign)
+    _fenced_move(
+        session, campaign, (IN_REVIEW,), SENDING, lambda c: require_in_review(c, "approved")
+    )
 
 
 def to_rejected(session: Session, campaign: Campaign, reason: str) -> None:
     """in_review → failed: an operator stops it; nothing is sent."""
     require_in_review(campaign, "rejected")
-    to_failed(session, campaign, f"rejected in review: {reason}")
+    to_failed(session, campaign, f"rejected in review: {reason}", (IN_REVIEW,))
 
 
 def require_resendable(campaign: Campaign) -> None:
@@ -198,10 +257,11 @@ def _move(
     *,
     failure_reason: str | None = None,
     sent_at: datetime | None = None,
+    unless: sa.ColumnElement[bool] | None = None,
 ) -> bool:
     """``campaign_id`` goes to ``to`` (with the reason or sending time given) if its status is
-    one of ``from_states``; False when it was not (deleted, or moved by someone else), and then
-    nothing is written."""
+    one of ``from_states`` (and ``unless`` does not hold); False when it was not (deleted, or
+    moved by someone else), and then nothing is written."""
     c = _campaigns
     move = (
         c.update()
@@ -212,6 +272,8 @@ def _move(
         move = move.values(failure_reason=failure_reason)
     if sent_at is not None:
         move = move.values(sent_at=sent_at)
+    if unless is not None:
+        move = move.where(~unless)
     return conn.execute(move).rowcount == 1
 
 
@@ -269,10 +331,18 @@ def sending_to_failed(conn: Connection, campaign_id: str, reason: str) -> bool:
     return _move(conn, campaign_id, (SENDING,), FAILED, failure_reason=reason)
 
 
-def sending_to_sent(conn: Connection, campaign_id: str, sent_at: datetime) -> bool:
-    """sending → sent at ``sent_at`` (when its last message was accepted). False when the
-    campaign was not sending: nothing is written."""
-    return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at)
+def sending_to_sent(
+    conn: Connection,
+    campaign_id: str,
+    sent_at: datetime,
+    *,
+    unless: sa.ColumnElement[bool] | None = None,
+) -> bool:
+    """sending → sent at ``sent_at`` (when its last message was accepted), in one statement
+    that also checks ``unless`` (the engine passes "rows remain unfinished", so that with
+    several workers the one that finishes last moves it, once). False when the campaign was
+    not sending, or ``unless`` held: nothing is written."""
+    return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at, unless=unless)
 
 
 def sent_to_sending(conn: Connection, campaign_id: str) -> bool:

@@ -38,7 +38,7 @@ def _report(ws: Workspace, result: TickResult, as_json: bool) -> None:
 
             say(in_doubt_advice(item["id"], item["in_doubt"], item["status"]))
     for skipped in result.skipped:
-        say(f"{skipped.name}: skipped, leased by {skipped.holder.describe()}")
+        say(f"{skipped.name}: skipped, being prepared by {skipped.holder.describe()}")
     sent = result.confirmations
     if sent.anything:
         say(

@@ -1,5 +1,5 @@
 """The transitions that start, continue or stop a send (DESIGN "Lifecycle"): send now, approve,
-reject and retry. The sending engine then drives the campaign while holding its lease."""
+reject and retry. The sending engine then drives the campaign as one of its workers."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from lettr_cli.campaigns.readiness import (
     seen,
     unchanged,
 )
-from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery import leases, outbox, workers
 from lettr_cli.errors import LettrError, ValidationError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.store.types import utcnow
@@ -68,7 +68,8 @@ def start_checked(
     workspace: Workspace, check: SendCheck, relay: LettrError | None, *, detach: bool
 ) -> Started:
     """Move a checked draft to ``preparing`` (with the relay's verdict, ``check_relay``, taken
-    by the caller); without ``detach`` the lease is taken in the same transaction (CONTRACT
+    by the caller); without ``detach`` a worker of this process is registered and takes the
+    campaign's preparing lock in the same transaction (CONTRACT
     "Sending"). The write lock is held only to see that the campaign is as the checks saw it
     (else ``CampaignChanged``, and nothing is written) and to write the change."""
     if relay is not None:
@@ -78,13 +79,11 @@ def start_checked(
         lifecycle.to_sending_now(session, campaign)
         handle = None
         if not detach:
-            taken = leases.acquire(
-                session.connection(),
-                campaign.id,
-                timeout=leases.timeout_seconds(workspace.environ),
-            )
-            assert isinstance(taken, leases.LeaseHandle)  # a draft has no live holder
-            handle = taken
+            conn = session.connection()
+            me = workers.register(conn)
+            held = leases.acquire_preparing(conn, campaign.id, me)
+            assert held is None  # a draft has no live holder
+            handle = leases.LeaseHandle(campaign.id, me.id, me.epoch)
     return Started(campaign, handle)
 
 
@@ -229,13 +228,21 @@ def retry(
 
 
 def take_lease(workspace: Workspace, campaign_id: str) -> leases.LeaseHandle | leases.Holder:
-    """Take a campaign's lease and recover what a previous holder left: claimed rows go back to
-    the queue, rows it was sending become ``in_doubt``."""
+    """Join a campaign as a new worker of this process, after reaping the workers that died
+    (their claimed rows go back to the queue, the rows they were sending become ``in_doubt``;
+    nobody else's rows are touched). A campaign still ``preparing`` is joined only with its
+    preparing lock; while another live worker holds it, that worker is returned (skipped)."""
     with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
-        taken = leases.acquire(conn, campaign_id, timeout=leases.timeout_seconds(workspace.environ))
-        if isinstance(taken, leases.LeaseHandle):
-            outbox.recover(conn, campaign_id)
-        return taken
+        workers.reap(conn, leases.timeout_seconds(workspace.environ))
+        c = outbox.campaigns
+        status = conn.execute(sa.select(c.c.status).where(c.c.id == campaign_id)).scalar()
+        me = workers.register(conn)
+        if status == lifecycle.PREPARING:
+            held = leases.acquire_preparing(conn, campaign_id, me)
+            if held is not None:
+                workers.deregister(conn, me)
+                return held
+        return leases.LeaseHandle(campaign_id, me.id, me.epoch)
 
 
 def drivable(workspace: Workspace) -> list[tuple[str, str]]:

@@ -1,11 +1,13 @@
-"""Driving one campaign while holding its lease: prepare it, then send until nothing is due.
+"""Driving one campaign as one worker: prepare it (under its preparing lock), then send until
+nothing is due, sharing the campaign with every other live worker (DESIGN "Several daemons").
 
 One event loop: a producer claims rows and builds their messages (on a thread of its own), and
 ``sending.concurrency`` connections send them; the single writer commits marks and results in
 groups (DESIGN "Sending engine"). The run stops claiming when the brake is set, the relay
-fails, the lease is lost, the deadline passes or the caller asks it to stop, lets in-flight
-messages finish (for at most ``sending.drain_seconds`` after a stop request), puts claimed rows
-back, and releases the lease.
+fails, the worker is reaped, the deadline passes or the caller asks it to stop, lets in-flight
+messages finish (for at most ``sending.drain_seconds`` after a stop request), puts its claimed
+rows back, and removes its worker. While its own rows are done and other workers still hold
+some, it waits, reaping the ones that died, so that the last one standing finishes the campaign.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lettr_cli.campaigns import lifecycle
-from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery import leases, outbox, workers
 from lettr_cli.delivery.build import Builder, Built, FactorySpec
 from lettr_cli.delivery.observer import Observer, Quiet, RunResult, Snapshot
 from lettr_cli.delivery.outcomes import RetryPolicy
@@ -35,6 +37,7 @@ from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64
 BRAKE_CHECK_SECONDS = 1.0
+OTHERS_POLL_SECONDS = 0.5  # while other workers hold the campaign's last rows
 # New connections in a row that dropped before the server answered their first MAIL FROM: then
 # the relay has failed (DESIGN's relay row), not the recipients.
 DROPS_TO_RELAY_FAILURE = 3
@@ -69,7 +72,9 @@ class CampaignRun:
         self.relay_failure: str | None = None
         self.store_failure: StoreUnavailable | None = None  # halts the run; raised at its end
         self.braked = False
-        self.stale_after = leases.timeout_seconds(workspace.environ) / 3
+        self.timeout = leases.timeout_seconds(workspace.environ)
+        self.stale_after = self.timeout / 3
+        self.bucket = TokenBucket(self.settings.number("sending.rate"), clock=clock)
         self.in_flight = 0  # rows claimed and not yet answered, released or failed
         self.fresh_drops = 0  # see DROPS_TO_RELAY_FAILURE
         self.committed = asyncio.Event()
@@ -96,6 +101,10 @@ class CampaignRun:
             # Preparing claims nothing, so the brake does not hold it up.
             status, reason = await self.writer.call(
                 lambda conn: prepare_campaign(self.workspace, conn, self.handle)
+            )
+            # Prepared: other workers may join now.
+            await self.writer.call(
+                lambda conn: leases.release_preparing(conn, campaign_id, self.handle.worker)
             )
             self.observer.state(campaign_id, self.name, status, reason or "")
             if status != lifecycle.SENDING:
@@ -148,32 +157,41 @@ class CampaignRun:
         return str(row.status), str(row.name)
 
     def _fail(self, conn: Connection, reason: str) -> str:
-        if not leases.holds(conn, self.handle):
+        if not workers.holds(conn, self.handle.worker):
             return self._status(conn)[0]
         if not lifecycle.sending_to_failed(conn, self.handle.campaign_id, reason):
             return self._status(conn)[0]
         return lifecycle.FAILED
 
     def _finish(self, conn: Connection) -> str:
-        """Put back what was claimed and not sent; the campaign is sent when no row is left."""
+        """Put back what this worker claimed and did not send; the campaign is sent when no
+        row of anyone's is left (a conditional update: two workers finishing together move it
+        once)."""
         campaign_id = self.handle.campaign_id
-        if not leases.holds(conn, self.handle):
+        if not workers.holds(conn, self.handle.worker):
             return self._status(conn)[0]
-        outbox.recover(conn, campaign_id)
+        outbox.recover_rows(conn, self._mine())
         status = self._status(conn)[0]
-        if status == lifecycle.SENDING and outbox.unfinished(conn, campaign_id) == 0:
+        if status == lifecycle.SENDING:
             # When its last message was accepted, not when the run wound up (after a drain, a
             # stop request or a retry of rows that stayed in doubt).
             sent_at = outbox.last_accepted_at(conn, campaign_id) or utcnow()
-            if lifecycle.sending_to_sent(conn, campaign_id, sent_at):
+            unfinished = outbox.unfinished_clause(campaign_id)
+            if lifecycle.sending_to_sent(conn, campaign_id, sent_at, unless=unfinished):
                 return lifecycle.SENT
             return self._status(conn)[0]
         return status
 
+    def _mine(self) -> Any:
+        worker = self.handle.worker
+        return (outbox.outbox.c.campaign_id == self.handle.campaign_id) & outbox.worker_rows(
+            worker.id, worker.epoch
+        )
+
     def _wind_up(self, conn: Connection) -> None:
-        if leases.holds(conn, self.handle):
-            outbox.recover(conn, self.handle.campaign_id)
-            leases.release(conn, self.handle)
+        if workers.holds(conn, self.handle.worker):
+            outbox.recover_rows(conn, self._mine())
+        workers.deregister(conn, self.handle.worker)
 
     # -- sending -----------------------------------------------------------------------------
     def halted(self) -> bool:
@@ -191,7 +209,10 @@ class CampaignRun:
         queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(CLAIM_BATCH * 2)
         self.queue = queue
         self.writer.on_commit = self._report
-        bucket = TokenBucket(self.settings.number("sending.rate"), clock=self.clock)
+        bucket = self.bucket
+        # This worker's share of sending.rate from the start (the heartbeat keeps it current).
+        live = await self.writer.call(lambda conn: workers.live(conn, self.timeout), write=False)
+        bucket.set_rate(self.settings.number("sending.rate") / max(1, live))
         watchers = [
             asyncio.create_task(self._watch_brake()),
             asyncio.create_task(self._watch_stop()),
@@ -260,7 +281,10 @@ class CampaignRun:
                     await self.writer.flush()
                     batch = await self.writer.claim(CLAIM_BATCH)
                     if not batch:
-                        return
+                        if not await self._others_hold_rows():
+                            return
+                        await asyncio.sleep(OTHERS_POLL_SECONDS)
+                        continue
                 self.in_flight += len(batch)
                 built = await builder.build(
                     [(item.row_id, item.email, item.merge_values) for item in batch]
@@ -276,6 +300,16 @@ class CampaignRun:
                     await queue.put((item, result))
         finally:
             await asyncio.to_thread(builder.close)
+
+    async def _others_hold_rows(self) -> bool:
+        """Whether other workers still hold rows of the campaign, once the dead ones among
+        them are reaped (their rows come back to the queue, or become in doubt)."""
+
+        def others(conn: Connection) -> int:
+            workers.reap(conn, self.timeout)
+            return outbox.held_by_others(conn, self.handle.campaign_id, self.handle.holder)
+
+        return await self.writer.call(others) > 0
 
     def _done_with(self, items: list[Claimed], *, release: bool = False) -> None:
         if release:
@@ -361,7 +395,9 @@ class CampaignRun:
         stopped process, a laptop lid) makes sure the lease is still its own."""
         if boottime() - self.writer.confirmed_at < self.stale_after:
             return True
-        if await self.writer.call(lambda conn: leases.holds(conn, self.handle), write=False):
+        if await self.writer.call(
+            lambda conn: workers.holds(conn, self.handle.worker), write=False
+        ):
             self.writer.confirmed_at = boottime()
             return True
         self.writer.lease_lost = True
@@ -373,12 +409,24 @@ class CampaignRun:
             self.observer.state(self.handle.campaign_id, self.name, "relay_failed", reply)
 
     async def _heartbeat(self) -> None:
-        interval = min(5.0, leases.timeout_seconds(self.workspace.environ) / 3)
+        """Renew this worker's heartbeat, reap the workers that died, and take this worker's
+        share of ``sending.rate`` (the rate over the live workers)."""
+        interval = min(5.0, self.timeout / 3)
+        rate = self.settings.number("sending.rate")
         while True:
             await asyncio.sleep(interval)
-            if not await self.writer.call(lambda conn: leases.heartbeat(conn, self.handle)):
+            beat = await self.writer.call(self._beat)
+            if beat is None:
                 self.writer.lease_lost = True
                 return
+            self.bucket.set_rate(rate / max(1, beat))
+
+    def _beat(self, conn: Connection) -> int | None:
+        """One heartbeat: None when this worker was reaped, else how many workers live."""
+        if not workers.heartbeat(conn, self.handle.worker):
+            return None
+        workers.reap(conn, self.timeout)
+        return workers.live(conn, self.timeout)
 
     async def _watch_brake(self) -> None:
         while True:

@@ -1,37 +1,45 @@
-"""Leases: one process drives a campaign at a time (CONTRACT "Sending, from the command line").
+"""What a process holds while it drives a campaign (DESIGN "Several daemons").
 
-A lease names its holder (a random token), pid, host and last heartbeat. It is taken over when
-its heartbeat is older than the timeout, or when its pid is gone on this host; every takeover
-moves the epoch, and the engine checks holder and epoch in the same transaction as each
-``sending`` mark, so a holder that was only asleep cannot send again (DESIGN "Fencing").
+Sending is shared: every live worker on a campaign claims its own rows (``workers``), so a
+``LeaseHandle`` names the campaign and the worker (its id and epoch) that drives it here.
+Preparing stays single: one worker at a time holds the campaign's preparing lock (a row of
+``leases``), taken only when no live worker has it; a campaign another worker is preparing is
+what `daemon tick` reports as skipped, naming that worker's pid, host and last heartbeat.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from lettr_cli.delivery.workers import (
+    TIMEOUT_SECONDS,
+    TIMEOUT_VARIABLE,
+    WorkerId,
+    timeout_seconds,
+    workers,
+)
 from lettr_cli.store.tables import Lease, table_of
 from lettr_cli.store.types import utcnow
 
+__all__ = [
+    "TIMEOUT_SECONDS",
+    "TIMEOUT_VARIABLE",
+    "Holder",
+    "LeaseHandle",
+    "acquire_preparing",
+    "holds_preparing",
+    "release_preparing",
+    "timeout_seconds",
+]
+
 leases = table_of(Lease)
-TIMEOUT_SECONDS = 30.0
-# Tests shorten the takeover time; operators have no reason to.
-TIMEOUT_VARIABLE = "LETTR_LEASE_TIMEOUT"
-
-
-def timeout_seconds(environ: Any = os.environ) -> float:
-    try:
-        return max(0.5, float(environ.get(TIMEOUT_VARIABLE, TIMEOUT_SECONDS)))
-    except ValueError:
-        return TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -52,97 +60,86 @@ class Holder:
 
 @dataclass(frozen=True)
 class LeaseHandle:
+    """A campaign driven by this process's worker ``holder`` at ``epoch``."""
+
     campaign_id: str
     holder: str
     epoch: int
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    @property
+    def worker(self) -> WorkerId:
+        return WorkerId(self.holder, self.epoch)
 
 
-def _free(row: Any, now: datetime, timeout: float) -> bool:
-    if row is None or row.holder is None:
-        return True
-    if row.heartbeat_at is None or now - row.heartbeat_at > timedelta(seconds=timeout):
-        return True
-    return bool(row.host == socket.gethostname() and row.pid and not _alive(row.pid))
+def _live_holder(conn: Connection, worker_id: str | None) -> Holder | None:
+    if worker_id is None:
+        return None
+    row = conn.execute(
+        sa.select(workers.c.pid, workers.c.host, workers.c.heartbeat_at).where(
+            workers.c.id == worker_id, workers.c.heartbeat_at.isnot(None)
+        )
+    ).first()
+    return None if row is None else Holder(row.pid, row.host, row.heartbeat_at)
 
 
-def acquire(conn: Connection, campaign_id: str, *, timeout: float) -> LeaseHandle | Holder:
-    """Take the campaign's lease (inside the caller's write transaction), or say who has it."""
-    now = utcnow()
+def _insert_if_absent(conn: Connection, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (two workers may take a new lock at once on
+    PostgreSQL); True when this one inserted it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(leases).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement).rowcount == 1
+
+
+def acquire_preparing(conn: Connection, campaign_id: str, me: WorkerId) -> Holder | None:
+    """Take the campaign's preparing lock for ``me`` (inside the caller's write transaction,
+    after reaping); None when taken, else the live worker that holds it."""
     row = conn.execute(sa.select(leases).where(leases.c.campaign_id == campaign_id)).first()
-    if not _free(row, now, timeout):
-        assert row is not None
-        return Holder(row.pid, row.host, row.heartbeat_at)
-    handle = LeaseHandle(campaign_id, uuid.uuid4().hex, (row.epoch if row else 0) + 1)
+    held = _live_holder(conn, row.holder if row is not None else None)
+    if held is not None:
+        return held
     values = {
-        "holder": handle.holder,
+        "holder": me.id,
         "pid": os.getpid(),
         "host": socket.gethostname(),
-        "epoch": handle.epoch,
-        "heartbeat_at": now,
+        "epoch": (row.epoch if row is not None else 0) + 1,
+        "heartbeat_at": utcnow(),
     }
     if row is None:
-        conn.execute(leases.insert().values(campaign_id=campaign_id, **values))
-        return handle
-    # Taken only as it was read: a holder that renewed its heartbeat meanwhile (one that was
-    # preparing in a long transaction) keeps it, and so does a process that took it first.
-    taken = conn.execute(
-        leases.update()
-        .where(
-            leases.c.campaign_id == campaign_id,
-            leases.c.epoch == row.epoch,
-            leases.c.holder.is_not_distinct_from(row.holder),
-            leases.c.heartbeat_at.is_not_distinct_from(row.heartbeat_at),
+        if _insert_if_absent(conn, {"campaign_id": campaign_id, **values}):
+            return None
+    else:
+        # Taken only as it was read: a worker that took it meanwhile keeps it.
+        taken = conn.execute(
+            leases.update()
+            .where(
+                leases.c.campaign_id == campaign_id,
+                leases.c.epoch == row.epoch,
+                leases.c.holder.is_not_distinct_from(row.holder),
+            )
+            .values(**values)
         )
-        .values(**values)
-    )
-    if taken.rowcount != 1:
-        now_row = conn.execute(sa.select(leases).where(leases.c.campaign_id == campaign_id)).one()
-        return Holder(now_row.pid, now_row.host, now_row.heartbeat_at)
-    return handle
+        if taken.rowcount == 1:
+            return None
+    now_row = conn.execute(sa.select(leases).where(leases.c.campaign_id == campaign_id)).one()
+    return _live_holder(conn, now_row.holder) or Holder(now_row.pid, now_row.host, None)
 
 
-def _mine(handle: LeaseHandle) -> Any:
-    return (
-        (leases.c.campaign_id == handle.campaign_id)
-        & (leases.c.holder == handle.holder)
-        & (leases.c.epoch == handle.epoch)
-    )
-
-
-_HOLDS = sa.select(leases.c.epoch).where(
-    leases.c.campaign_id == sa.bindparam("campaign_id"),
-    leases.c.holder == sa.bindparam("holder"),
-    leases.c.epoch == sa.bindparam("epoch"),
-)
-
-
-def holds(conn: Connection, handle: LeaseHandle) -> bool:
-    """Whether ``handle`` is still the campaign's lease (asked before every group of marks)."""
+def holds_preparing(conn: Connection, campaign_id: str, me: WorkerId) -> bool:
+    """Whether ``me`` holds the campaign's preparing lock."""
     found = conn.execute(
-        _HOLDS,
-        {"campaign_id": handle.campaign_id, "holder": handle.holder, "epoch": handle.epoch},
+        sa.select(leases.c.epoch).where(
+            leases.c.campaign_id == campaign_id, leases.c.holder == me.id
+        )
     )
     return found.first() is not None
 
 
-def heartbeat(conn: Connection, handle: LeaseHandle) -> bool:
-    """Renew the lease; False when it was taken over."""
-    result = conn.execute(leases.update().where(_mine(handle)).values(heartbeat_at=utcnow()))
-    return result.rowcount == 1
-
-
-def release(conn: Connection, handle: LeaseHandle) -> None:
-    """Give the lease up; the row stays so that the epoch keeps counting."""
+def release_preparing(conn: Connection, campaign_id: str, me: WorkerId) -> None:
+    """Give the preparing lock up; the row stays so that its epoch keeps counting."""
     conn.execute(
-        leases.update().where(_mine(handle)).values(holder=None, pid=None, heartbeat_at=None)
+        leases.update()
+        .where(leases.c.campaign_id == campaign_id, leases.c.holder == me.id)
+        .values(holder=None, pid=None, heartbeat_at=None)
     )

@@ -176,24 +176,45 @@ def unfinished(conn: Connection, campaign_id: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def recover(conn: Connection, campaign_id: str) -> int:
-    """After a crash or a takeover: claimed rows were never attempted and go back to the queue;
-    rows marked sending were attempted with an unknown outcome and become in_doubt (final).
-    Returns how many became in_doubt."""
+def worker_rows(worker_id: str, epoch: int) -> Any:
+    """The rows a worker claimed at ``epoch``."""
+    return (outbox.c.worker_id == worker_id) & (outbox.c.worker_epoch == epoch)
+
+
+def held_by_others(conn: Connection, campaign_id: str, worker_id: str) -> int:
+    """Rows of the campaign that other workers hold (``claimed`` or ``sending``)."""
+    query = sa.select(sa.func.count()).where(
+        outbox.c.campaign_id == campaign_id,
+        outbox.c.status.in_((CLAIMED, SENDING)),
+        sa.or_(outbox.c.worker_id.is_(None), outbox.c.worker_id != worker_id),
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def recover_rows(conn: Connection, whose: Any) -> int:
+    """After a crash, a reap or at the end of a run, for the rows ``whose`` selects (one
+    worker's, never a whole campaign's): claimed rows were never attempted and go back to the
+    queue; rows marked sending were attempted with an unknown outcome and become in_doubt
+    (final; they keep their claim token and worker, so that a late reply of a worker that was
+    only asleep can still say what happened). Returns how many became in_doubt."""
     now = utcnow()
     conn.execute(
         outbox.update()
-        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == CLAIMED)
-        .values(status=QUEUED, claim_token=None, updated_at=now)
+        .where(whose, outbox.c.status == CLAIMED)
+        .values(status=QUEUED, claim_token=None, worker_id=None, worker_epoch=None, updated_at=now)
     )
     doubtful = conn.execute(
         outbox.update()
-        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == SENDING)
+        .where(whose, outbox.c.status == SENDING)
         .values(status=IN_DOUBT, reply="the outcome is unknown: lettr stopped mid-send")
-        .returning(outbox.c.id, outbox.c.contact_id, outbox.c.email, outbox.c.injected_at)
+        .returning(
+            outbox.c.id,
+            outbox.c.campaign_id,
+            outbox.c.contact_id,
+            outbox.c.email,
+            outbox.c.injected_at,
+        )
     ).all()
-    if not doubtful:
-        return 0
     fresh = [row for row in doubtful if row.injected_at is None]
     if fresh:
         conn.execute(
@@ -201,15 +222,29 @@ def recover(conn: Connection, campaign_id: str) -> int:
             .where(outbox.c.id.in_([row.id for row in fresh]), outbox.c.injected_at.is_(None))
             .values(injected_at=now)
         )
+    by_campaign: dict[str, list[Any]] = {}
+    for row in fresh:
+        by_campaign.setdefault(str(row.campaign_id), []).append(row)
+    for campaign_id, rows in by_campaign.items():
         ledger.record_events(
             conn,
             campaign_id,
-            ({"outbox_id": r.id, "contact_id": r.contact_id, "email": r.email} for r in fresh),
+            ({"outbox_id": r.id, "contact_id": r.contact_id, "email": r.email} for r in rows),
             "injection",
             now,
         )
-        ledger.add_counters(conn, campaign_id, {"injections": len(fresh)})
+        ledger.add_counters(conn, campaign_id, {"injections": len(rows)})
     return len(doubtful)
+
+
+def unfinished_clause(campaign_id: str) -> Any:
+    """True while the campaign has rows that are not final (for the conditional move to
+    ``sent``)."""
+    return (
+        sa.select(outbox.c.id)
+        .where(outbox.c.campaign_id == campaign_id, outbox.c.status.in_((QUEUED, CLAIMED, SENDING)))
+        .exists()
+    )
 
 
 # -- row updates of a run, fenced in SQL (DESIGN "Fencing"; see delivery.writer) ------------
@@ -223,9 +258,20 @@ _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _TOKEN: sa.BindParameter[str] = sa.bindparam("token")
 
 
+_WORKER = (outbox.c.worker_id == sa.bindparam("worker")) & (
+    outbox.c.worker_epoch == sa.bindparam("epoch")
+)
+
+
 def _fenced(expected: str) -> Any:
-    """The rows ``ids`` that still carry the claim ``token`` and are ``expected``."""
-    return outbox.c.id.in_(_IDS) & (outbox.c.claim_token == _TOKEN) & (outbox.c.status == expected)
+    """The rows ``ids`` that still carry the claim ``token`` of this worker at its epoch and
+    are ``expected``."""
+    return (
+        outbox.c.id.in_(_IDS)
+        & (outbox.c.claim_token == _TOKEN)
+        & _WORKER
+        & (outbox.c.status == expected)
+    )
 
 
 _SUBSCRIBED = (
@@ -237,7 +283,14 @@ NO_LONGER_SUBSCRIBED = "the contact is no longer subscribed"
 SKIP = (
     outbox.update()
     .where(_fenced(CLAIMED), ~_SUBSCRIBED)
-    .values(status=SKIPPED, claim_token=None, reply=NO_LONGER_SUBSCRIBED, updated_at=NOW)
+    .values(
+        status=SKIPPED,
+        claim_token=None,
+        worker_id=None,
+        worker_epoch=None,
+        reply=NO_LONGER_SUBSCRIBED,
+        updated_at=NOW,
+    )
     .returning(outbox.c.id)
 )
 MARK = (
@@ -249,12 +302,13 @@ MARK = (
 RELEASE = (
     outbox.update()
     .where(_fenced(CLAIMED))
-    .values(status=QUEUED, claim_token=None, updated_at=NOW)
+    .values(status=QUEUED, claim_token=None, worker_id=None, worker_epoch=None, updated_at=NOW)
     .returning(outbox.c.id)
 )
 _ROW = (
     (outbox.c.id == sa.bindparam("row_id"))
     & (outbox.c.claim_token == sa.bindparam("token"))
+    & _WORKER
     & (outbox.c.status == sa.bindparam("expected"))
 )
 FAIL = (
@@ -271,6 +325,8 @@ RESULT = (
         # A relay failure is no attempt: the row keeps the class of its last attempt.
         reply_class=sa.func.coalesce(sa.bindparam("new_class"), outbox.c.reply_class),
         claim_token=sa.bindparam("new_token"),
+        worker_id=sa.bindparam("new_worker"),
+        worker_epoch=sa.bindparam("new_epoch"),
         next_attempt_at=sa.bindparam("next_at", type_=UTCDateTime),
         attempts=sa.bindparam("new_attempts"),
         accepted_at=sa.func.coalesce(
@@ -285,19 +341,27 @@ RESULT = (
 
 
 def fenced_update(
-    conn: Connection, statement: Any, by_token: dict[str, list[int]], now: datetime
+    conn: Connection,
+    statement: Any,
+    by_token: dict[str, list[int]],
+    now: datetime,
+    worker: tuple[str, int],
 ) -> set[int]:
-    """Run one of SKIP, MARK, RELEASE for the rows ``by_token`` (claim token → row ids);
-    returns the ids it changed (the others were taken over, or, for MARK, skipped)."""
+    """Run one of SKIP, MARK, RELEASE for the rows ``by_token`` (claim token → row ids) of
+    ``worker`` (id, epoch); returns the ids it changed (the others were taken over, or, for
+    MARK, skipped)."""
     changed: set[int] = set()
+    worker_id, epoch = worker
     for token, ids in by_token.items():
-        found = conn.execute(statement, {"ids": ids, "token": token, "now": now})
+        params = {"ids": ids, "token": token, "now": now, "worker": worker_id, "epoch": epoch}
+        found = conn.execute(statement, params)
         changed.update(int(row_id) for row_id in found.scalars())
     return changed
 
 
 def update_row(conn: Connection, statement: Any, params: dict[str, Any]) -> bool:
-    """Run FAIL or RESULT for one row (``row_id``, ``token``, ``expected`` among ``params``);
+    """Run FAIL or RESULT for one row (``row_id``, ``token``, ``worker``, ``epoch`` and
+    ``expected`` among ``params``);
     False: it matched nothing (the row was taken over, or is not ``expected``)."""
     return conn.execute(statement, params).rowcount == 1
 

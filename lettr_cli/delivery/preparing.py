@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import composer_for, current_fallbacks
-from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery import leases, outbox, workers
 from lettr_cli.delivery.build import FactorySpec
 from lettr_cli.signing import keys
 from lettr_cli.store.tables import Campaign
@@ -25,12 +25,14 @@ def prepare_campaign(
     campaign = session.get(Campaign, handle.campaign_id)
     if campaign is None:
         return lifecycle.FAILED, "the campaign was deleted"
-    # The heartbeat is renewed as the transaction starts and again as it ends, so that a long
-    # prepare is never taken for a dead holder: on SQLite no one can take the lease while this
+    # The worker's heartbeat is renewed as the transaction starts and again as it ends, so that
+    # a long prepare is never taken for a dead worker: on SQLite no one can reap it while this
     # transaction holds the write lock; on PostgreSQL the renewed row stays locked until the
-    # commit, and a takeover is conditional on the heartbeat it read (``leases.acquire``).
-    if not leases.heartbeat(conn, handle) or campaign.status != lifecycle.PREPARING:
+    # commit, and a reap is conditional on the heartbeat being stale (``workers.reap``).
+    if not workers.heartbeat(conn, handle.worker) or campaign.status != lifecycle.PREPARING:
         return campaign.status, None
+    if not leases.holds_preparing(conn, handle.campaign_id, handle.worker):
+        return campaign.status, None  # another worker prepares it
     total = outbox.prepare(session, campaign)
     if campaign.merge_fallbacks is None:  # kept when preparing is repeated after a crash
         campaign.merge_fallbacks = current_fallbacks(session)
@@ -38,7 +40,7 @@ def prepare_campaign(
     session.add(campaign)
     # preparing → failed (an empty audience), in_review (the risk check) or sending.
     status, reason = lifecycle.end_preparing(session, campaign, total)
-    leases.heartbeat(conn, handle)
+    workers.heartbeat(conn, handle.worker)
     return status, reason
 
 

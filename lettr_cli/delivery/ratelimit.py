@@ -1,5 +1,6 @@
 """`sending.rate` as a token bucket: at most ``rate`` messages a second, with a burst of one
-second's worth; 0 means no limit."""
+second's worth; 0 means no limit. Several workers share the rate: each takes its share
+(``set_rate``, the rate over the live workers, DESIGN "Several daemons")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ class TokenBucket:
         self.clock = clock
         self.updated = clock()
         self._lock = asyncio.Lock()
+
+    def set_rate(self, rate: float) -> None:
+        """A new rate from now on (the tokens in hand are kept, up to the new burst)."""
+        if rate == self.rate:
+            return
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = min(self.tokens, self.capacity)
 
     async def take(self) -> None:
         if self.rate <= 0:

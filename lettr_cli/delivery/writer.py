@@ -3,9 +3,11 @@
 Every mark must be committed before its DATA starts (DESIGN's invariant). Connections ask for
 marks and hand in results; whatever has piled up while the last commit ran goes into the next
 one, so the result of message k and the mark of message k+1 share a commit. Every row update
-is fenced in SQL by its claim token and the status it expects, and marks also by the lease
-(holder and epoch); a row update that matches nothing means another process took the row
-over, and the run stops before its next DATA (DESIGN "Fencing").
+is fenced in SQL by its claim token, its worker and epoch, and the status it expects; each
+group of marks and each claim also renews the worker's heartbeat in the same transaction,
+which is its lease check (``workers.heartbeat``: a reaped worker's epoch moved). A row update
+that matches nothing means another process took the row over, and the run stops before its
+next DATA (DESIGN "Fencing").
 
 The SQL runs on one thread of its own, so the event loop keeps talking SMTP meanwhile.
 """
@@ -24,7 +26,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.delivery import leases, outbox
+from lettr_cli.delivery import leases, outbox, workers
 from lettr_cli.delivery.audience_check import NO_LONGER_IN_AUDIENCE, left_audience
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
@@ -86,6 +88,7 @@ class Writer:
     def __init__(self, store: Store, handle: leases.LeaseHandle, policy: RetryPolicy) -> None:
         self.store = store
         self.handle = handle
+        self.worker = handle.worker
         self.campaign_id = handle.campaign_id
         self.policy = policy
         self.tally = Tally()
@@ -121,7 +124,7 @@ class Writer:
         return await self.call(lambda conn: self._claim(conn, token, limit))
 
     def _claim(self, conn: Connection, token: str, limit: int) -> list[Claimed]:
-        if not leases.holds(conn, self.handle):
+        if not workers.heartbeat(conn, self.worker):
             self.lease_lost = True
             return []
         now = utcnow()
@@ -147,6 +150,9 @@ class Writer:
             )
             .order_by(t.c.id)
             .limit(limit)
+            # PostgreSQL: rows another worker is claiming right now are passed over, not
+            # waited for (SQLite renders nothing: its writers take turns).
+            .with_for_update(skip_locked=True, of=t)
         ).all()
         if not rows:
             return []
@@ -163,7 +169,13 @@ class Writer:
             claimed = conn.execute(
                 t.update()
                 .where(t.c.id.in_([row.id for row in kept]), t.c.status == outbox.QUEUED)
-                .values(status=outbox.CLAIMED, claim_token=token, updated_at=now)
+                .values(
+                    status=outbox.CLAIMED,
+                    claim_token=token,
+                    worker_id=self.worker.id,
+                    worker_epoch=self.worker.epoch,
+                    updated_at=now,
+                )
                 .returning(t.c.id)
             )
             ours = {int(row_id) for row_id in claimed.scalars()}
@@ -283,19 +295,21 @@ class Writer:
     def _marks(self, conn: Connection, items: list[Claimed], now: datetime) -> list[bool]:
         if not items:
             return []
-        if not leases.holds(conn, self.handle):
+        if not workers.heartbeat(conn, self.worker):
             self.lease_lost = True
             return [False] * len(items)
         self.confirmed_at = boottime()
         rows = _by_token(items)
-        skipped = outbox.fenced_update(conn, outbox.SKIP, rows, now)
+        mine = (self.worker.id, self.worker.epoch)
+        skipped = outbox.fenced_update(conn, outbox.SKIP, rows, now, mine)
         self.tally.skipped += len(skipped)
-        marked = outbox.fenced_update(conn, outbox.MARK, rows, now)
+        marked = outbox.fenced_update(conn, outbox.MARK, rows, now, mine)
         self._taken_over(len(items) - len(skipped) - len(marked))
         return [item.row_id in marked for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
-        released = outbox.fenced_update(conn, outbox.RELEASE, _by_token(items), now)
+        mine = (self.worker.id, self.worker.epoch)
+        released = outbox.fenced_update(conn, outbox.RELEASE, _by_token(items), now, mine)
         self._taken_over(len(items) - len(released))
 
     def _failures(
@@ -305,6 +319,8 @@ class Writer:
             params = {
                 "row_id": item.row_id,
                 "token": item.token,
+                "worker": self.worker.id,
+                "epoch": self.worker.epoch,
                 "expected": outbox.CLAIMED,
                 "new_reply": reason[:1000],
                 "now": now,
@@ -328,11 +344,15 @@ class Writer:
             params = {
                 "row_id": item.row_id,
                 "token": item.token,
+                "worker": self.worker.id,
+                "epoch": self.worker.epoch,
                 "expected": outbox.SENDING,
                 "new_status": verdict.status,
                 "new_reply": result.reply[:1000],
                 "new_class": outbox.class_of(result) if verdict.attempted else None,
                 "new_token": None if requeued else item.token,
+                "new_worker": None if requeued else self.worker.id,
+                "new_epoch": None if requeued else self.worker.epoch,
                 "next_at": verdict.next_attempt_at if requeued else None,
                 "new_attempts": item.attempts + (1 if verdict.attempted else 0),
                 "accepted": now if verdict.delivered else None,

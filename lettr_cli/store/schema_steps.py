@@ -2,7 +2,7 @@
 DDL, no SQLite table rebuilds). ``migrations`` applies them; a new step is appended to
 ``MIGRATIONS`` with the next version and a fixture store of the previous version (DESIGN).
 Steps 1 to 7 are here; later ones live in modules of their own (``schema_sending``,
-``schema_later``, ``schema_optin``), so that this file stays the registry."""
+``schema_later``, ``schema_optin``, ``schema_workers``), so that this file stays the registry."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lettr_cli.store.schema_sending import (
     m010_feedback,
     m011_link_counters,
 )
+from lettr_cli.store.schema_workers import m016_workers
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime
 
 if TYPE_CHECKING:
@@ -261,4 +262,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "m013_confirmations", m013_confirmations),
     Migration(14, "m014_engagement_indexes", m014_engagement_indexes),
     Migration(15, "m015_campaign_utm", m015_campaign_utm),
+    Migration(16, "m016_workers", m016_workers),
 )

@@ -342,6 +342,23 @@ class OutboxRow(SQLModel, table=True):
     first_machine_open_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     first_click_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The worker that claimed the row, and its epoch then (migration 16).
+    worker_id: str | None = None
+    worker_epoch: int | None = None
+
+
+class Worker(SQLModel, table=True):
+    """A process driving a campaign (migration 16; ``delivery.workers``)."""
+
+    __tablename__ = "workers"
+
+    id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    epoch: int
+    heartbeat_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reaped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class Lease(SQLModel, table=True):
