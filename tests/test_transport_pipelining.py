@@ -191,3 +191,69 @@ def test_a_connection_dropped_at_rcpt_is_lost_before_data_either_way(pipelining:
         relay.drop_at_rcpt.add("gone@example.org")
         lost, unanswered, kind = asyncio.run(main(relay))
     assert (lost, unanswered, kind) == (True, False, ReplyClass.SOFT)
+
+
+async def _auth_server(
+    offered: bytes, steps: list[tuple[bytes, bytes]], seen: list[bytes]
+) -> Script:
+    async def script(reader: Lines, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220-sink.example.net ESMTP\r\n220 two lines of greeting\r\n")
+        assert (await reader.readline()).startswith(b"EHLO ")
+        writer.write(b"250-sink.example.net\r\n250 AUTH " + offered + b"\r\n")
+        for _, reply in steps:
+            seen.append((await reader.readline()).rstrip(b"\r\n"))
+            writer.write(reply + b"\r\n")
+        await reader.readline()
+        writer.write(b"221 bye\r\n")
+        writer.close()
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("offered", "steps"),
+    [
+        # PLAIN when offered: one line, the credentials in it
+        (b"LOGIN PLAIN", [(b"AUTH PLAIN AGFsaWNlAHMzY3JldA==", b"235 ok")]),
+        # LOGIN alone: the user with the command, the password after the 334
+        (b"LOGIN", [(b"AUTH LOGIN YWxpY2U=", b"334 UGFzc3dvcmQ6"), (b"czNjcmV0", b"235 ok")]),
+        # CRAM-MD5 first when offered: RFC 2195's own example (user tim, tanstaaftanstaaf)
+        (
+            b"PLAIN CRAM-MD5",
+            [
+                (b"AUTH CRAM-MD5", b"334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+"),
+                (b"dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw", b"235 ok"),
+            ],
+        ),
+    ],
+    ids=["plain", "login", "cram-md5"],
+)
+def test_auth_speaks_the_mechanism_the_relay_offers(
+    offered: bytes, steps: list[tuple[bytes, bytes]]
+) -> None:
+    seen: list[bytes] = []
+    cram = b"CRAM-MD5" in offered
+    user, password = ("tim", "tanstaaftanstaaf") if cram else ("alice", "s3cret")
+
+    async def main() -> None:
+        server, port = await _serve(await _auth_server(offered, steps, seen))
+        async with server, Relay(_settings(port, username=user, password=password)):
+            pass
+
+    asyncio.run(main())
+    assert seen == [sent for sent, _ in steps]
+
+
+def test_a_refused_auth_is_a_relay_failure_with_the_relays_reply() -> None:
+    seen: list[bytes] = []
+
+    async def main() -> str:
+        steps = [(b"", b"535 5.7.8 authentication failed")]
+        server, port = await _serve(await _auth_server(b"PLAIN", steps, seen))
+        async with server:
+            with pytest.raises(RelayFailure) as failure:
+                async with Relay(_settings(port, username="alice", password="nope")):
+                    pass
+            return failure.value.reply
+
+    assert asyncio.run(main()).endswith("refused AUTH: 535 5.7.8 authentication failed")
