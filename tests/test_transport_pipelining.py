@@ -257,3 +257,34 @@ def test_a_refused_auth_is_a_relay_failure_with_the_relays_reply() -> None:
             return failure.value.reply
 
     assert asyncio.run(main()).endswith("refused AUTH: 535 5.7.8 authentication failed")
+
+
+def test_a_relay_without_ehlo_gets_helo_and_no_pipelining() -> None:
+    """An old relay that refuses EHLO: lettr says HELO, assumes no extension, and sends each
+    command on the reply to the one before."""
+    seen: list[bytes] = []
+
+    async def script(reader: Lines, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 old.example.net SMTP\r\n")
+        seen.append((await reader.readline()).split(b" ")[0])
+        writer.write(b"502 5.5.1 command not recognised\r\n")
+        seen.append((await reader.readline()).split(b" ")[0])
+        writer.write(b"250 old.example.net\r\n")
+        for reply in (b"250 Ok", b"250 Ok", b"354 go on"):
+            seen.append((await reader.readline()).split(b":")[0].rstrip(b"\r\n"))
+            writer.write(reply + b"\r\n")
+        await _data(reader)
+        writer.write(b"250 queued\r\n")
+        await reader.readline()
+        writer.write(b"221 bye\r\n")
+        writer.close()
+
+    async def main() -> bool:
+        server, port = await _serve(script)
+        async with server, Relay(_settings(port)) as relay:
+            assert not relay.pipelining
+            outcome = await relay.send("b@example.com", "one@example.org", b"Subject: x\r\n\r\n")
+            return outcome.delivered
+
+    assert asyncio.run(main())
+    assert seen == [b"EHLO", b"HELO", b"MAIL FROM", b"RCPT TO", b"DATA"]
