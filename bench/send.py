@@ -1,30 +1,42 @@
-"""Messages per second: `lettr campaign send` beside mailmerge 2.x and a bare aiosmtplib loop,
-all into one SMTP sink, in one run.
+"""Messages per second: `lettr campaign send` beside mailmerge 2.x, a bare aiosmtplib loop and a
+pipelined raw loop, all into one SMTP sink, in one run, for a grid of three messages.
 
-    PYTHONPATH=$PWD python bench/send.py [--recipients 10000] [--big 100000] [--skip-big]
-        [--concurrency 16] [--sink smtp-sink|lettr|aiosmtpd] [--profile] [--dir DIR]
+Set up from a clean clone (not run by CI):
 
-The sink is Postfix's ``smtp-sink`` (``apt-get install postfix``), a C process of its own on a
-free loopback port that answers everything at once, announces PIPELINING and counts messages.
-Without it the bench uses ``lettr sink`` if this lettr has that command, else a small aiosmtpd
-process, and says that its ratios are not comparable with the goals (a Python sink is as slow
-as the clients it serves).
+    pip install -e '.[bench]'          # mailmerge, sqlite-utils
+    apt-get install postfix            # /usr/sbin/smtp-sink, the sink
+    python bench/send.py [--recipients 5000] [--big 100000] [--skip-big]
+        [--workloads short,medium,newsletter] [--concurrency N] [--baseline ../other-checkout]
+        [--sink smtp-sink|lettr|aiosmtpd] [--profile] [--dir DIR]
 
-Every lettr run starts from a fresh store (``$LETTR_HOME`` in a temp folder) set up through the
-commands a user types: properties, a list, ``contact import`` of N rows, ``domain add
-example.com`` (or ``--no-dkim``) verified through the loopback DNS responder as the tests do,
-``plan.tier enterprise``, ``sending.concurrency``, and a campaign with merge tags, tracked links
-and ``{{ unsubscribe_link }}`` in a ~5 KB body. Timed: the wall time of ``lettr campaign send ID
---yes`` plus, when the risk check parks it (the store's first campaign to more than 5,000
-recipients), ``lettr campaign approve ID``: interpreter start-up, the checks, preparing and
-sending all count. Afterwards the outbox must say that every row is ``sent`` and the sink must
-have counted N more messages.
+The sink is Postfix's ``smtp-sink``, a C process of its own on a free loopback port that
+answers everything at once, announces PIPELINING and counts messages. Without it the bench uses
+``lettr sink`` if this lettr has that command, else a small aiosmtpd process, and says that its
+ratios are not comparable with the goals (a Python sink is as slow as the clients it serves).
 
-Runs: lettr DKIM-signed, lettr unsigned, lettr DKIM-signed to ``--big`` recipients (memory);
-mailmerge 2.x sending the same rows (its template as close as mailmerge gets: the same HTML and
-merge fields, untracked links, a static unsubscribe URL) over its one connection per message;
-and the transport ceiling: ``--concurrency`` aiosmtplib connections sending pre-built messages
-of lettr's size, timed from the first connect to the last reply (building them is not timed).
+Defaults as a user gets them: lettr's own settings (``sending.concurrency`` included, unless
+``--concurrency`` says otherwise, which the report then flags), 5,000 recipients, and start-up
+counted. The only settings a run changes are the relay's address (``smtp.host``, ``smtp.port``,
+``smtp.security none`` on loopback), ``plan.tier enterprise`` (no plan limit on 100,000
+recipients) and ``tracking.base_url`` (links tracked, as a user's are).
+
+The grid (``bench/send_workloads.py``): a short note (~1.4 KB of HTML, 2 links), the 8 KB
+message (~3.6 KB of HTML, 8 links, ~8 KB once built as multipart), and a newsletter (~25 KB of
+HTML, 30 links, table layout, inline styles). For each: mailmerge sends the same HTML and merge
+fields; then lettr unsigned and DKIM-signed (``domain add --no-dkim`` or not), each timed as the
+wall time of ``lettr campaign send ID --yes`` as a subprocess from start to exit (plus ``lettr
+campaign approve ID`` when the risk check parks it), on a fresh copy of a store set up through
+the commands a user types (properties, a list, ``contact import``, ``domain add example.com``
+verified through the loopback DNS responder as the tests do, one campaign per message with merge
+tags, tracked links and ``{{ unsubscribe_link }}``). Afterwards the outbox must say that every row
+is ``sent`` and the sink must have counted N more messages. ``--baseline DIR`` also runs the
+lettr of another checkout (``PYTHONPATH=DIR``) on the same copies, alternating with this one.
+
+The ceilings, per message: ``concurrency`` aiosmtplib connections (``sendmail()``, four round
+trips a message) and as many bare asyncio streams with MAIL+RCPT+DATA pipelined (two round trips,
+almost no Python: the transport's limit), both sending pre-built messages of lettr's size, timed
+from the first connect to the last reply (``bench/send_ceiling.py``). mailmerge sends over one
+connection per message.
 
 Preparing (recipients resolved into the outbox) is timed through the library on a copy of each
 store made just before its send (``lettr store backup``): in a fresh process, the campaign is
@@ -34,8 +46,8 @@ from the store between the two commands (the outbox rows' ``updated_at``, taken 
 begins, to the campaign's, taken as it ends; commit excluded).
 
 Peak RSS is the highest sum of VmRSS over the command's process tree, sampled from /proc every
-50 ms (and never below the kernel's ru_maxrss for the command). ``--profile`` sends the signed
-campaign once more, from a copy of its store, under cProfile in every thread (``python -m
+50 ms (and never below the kernel's ru_maxrss for the command). ``--profile`` sends the
+unsigned short note once more, from a copy of its store, under cProfile in every thread (``python -m
 cProfile`` alone sees only the main thread, not the render and writer threads) and prints the
 top 25 lines by cumulative time. Not run by CI; needs the ``bench`` extra.
 """
@@ -64,6 +76,9 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from send_ceiling import ceiling
+from send_workloads import SUBJECT, WORKLOADS, Workload
+
 HERE = Path(__file__).resolve()
 LETTR = [sys.executable, "-m", "lettr_cli"]
 SAMPLE_EVERY = 0.05  # seconds between two samples of a process tree's memory
@@ -79,69 +94,6 @@ CITIES = [
 ]
 PLANS = ["free", "starter", "pro", "business"]
 PROPERTIES = ["first_name", "last_name", "city", "country", "plan"]
-
-SUBJECT = "{{ first_name }}, this week in {{ city }}"
-STORY = (
-    "<p style='margin:0 0 16px'>{lead} Our team spent the month talking to customers in "
-    "{{{{ city }}}} and around the world, and the same wish came up again and again: fewer "
-    "steps between an idea and the people it is for. This issue collects what we shipped for "
-    "that, what is coming next, and a few stories from readers like you.</p>\n"
-)
-HTML = (
-    """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Example News</title>
-<style>
-  body { margin: 0; padding: 0; background: #f4f4f7; font-family: Helvetica, Arial, sans-serif; }
-  .wrap { max-width: 600px; margin: 0 auto; background: #ffffff; }
-  h1 { font-size: 24px; line-height: 1.3; color: #1a1a2e; margin: 0 0 16px; }
-  h2 { font-size: 18px; color: #1a1a2e; margin: 24px 0 8px; }
-  p { font-size: 16px; line-height: 1.5; color: #333333; }
-  .button { display: inline-block; padding: 12px 24px; background: #3b5bdb; color: #ffffff;
-            text-decoration: none; border-radius: 4px; font-weight: bold; }
-  .footer { font-size: 12px; line-height: 1.4; color: #888888; }
-  @media (max-width: 620px) { .wrap { width: 100% !important; } }
-</style>
-</head>
-<body>
-<table class="wrap" role="presentation" width="600" cellpadding="0" cellspacing="0">
-<tr><td style="padding: 24px 32px;">
-<h1>Hello {{ first_name }}, here is what is new in {{ city }}</h1>
-"""
-    + STORY.format(lead="Thank you for reading Example News.")
-    + """<p style="margin:0 0 24px"><a class="button"
-  href="https://example.com/offers/autumn?utm_source=newsletter&amp;utm_medium=email">See
-  this week's offers</a></p>
-<h2>From the blog</h2>
-"""
-    + STORY.format(lead="Our longest read this month is about planning a season of events.")
-    + """<p><a href="https://example.com/blog/planning-a-season">Read the article on our blog</a>,
-or browse <a href="https://example.com/blog">everything we published this year</a>.</p>
-<h2>Events near {{ city }}</h2>
-"""
-    + STORY.format(lead="Meet us in person: workshops, meetups and office hours.")
-    + """<p><a href="https://example.com/events?near=home">Find an event near you</a> or
-<a href="https://example.com/events/online">join one online</a>.</p>
-<h2>Your plan</h2>
-<p>You are on the {{ plan }} plan. <a href="https://example.com/account/plan">Compare plans</a>
-and see what changes when your team grows.</p>
-"""
-    + STORY.format(lead="One more thing before you go.")
-    + """</td></tr>
-<tr><td class="footer" style="padding: 16px 32px 32px;">
-<p class="footer">You receive this because you signed up at example.com as {{ email }}.
-<a href="{{ unsubscribe_link }}">Unsubscribe</a> at any time, or
-<a href="{{ webversion_link }}">read this issue in your browser</a>.<br>
-Example Ltd, 1 Main Street, Springfield</p>
-</td></tr>
-</table>
-</body>
-</html>
-"""
-)
 
 
 # -- the audience -----------------------------------------------------------------------------
@@ -390,12 +342,21 @@ class Store:
     label: str
     home: Path
     recipients: int
-    campaign_id: str = ""
+    campaigns: dict[str, str] = field(default_factory=dict)  # workload key -> campaign id
     env: dict[str, str] = field(default_factory=dict)
-    prepare_seconds: float = 0.0  # through the library, on a copy
+    prepare_seconds: float = 0.0  # through the library, on a copy (the 8 KB campaign)
     prepare_in_command: float | None = None  # from the store, between send and approve
-    message_bytes: int = 0
+    message_bytes: dict[str, int] = field(default_factory=dict)  # per workload
     longest_line: int = 0
+    sends: int = 0  # copies sent from so far
+
+    @property
+    def campaign_id(self) -> str:
+        """The 8 KB campaign: the one prepared, profiled and sent at 100,000."""
+        return self.campaigns.get("medium") or next(iter(self.campaigns.values()))
+
+    def sample(self, key: str) -> Path:
+        return self.home.parent / f"{self.home.name}-{key}-message.eml"
 
     def lettr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -416,9 +377,20 @@ def lettr_env(home: Path) -> dict[str, str]:
 
 
 def set_up_store(
-    label: str, folder: Path, audience: Path, recipients: int, *, dkim: bool, port: int, c: int
+    label: str,
+    folder: Path,
+    audience: Path,
+    recipients: int,
+    *,
+    dkim: bool,
+    port: int,
+    c: int | None,
+    workloads: Sequence[Workload],
 ) -> Store:
-    """A fresh store with the audience, a verified example.com and a campaign ready to send."""
+    """A fresh store with the audience, a verified example.com and one campaign per workload
+    ready to send. Settings beyond the relay's address are lettr's defaults, except
+    ``plan.tier enterprise`` (no plan limit on 100,000 recipients), ``tracking.base_url`` (the
+    links are tracked, as a user's are) and ``sending.concurrency`` when ``c`` is given."""
     from lettr_cli.domains.responder import DnsResponder
 
     home = folder / label.replace(" ", "-")
@@ -427,9 +399,9 @@ def set_up_store(
         "smtp.host": "127.0.0.1",
         "smtp.port": str(port),
         "smtp.security": "none",
-        "sending.concurrency": str(c),
         "plan.tier": "enterprise",
         "tracking.base_url": "https://t.example.com",
+        **({"sending.concurrency": str(c)} if c is not None else {}),
     }.items():
         store.lettr("config", "set", key, value)
     store.lettr("property", "create", "first_name", "--fallback", "there")
@@ -447,30 +419,32 @@ def set_up_store(
         for record in records:
             dns.publish(record["name"], record["value"])
         store.lettr("domain", "verify", "example.com", "--nameserver", dns.nameserver)
-    page = folder / "campaign.html"
-    page.write_text(HTML, encoding="utf-8")
-    created = store.json(
-        "campaign", "create", "Autumn news",
-        "--subject", SUBJECT,
-        "--from-email", "news@example.com",
-        "--from-name", "Example News",
-        "--preview-text", "Offers, a long read and events near you",
-        "--html", str(page),
-    )  # fmt: skip
-    assert isinstance(created, dict)
-    store.campaign_id = str(created["id"])
-    store.lettr("campaign", "audience", store.campaign_id, "--list", "Customers")
+    for workload in workloads:
+        page = folder / f"campaign-{workload.key}.html"
+        page.write_text(workload.html, encoding="utf-8")
+        created = store.json(
+            "campaign", "create", f"Autumn news ({workload.label})",
+            "--subject", SUBJECT,
+            "--from-email", "news@example.com",
+            "--from-name", "Example News",
+            "--preview-text", "Offers, a long read and events near you",
+            "--html", str(page),
+        )  # fmt: skip
+        assert isinstance(created, dict)
+        store.campaigns[workload.key] = campaign = str(created["id"])
+        store.lettr("campaign", "audience", campaign, "--list", "Customers")
     return store
 
 
-def measure_preparing(store: Store, folder: Path) -> None:
-    """Time preparing through the library on a copy of the store; keep one built message."""
+def measure_preparing(store: Store, folder: Path, key: str) -> None:
+    """Time preparing ``key``'s campaign through the library on a copy of the store; keep one
+    built message (``store.sample(key)``)."""
     copy = folder / f"{store.home.name}-prepare.db"
     store.lettr("store", "backup", str(copy), "--yes")
     env = lettr_env(folder / f"{store.home.name}-prepare-home")
-    sample = folder / f"{store.home.name}-message.eml"
+    campaign = store.campaigns[key]
     done = subprocess.run(
-        [sys.executable, str(HERE), "_prepare", str(copy), store.campaign_id, str(sample)],
+        [sys.executable, str(HERE), "_prepare", str(copy), campaign, str(store.sample(key))],
         env=env,
         capture_output=True,
         text=True,
@@ -481,9 +455,10 @@ def measure_preparing(store: Store, folder: Path) -> None:
     body = json.loads(done.stdout)
     if body["total"] != store.recipients:
         raise SystemExit(f"preparing resolved {body['total']} recipients: {body}")
-    store.prepare_seconds = body["seconds"]
-    store.message_bytes = body["message_bytes"]
-    store.longest_line = body["longest_line"]
+    if campaign == store.campaign_id:
+        store.prepare_seconds = body["seconds"]
+        store.longest_line = body["longest_line"]
+    store.message_bytes[key] = body["message_bytes"]
     copy.unlink()
 
 
@@ -525,20 +500,20 @@ def prepare_on_copy(db: str, campaign_id: str, sample: str) -> None:
     )
 
 
-def read_store_times(store: Store) -> tuple[str, float | None]:
+def read_store_times(db: Path, campaign: str) -> tuple[str, float | None]:
     """The campaign's status and, while its outbox is untouched since preparing, how long
     preparing took inside the command (outbox rows stamped as it began, the campaign as it
     ended)."""
     import sqlite3
 
-    with contextlib.closing(sqlite3.connect(store.home / "lettr.db")) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         status, ended = conn.execute(
-            "SELECT status, updated_at FROM campaigns WHERE id = ?", (store.campaign_id,)
+            "SELECT status, updated_at FROM campaigns WHERE id = ?", (campaign,)
         ).fetchone()
         began, untouched = conn.execute(
             "SELECT min(updated_at), count(*) = sum(status = 'queued') FROM outbox "
             "WHERE campaign_id = ?",
-            (store.campaign_id,),
+            (campaign,),
         ).fetchone()
     if not untouched or began is None:
         return status, None
@@ -546,23 +521,40 @@ def read_store_times(store: Store) -> tuple[str, float | None]:
     return status, seconds
 
 
-def send_campaign(store: Store, sink: Sink, folder: Path) -> Run:
-    """The timed part: `campaign send`, and `campaign approve` if it parks in review."""
+def send_campaign(
+    store: Store, key: str, sink: Sink, folder: Path, source: Path | None = None
+) -> Run:
+    """The timed part: `campaign send`, and `campaign approve` if it parks in review, on a copy
+    of the store made just before (so every run starts from the same store). ``source``: run
+    the lettr in that checkout instead of this one (``--baseline``)."""
+    campaign = store.campaigns[key]
+    store.sends += 1
+    copy = folder / f"{store.home.name}-send-{store.sends}.db"
+    store.lettr("store", "backup", str(copy), "--yes")
+    env = {**store.env, "LETTR_DB": str(copy)}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     before = sink.count()
     log = folder / f"{store.home.name}-send.log"
-    run = timed(
-        [*LETTR, "campaign", "send", store.campaign_id, "--yes"], store.env, stderr_file=log
-    )
-    status, store.prepare_in_command = read_store_times(store)
+    run = timed([*LETTR, "campaign", "send", campaign, "--yes"], env, stderr_file=log)
+    status, store.prepare_in_command = read_store_times(copy, campaign)
     if status == "in_review":
-        approve = [*LETTR, "campaign", "approve", store.campaign_id]
-        run = run + timed(approve, store.env, stderr_file=log)
-    shown = store.json("campaign", "show", store.campaign_id)
-    assert isinstance(shown, dict)
+        approve = [*LETTR, "campaign", "approve", campaign]
+        run = run + timed(approve, env, stderr_file=log)
+    done = subprocess.run(
+        [*LETTR, "campaign", "show", campaign, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    shown = json.loads(done.stdout)
     sent = shown["outbox"]["sent"]
     if shown["status"] != "sent" or sent != store.recipients:
         raise SystemExit(f"{store.label}: {shown['status']}, outbox {shown['outbox']}; see {log}")
     check_sink(sink, before, store.recipients, store.label)
+    for leftover in copy.parent.glob(copy.name + "*"):
+        leftover.unlink()
     return run
 
 
@@ -573,14 +565,14 @@ def check_sink(sink: Sink, before: int | None, expected: int, label: str) -> Non
 
 
 # -- mailmerge --------------------------------------------------------------------------------
-def mailmerge_template() -> str:
+def mailmerge_template(workload: Workload) -> str:
     """The campaign as close as mailmerge gets: the same merge fields and HTML, a plain-text
     part, links untracked, a static unsubscribe URL (mailmerge has none of its own)."""
-    html = HTML.replace(
+    html = workload.html.replace(
         "{{ unsubscribe_link }}", "https://example.com/unsubscribe?email={{ email }}"
     )
     html = html.replace("{{ webversion_link }}", "https://example.com/news/autumn")
-    text = re.sub(r"<[^>]+>", "", html.split("<body>")[1]).replace("&amp;", "&")
+    text = re.sub(r"<[^>]+>", "", re.split(r"<body[^>]*>", html)[1]).replace("&amp;", "&")
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return (
         "TO: {{ email }}\n"
@@ -602,10 +594,11 @@ def mailmerge_template() -> str:
     )
 
 
-def mailmerge_folder(folder: Path, audience: Path, port: int) -> Path:
-    where = folder / "mailmerge"
+def mailmerge_folder(folder: Path, audience: Path, port: int, workload: Workload) -> Path:
+    where = folder / f"mailmerge-{workload.key}"
     where.mkdir()
-    (where / "mailmerge_template.txt").write_text(mailmerge_template(), encoding="utf-8")
+    template = mailmerge_template(workload)
+    (where / "mailmerge_template.txt").write_text(template, encoding="utf-8")
     shutil.copyfile(audience, where / "mailmerge_database.csv")
     (where / "mailmerge_server.conf").write_text(
         f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nratelimit = 0\n", encoding="utf-8"
@@ -639,45 +632,13 @@ def run_mailmerge(where: Path, sink: Sink, expected: int) -> Run:
 
 
 # -- the transport ceiling --------------------------------------------------------------------
-def ceiling(port: int, count: int, concurrency: int, sample: str) -> None:
-    """(child) ``concurrency`` aiosmtplib connections send ``count`` pre-built messages."""
-    import aiosmtplib
-
-    template = Path(sample).read_bytes()
-    first = re.search(rb"^To: .*?([\w.+-]+@example\.org)", template, re.M | re.I)
-    assert first is not None, "the sample message has no To: header"
-    address = first.group(1)
-    messages = [
-        (f"user{i}@example.org", template.replace(address, f"user{i}@example.org".encode()))
-        for i in range(count)
-    ]
-    work = iter(messages)
-
-    async def connection() -> int:
-        sent = 0
-        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, use_tls=False)
-        await smtp.connect()
-        for recipient, message in work:
-            await smtp.sendmail("bounces@example.com", [recipient], message)
-            sent += 1
-        await smtp.quit()
-        return sent
-
-    async def main() -> int:
-        done = await asyncio.gather(*(connection() for _ in range(concurrency)))
-        return sum(done)
-
-    started = time.perf_counter()
-    sent = asyncio.run(main())
-    json.dump({"sent": sent, "seconds": time.perf_counter() - started}, sys.stdout)
-
-
-def run_ceiling(sink: Sink, count: int, concurrency: int, sample: Path) -> Run:
+def run_ceiling(kind: str, sink: Sink, count: int, concurrency: int, sample: Path) -> Run:
     before = sink.count()
     args = [
         sys.executable,
         str(HERE),
         "_ceiling",
+        kind,
         str(sink.port),
         str(count),
         str(concurrency),
@@ -686,8 +647,8 @@ def run_ceiling(sink: Sink, count: int, concurrency: int, sample: Path) -> Run:
     run = timed(args, dict(os.environ))
     body = json.loads(run.stdout)
     if body["sent"] != count:
-        raise SystemExit(f"the aiosmtplib loop sent {body['sent']} messages, not {count}")
-    check_sink(sink, before, count, "aiosmtplib")
+        raise SystemExit(f"the {kind} loop sent {body['sent']} messages, not {count}")
+    check_sink(sink, before, count, kind)
     run.wall = body["seconds"]  # sending only, not building the messages or starting Python
     return run
 
@@ -734,17 +695,20 @@ def profiled(out: str, args: list[str]) -> None:
     sys.exit(code)
 
 
-def run_profile(store: Store, copy: Path, folder: Path) -> None:
-    """Send the campaign again from ``copy`` (its store before the timed send), profiled."""
+def run_profile(store: Store, key: str, folder: Path) -> None:
+    """Send ``key``'s campaign again from a copy of its store, profiled."""
     import pstats
 
+    copy = folder / "profile.db"
+    store.lettr("store", "backup", str(copy), "--yes")
+    campaign = store.campaigns[key]
     env = {**lettr_env(folder / "profile-home"), "LETTR_DB": str(copy)}
     files = []
     for step in ("send", "approve"):
         if step == "approve":
             shown = json.loads(
                 subprocess.run(
-                    [*LETTR, "campaign", "show", store.campaign_id, "--json"],
+                    [*LETTR, "campaign", "show", campaign, "--json"],
                     env=env,
                     capture_output=True,
                     text=True,
@@ -754,7 +718,7 @@ def run_profile(store: Store, copy: Path, folder: Path) -> None:
             if shown["status"] != "in_review":
                 break
         out = folder / f"profile-{step}.pstats"
-        args = [step, store.campaign_id, *(["--yes"] if step == "send" else [])]
+        args = [step, campaign, *(["--yes"] if step == "send" else [])]
         timed(
             [sys.executable, str(HERE), "_profile", str(out), "campaign", *args],
             env,
@@ -764,7 +728,7 @@ def run_profile(store: Store, copy: Path, folder: Path) -> None:
     stats = pstats.Stats(*files)
     steps = " + ".join(Path(f).stem.removeprefix("profile-") for f in files)
     print(
-        f"\nProfile of the DKIM-signed send ({steps}; every thread). Top 25 of lettr's own "
+        f"\nProfile of the {store.label} {key} send ({steps}; every thread). Top 25 of lettr's own "
         "functions by cumulative time (idle threads and the CLI's call chain left out):"
     )
     stats.sort_stats("cumulative").print_stats(r"lettr_cli/(?!cli/main|cli/command)", 25)
@@ -785,12 +749,13 @@ class Row:
         return self.messages / self.run.wall
 
 
-def report(rows: list[Row], reference: Row, ceiling_row: Row) -> None:
+def report(title: str, rows: list[Row], reference: Row, ceiling_row: Row) -> None:
     width = max(len(row.name) for row in rows)
     header = (
         f"{'run':{width}} {'messages':>9} {'seconds':>8} {'msg/s':>7} {'×mailmerge':>10} "
         f"{'×ceiling':>8} {'CPU s':>7} {'peak RSS MiB':>12} {'prepare s':>9}"
     )
+    print(f"\n{title}")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -802,29 +767,45 @@ def report(rows: list[Row], reference: Row, ceiling_row: Row) -> None:
         )
 
 
-def goals(
-    signed: Row, unsigned: Row, big: Row | None, reference: Row, big_store: Store | None
-) -> None:
+GOALS = {"short": 2.0, "medium": 3.0, "newsletter": 3.0}  # × mailmerge (issue 18)
+
+
+def grid(results: dict[str, dict[str, Row]], variants: list[str]) -> None:
+    """The summary: msg/s per workload and run, with the ratio to mailmerge and the goal."""
+    print("\nSummary, msg/s at defaults, start-up included (× mailmerge in the same run):")
+    names = [f"lettr {sign}{variant}" for variant in variants for sign in ("unsigned", "signed")]
+    header = f"{'message':14} {'mailmerge':>9} " + " ".join(f"{n:>22}" for n in names)
+    print(header + "  goal")
+    print("-" * (len(header) + 6))
+    for workload in WORKLOADS:
+        rows = results.get(workload.key)
+        if rows is None:
+            continue
+        reference = rows["mailmerge"]
+        cells = []
+        for name in names:
+            row = rows[name]
+            cells.append(f"{row.rate:7.0f} ({row.rate / reference.rate:4.2f}×)".rjust(22))
+        goal = GOALS[workload.key]
+        print(f"{workload.label:14} {reference.rate:9.0f} " + " ".join(cells) + f"  ≥{goal:.0f}×")
+
+
+def memory(big: Row | None, small: Row, big_store: Store | None) -> None:
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
-    print("\nGoals (issue 8):")
-    ratio = unsigned.rate / reference.rate
-    print(f"  unsigned ≥ 3× mailmerge: {ratio:.2f}× ({verdict(ratio >= 3)})")
-    ratio = signed.rate / reference.rate
-    print(f"  DKIM-signed ≥ 1.5× mailmerge: {ratio:.2f}× ({verdict(ratio >= 1.5)})")
     if big is None or big_store is None:
-        print("  memory and preparing at 100,000: not measured (--skip-big)")
+        print("\nmemory and preparing at 100,000: not measured (--skip-big)")
         return
-    growth = (big.run.peak_kib - signed.run.peak_kib) / 1024
+    growth = (big.run.peak_kib - small.run.peak_kib) / 1024
     peak = big.run.peak_kib / 1024
     print(
-        f"  memory flat: peak at {big.messages:,} is {growth:+.1f} MiB from the peak at "
-        f"{signed.messages:,} (within 50 MB: {verdict(growth * 1.048576 <= 50)}), "
+        f"\nmemory flat: peak at {big.messages:,} is {growth:+.1f} MiB from the peak at "
+        f"{small.messages:,} (within 50 MB: {verdict(growth * 1.048576 <= 50)}), "
         f"{peak:.0f} MiB (under 400 MB: {verdict(peak * 1.048576 < 400)})"
     )
     print(
-        f"  preparing {big.messages:,} recipients in under 2 s: {big_store.prepare_seconds:.2f} s "
+        f"preparing {big.messages:,} recipients in under 2 s: {big_store.prepare_seconds:.2f} s "
         f"({verdict(big_store.prepare_seconds < 2)})"
     )
 
@@ -857,101 +838,138 @@ def choose_sink(wanted: str | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--recipients", type=int, default=5_000)
     parser.add_argument("--big", type=int, default=100_000, help="recipients of the memory run")
     parser.add_argument("--skip-big", action="store_true", help="leave the memory run out")
-    parser.add_argument("--concurrency", type=int, default=16, help="sending.concurrency")
+    parser.add_argument(
+        "--concurrency", type=int, help="sending.concurrency (default: lettr's own default)"
+    )
+    parser.add_argument(
+        "--workloads",
+        default=",".join(w.key for w in WORKLOADS),
+        help="which messages, comma-separated (short, medium, newsletter)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another lettr checkout: its `campaign send` runs too, alternating (A/B)",
+    )
     parser.add_argument("--sink", choices=["smtp-sink", "lettr", "aiosmtpd"])
-    parser.add_argument("--profile", action="store_true", help="profile the signed send too")
+    parser.add_argument("--profile", action="store_true", help="profile the short-note send")
     parser.add_argument("--dir", type=Path, help="where the files go, kept (default: temp)")
     options = parser.parse_args()
-    n, c = options.recipients, options.concurrency
 
     with work_folder(options.dir) as folder:
         sink = Sink(choose_sink(options.sink), folder)
         try:
-            bench(options, folder, sink, n, c)
+            bench(options, folder, sink)
         finally:
             sink.stop()
 
 
-def bench(options: argparse.Namespace, folder: Path, sink: Sink, n: int, c: int) -> None:
+def bench(options: argparse.Namespace, folder: Path, sink: Sink) -> None:
+    n, c = options.recipients, options.concurrency
+    keys = options.workloads.split(",")
+    workloads = [w for w in WORKLOADS if w.key in keys]
     print(f"sink: {sink.label}, 127.0.0.1:{sink.port}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
-    print(f"setting up: {n:,} recipients, concurrency {c}", flush=True)
     audience = folder / f"audience-{n}.csv"
     write_audience(audience, n)
-    signed = set_up_store("lettr signed", folder, audience, n, dkim=True, port=sink.port, c=c)
-    unsigned = set_up_store("lettr unsigned", folder, audience, n, dkim=False, port=sink.port, c=c)
+    setup = {"port": sink.port, "c": c, "workloads": workloads}
+    signed = set_up_store("lettr signed", folder, audience, n, dkim=True, **setup)  # type: ignore[arg-type]
+    unsigned = set_up_store("lettr unsigned", folder, audience, n, dkim=False, **setup)  # type: ignore[arg-type]
+    if c is None:
+        c = int(signed.lettr("config", "get", "sending.concurrency").stdout.strip())
+        print(f"setting up: {n:,} recipients, lettr's default sending.concurrency ({c})")
+    else:
+        print(f"setting up: {n:,} recipients, sending.concurrency {c} (NOT the default)")
     big: Store | None = None
     if not options.skip_big:
         print(f"setting up: {options.big:,} recipients", flush=True)
         big_audience = folder / f"audience-{options.big}.csv"
         write_audience(big_audience, options.big)
+        medium = [w for w in WORKLOADS if w.key == "medium"]
         big = set_up_store(
-            "lettr big", folder, big_audience, options.big, dkim=True, port=sink.port, c=c
+            "lettr big",
+            folder,
+            big_audience,
+            options.big,
+            dkim=True,
+            **{**setup, "workloads": medium},  # type: ignore[arg-type]
         )
         big_audience.unlink()
-    for store in (signed, unsigned, big):
-        if store is not None:
-            measure_preparing(store, folder)
-    profile_copy = folder / "profile.db"
-    if options.profile:  # the signed store as it is before its timed send
-        signed.lettr("store", "backup", str(profile_copy), "--yes")
-    merge = mailmerge_folder(folder, audience, sink.port)
-    sample = folder / f"{signed.home.name}-message.eml"
-    print(
-        f"bytes per message: lettr signed {signed.message_bytes:,}, unsigned "
-        f"{unsigned.message_bytes:,} (longest line {signed.longest_line}), mailmerge "
-        f"{mailmerge_message_bytes(merge):,}, the ceiling's {signed.message_bytes:,}"
-    )
-    print("sending …", flush=True)
-
-    mailmerge = f"mailmerge {version('mailmerge')}, 1 connection/message"
-    reference = Row(mailmerge, n, run_mailmerge(merge, sink, n))
-    top = Row(f"bare aiosmtplib, {c} connections", n, run_ceiling(sink, n, c, sample))
-    rows = [reference, top]
-    signed_row = Row(
-        "lettr, DKIM-signed", n, send_campaign(signed, sink, folder), signed.prepare_seconds
-    )
-    unsigned_row = Row(
-        "lettr, unsigned (--no-dkim)",
-        n,
-        send_campaign(unsigned, sink, folder),
-        unsigned.prepare_seconds,
-    )
-    rows += [signed_row, unsigned_row]
+        measure_preparing(big, folder, "medium")
+    for store in (signed, unsigned):
+        for workload in workloads:
+            measure_preparing(store, folder, workload.key)
+    variants = [""] + ([f" ({options.baseline.name})"] if options.baseline else [])
+    sources: list[Path | None] = [None] + ([options.baseline] if options.baseline else [])
+    results: dict[str, dict[str, Row]] = {}
+    small: Row | None = None
+    for workload in workloads:
+        key = workload.key
+        merge = mailmerge_folder(folder, audience, sink.port, workload)
+        sample = signed.sample(key)
+        print(
+            f"\n{workload.label} ({len(workload.html.encode()):,} bytes of HTML, "
+            f"{workload.links} links): bytes per message: lettr signed "
+            f"{signed.message_bytes[key]:,}, unsigned {unsigned.message_bytes[key]:,}, "
+            f"mailmerge {mailmerge_message_bytes(merge):,}; sending …",
+            flush=True,
+        )
+        mailmerge = f"mailmerge {version('mailmerge')}, 1 connection/message"
+        reference = Row(mailmerge, n, run_mailmerge(merge, sink, n))
+        top = Row(
+            f"bare aiosmtplib, {c} connections", n, run_ceiling("aiosmtplib", sink, n, c, sample)
+        )
+        raw = Row(f"pipelined raw loop, {c} connections", n, run_ceiling("raw", sink, n, c, sample))
+        rows = [reference, top, raw]
+        named = {"mailmerge": reference}
+        for store, sign in ((unsigned, "unsigned"), (signed, "signed")):
+            for variant, source in zip(variants, sources, strict=True):
+                row = Row(
+                    f"lettr {sign}{variant}",
+                    n,
+                    send_campaign(store, key, sink, folder, source),
+                    store.prepare_seconds if workload.key == "medium" else None,
+                )
+                rows.append(row)
+                named[row.name] = row
+                if sign == "signed" and key == "medium" and not variant:
+                    small = row
+        results[key] = named
+        report(
+            f"{workload.label}, {n:,} recipients (load average {os.getloadavg()[0]:.1f})",
+            rows,
+            reference,
+            top,
+        )
     big_row = None
     if big is not None:
         big_row = Row(
-            f"lettr, DKIM-signed, {big.recipients:,}",
+            f"lettr signed, 8 KB, {big.recipients:,}",
             big.recipients,
-            send_campaign(big, sink, folder),
+            send_campaign(big, "medium", sink, folder),
             big.prepare_seconds,
         )
-        rows.append(big_row)
-    print(f"load average {os.getloadavg()[0]:.1f} at the end\n")
-    report(rows, reference, top)
+        report(f"memory (load average {os.getloadavg()[0]:.1f})", [big_row], big_row, big_row)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     print(
-        "\nlettr's seconds: wall time of `campaign send --yes` (+ `campaign approve` when parked "
-        "in review), start-up, checks and preparing included; the ceiling's: sending only. "
+        "lettr's seconds: wall time of `campaign send --yes` (+ `campaign approve` when parked "
+        "in review), start-up, checks and preparing included; the ceilings': sending only. "
         "CPU s: the command's user + system time. prepare s: prepare_campaign through the "
         "library on a copy of the store, commit included."
     )
-    for store in (signed, unsigned, big):
-        if store is not None and store.prepare_in_command is not None:
-            print(
-                f"{store.label}: preparing inside `campaign send` took "
-                f"{store.prepare_in_command:.2f} s (store timestamps, commit excluded)"
-            )
-    goals(signed_row, unsigned_row, big_row, reference, big)
+    grid(results, variants)
+    if small is not None:
+        memory(big_row, small, big)
     if options.profile:
-        run_profile(signed, profile_copy, folder)
+        run_profile(unsigned, "short" if "short" in keys else keys[0], folder)
 
 
 ROLES = {
     "_prepare": lambda a: prepare_on_copy(a[0], a[1], a[2]),
-    "_ceiling": lambda a: ceiling(int(a[0]), int(a[1]), int(a[2]), a[3]),
+    "_ceiling": lambda a: ceiling(a[0], int(a[1]), int(a[2]), int(a[3]), a[4]),
     "_profile": lambda a: profiled(a[0], a[1:]),
     "_aiosmtpd-sink": lambda a: serve_aiosmtpd(int(a[0])),
 }

@@ -13,8 +13,10 @@ answered each recipient. What it answers is the test's script, changeable while 
 - ``slow``: seconds before each final dot is answered;
 - ``after`` / ``then``: change the script once ``after`` messages have arrived;
 - ``at(stage, action)``: run ``action`` once, before answering the Nth command of a stage;
-- set up by the constructor: AUTH required (``auth``), SMTPUTF8 offered or not, implicit TLS or
-  STARTTLS (``tls``, ``starttls``), or a greeting that refuses every connection (``greeting``).
+- set up by the constructor: AUTH required (``auth``), SMTPUTF8 offered or not, PIPELINING
+  offered (the default, as Postfix does) or not (``pipelining=False``), implicit TLS or STARTTLS
+  (``tls``, ``starttls``), or a greeting that refuses every connection (``greeting``). aiosmtpd
+  reads pipelined commands one after the other, so offering PIPELINING is only the keyword.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Relay:
         tls: ssl.SSLContext | None = None,
         starttls: ssl.SSLContext | None = None,
         greeting: str | None = None,
+        pipelining: bool = True,
     ) -> None:
         self.host = "127.0.0.1"
         self.port = 0
@@ -88,6 +91,7 @@ class Relay:
         # that refuses every connection.
         self.auth, self.smtputf8, self.tls, self.starttls = auth, smtputf8, tls, starttls
         self.greeting = greeting
+        self.pipelining = pipelining
         self._controller: Any = None
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
@@ -268,6 +272,8 @@ class Relay:
         self.connections += 1
         session.host_name = hostname
         session.lettr_connection = self.connections
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(

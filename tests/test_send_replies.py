@@ -21,9 +21,11 @@ def _contact_status(home: Path, email: str) -> str:
         )
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
 def test_every_reply_class_ends_its_row_as_the_table_says(
-    lettr, relay: Relay, tmp_path: Path, isolated_home: Path
+    lettr, relay: Relay, tmp_path: Path, isolated_home: Path, pipelining: bool
 ) -> None:
+    relay.pipelining = pipelining  # MAIL, RCPT and DATA in one write, or each on its reply
     script = {
         "rcpt421@example.org": ("rcpt", "421 4.3.0 try later"),
         "rcpt451@example.org": ("rcpt", "451 4.3.0 local error"),

@@ -366,7 +366,7 @@ class CampaignRun:
                     # Whatever went wrong, the row gets a result: one left `sending` would
                     # stall the run until someone interrupts it.
                     relay.broken = True
-                    relay.client.close()
+                    relay.close()
                     reply = f"the outcome is unknown: {type(exc).__name__}: {exc}"
                     outcome = Outcome(built.recipient, ReplyClass.UNKNOWN, reply)
                 self._count_drop(outcome, fresh=used == 0)

@@ -6,6 +6,11 @@ sender, throttling) raise ``RelayFailure``: they say nothing about the recipient
 
 Every wait on the relay is bounded: each command by ``smtp.timeout``, the reply to the final
 dot by ``smtp.data_timeout``.
+
+One message at a time per connection (DESIGN: at most one row per connection can end in
+doubt). When the relay offers PIPELINING (RFC 2920), MAIL, RCPT and DATA of that one message go
+out in one write and their replies are read in order; the content follows the 354. Without it,
+each command waits for its reply. Either way a reply means the same thing at the same stage.
 """
 
 from __future__ import annotations
@@ -15,10 +20,9 @@ import re
 from dataclasses import dataclass, replace
 from types import TracebackType
 
-import aiosmtplib
-
 from lettr_cli.errors import ValidationError
 from lettr_cli.settings import Settings
+from lettr_cli.transport.client import Connection, Disconnected, Refused, Unsupported
 from lettr_cli.transport.replies import Reply, ReplyClass, classify, counts_against_contact
 
 
@@ -85,36 +89,39 @@ class Relay:
 
     def __init__(self, settings: RelaySettings) -> None:
         self.settings = settings
-        self.client = aiosmtplib.SMTP(
-            hostname=settings.host,
-            port=settings.port,
-            timeout=settings.timeout,
-            use_tls=settings.security == "tls",
-            # starttls: required, never a silent fallback to plain text; none: never tried.
-            start_tls=settings.security == "starttls",
-        )
+        self.client: Connection | None = None
         self.broken = False  # the connection was lost; open a new Relay
 
+    @property
+    def pipelining(self) -> bool:
+        return self.client is not None and self.client.offers("PIPELINING")
+
     async def __aenter__(self) -> Relay:
-        where = f"{self.settings.host}:{self.settings.port}"
+        settings = self.settings
+        where = f"{settings.host}:{settings.port}"
         try:
-            await self.client.connect()
-        except aiosmtplib.SMTPResponseException as exc:
+            self.client = await Connection.open(
+                settings.host, settings.port, timeout=settings.timeout, security=settings.security
+            )
+        except Refused as exc:
+            if exc.step == "greeting":
+                raise RelayFailure(f"{where} refused the connection: {exc.reply}") from None
             raise RelayFailure(
-                f"{where} refused the connection: {exc.code} {exc.message}"
+                f"cannot connect to {where} ({settings.security}): {exc.step} refused: {exc.reply}"
             ) from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except (Unsupported, OSError, TimeoutError) as exc:
+            reason = str(exc) or f"no answer within {settings.timeout:g} s"
             raise RelayFailure(
-                f"cannot connect to {where} ({self.settings.security}): {exc}"
+                f"cannot connect to {where} ({settings.security}): {reason}"
             ) from None
-        if self.settings.username:
+        if settings.username:
             try:
-                await self.client.login(self.settings.username, self.settings.password or "")
-            except aiosmtplib.SMTPResponseException as exc:
-                await self._close()
-                raise RelayFailure(f"{where} refused AUTH: {exc.code} {exc.message}") from None
-            except aiosmtplib.SMTPException as exc:
-                await self._close()
+                await self.client.login(settings.username, settings.password or "")
+            except Refused as exc:
+                self.close()
+                raise RelayFailure(f"{where} refused AUTH: {exc.reply}") from None
+            except (Unsupported, OSError, TimeoutError) as exc:
+                self.close()
                 raise RelayFailure(f"{where} AUTH failed: {exc}") from None
         return self
 
@@ -124,14 +131,14 @@ class Relay:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._close()
-
-    async def _close(self) -> None:
-        if self.broken:
-            return
-        try:
+        if self.client is not None and not self.broken:
+            self.broken = True
             await self.client.quit()
-        except (aiosmtplib.SMTPException, OSError):
+
+    def close(self) -> None:
+        """Close the connection at once (it is out of step, or no longer wanted)."""
+        self.broken = True
+        if self.client is not None:
             self.client.close()
 
     async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
@@ -142,116 +149,116 @@ class Relay:
         nothing about the recipient (``connection_lost``); after the 354 the message may have
         arrived, so the outcome is ``unknown``. Either way the connection is closed.
         """
-        if self.broken:
+        if self.broken or self.client is None:
             raise RelayFailure("the connection to the relay was lost")
         try:
-            refused = await self._envelope(sender, recipient)
-            return refused if refused is not None else await self._content(recipient, message)
+            refused = await self._envelope(self.client, sender, recipient)
+            if refused is not None:
+                return refused
+            return await self._content(self.client, recipient, message)
         except asyncio.CancelledError:
             # Cut off mid-transaction (a drain that ran out): the connection is out of step,
             # and a polite QUIT would wait on a server that has not answered yet.
-            self.broken = True
-            self.client.close()
+            self.close()
             raise
 
-    async def _envelope(self, sender: str, recipient: str) -> Outcome | None:
+    async def _envelope(self, client: Connection, sender: str, recipient: str) -> Outcome | None:
         """MAIL, RCPT and DATA up to the server's 354; an ``Outcome`` if it goes no further."""
-        # RFC 6531: an address beyond ASCII needs the relay's SMTPUTF8 and the MAIL parameter.
         utf8 = not (sender.isascii() and recipient.isascii())
+        unsendable = _unsendable(client, sender, recipient, utf8=utf8)
+        if unsendable is not None:
+            return unsendable
+        mail = b"MAIL FROM:<%s>%s\r\n" % (sender.encode(), b" SMTPUTF8" if utf8 else b"")
+        rcpt = b"RCPT TO:<%s>\r\n" % recipient.encode()
+        pipelined = self.pipelining
         try:
-            await self._ready()
-            if utf8 and not self.client.supports_extension("smtputf8"):
-                needs = recipient if not recipient.isascii() else sender
-                reason = f"not sent: the relay does not offer SMTPUTF8, which {needs} needs"
-                return Outcome(recipient, ReplyClass.PERMANENT, reason, unsendable=True)
-            await self._mail(sender, utf8=utf8)
-        except aiosmtplib.SMTPResponseException as exc:
-            await self._reset()
-            raise RelayFailure(
-                f"the relay refused the sender {sender}: {exc.code} {exc.message}"
-            ) from None
+            client.write(mail + rcpt + b"DATA\r\n" if pipelined else mail)
+            mailed = await client.reply()
         except _LOST as exc:
             lost = self._lost(recipient, f"connection lost before MAIL FROM was answered: {exc}")
             return replace(lost, unanswered=True)
+        rcpted: Reply | None = None
+        started: Reply | None = None
         try:
-            await self._rcpt(recipient, utf8=utf8)
-            start = await self.client.execute_command(b"DATA")
-        except aiosmtplib.SMTPResponseException as exc:
-            return await self._refused(recipient, Reply(exc.code, exc.message), "rcpt")
+            if pipelined:
+                rcpted, started = await client.reply(), await client.reply()
+                if started.code == 354 and not _accepted(mailed, rcpted):
+                    # RFC 2920: a 354 after a refused command still wants its end of data.
+                    started = await client.command(b".", self.settings.data_timeout)
+            elif mailed.code == 250:
+                rcpted = await client.command(rcpt.removesuffix(b"\r\n"))
+                if rcpted.code in (250, 251):
+                    started = await client.command(b"DATA")
         except _LOST as exc:
+            if mailed.code != 250:
+                self.close()
+                raise RelayFailure(f"the relay refused the sender {sender}: {mailed}") from None
             return self._lost(recipient, f"connection lost before DATA was accepted: {exc}")
-        if start.code != 354:
-            return await self._refused(recipient, Reply(start.code, start.message), "data")
+        if mailed.code != 250:
+            await self._reset()
+            raise RelayFailure(f"the relay refused the sender {sender}: {mailed}")
+        assert rcpted is not None
+        if rcpted.code not in (250, 251):
+            return await self._refused(recipient, rcpted, "rcpt")
+        assert started is not None
+        if started.code != 354:
+            return await self._refused(recipient, started, "data")
         return None
 
-    async def _content(self, recipient: str, message: bytes) -> Outcome:
+    async def _content(self, client: Connection, recipient: str, message: bytes) -> Outcome:
         # From here on the server may keep the message even if its answer never reaches us.
-        protocol = self.client.protocol
         try:
-            assert protocol is not None
-            protocol.write(_DOT_LINE.sub(b"..", message) + _end_of_data(message))
-            response = await protocol.read_response(timeout=self.settings.data_timeout)
-        except (*_LOST, AssertionError) as exc:
-            self.broken = True
-            self.client.close()
+            client.write(_DOT_LINE.sub(b"..", message) + _end_of_data(message))
+            response = await client.reply(self.settings.data_timeout)
+        except _LOST as exc:
+            self.close()
             return Outcome(
                 recipient, ReplyClass.UNKNOWN, f"connection lost after DATA was accepted: {exc}"
             )
         if response.code != 250:
-            return await self._refused(recipient, Reply(response.code, response.message), "data")
-        return Outcome(recipient, ReplyClass.DELIVERED, f"{response.code} {response.message}")
-
-    async def _mail(self, sender: str, *, utf8: bool) -> None:
-        # Plain ASCII addresses go out as they are; aiosmtplib's own quoting parses each one
-        # with the email package, which costs more than the rest of the command.
-        if utf8:
-            await self.client.mail(sender, options=["SMTPUTF8"], encoding="utf-8")
-            return
-        if not _PLAIN.match(sender):
-            await self.client.mail(sender)
-            return
-        reply = await self.client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode())
-        if reply.code != 250:
-            raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
-
-    async def _rcpt(self, recipient: str, *, utf8: bool) -> None:
-        if not _PLAIN.match(recipient):
-            await self.client.rcpt(recipient, encoding="utf-8" if utf8 else "ascii")
-            return
-        reply = await self.client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode())
-        if reply.code not in (250, 251):
-            raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
-
-    async def _ready(self) -> None:
-        if self.client.last_ehlo_response is None and self.client.last_helo_response is None:
-            await self.client.ehlo()
+            return await self._refused(recipient, response, "data")
+        return Outcome(recipient, ReplyClass.DELIVERED, str(response))
 
     async def _refused(self, recipient: str, reply: Reply, stage: str) -> Outcome:
         kind = classify(reply, stage=stage)
-        if kind is ReplyClass.RELAY:
-            await self._reset()
-            raise RelayFailure(f"the relay is throttling: {reply}")
         await self._reset()
+        if kind is ReplyClass.RELAY:
+            raise RelayFailure(f"the relay is throttling: {reply}")
         counts = counts_against_contact(reply, stage=stage)
         return Outcome(recipient, kind, str(reply), counts_against_contact=counts)
 
     def _lost(self, recipient: str, reply: str) -> Outcome:
-        self.broken = True
-        self.client.close()
+        self.close()
         return Outcome(recipient, ReplyClass.SOFT, reply, connection_lost=True)
 
     async def _reset(self) -> None:
-        if self.broken:
+        if self.broken or self.client is None:
             return
         try:
-            await self.client.rset()
-        except (aiosmtplib.SMTPException, OSError):
-            self.broken = True
-            self.client.close()
+            await self.client.command(b"RSET")
+        except _LOST:
+            self.close()
 
 
-_LOST = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
-_PLAIN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@\-]+$")
+def _unsendable(client: Connection, sender: str, recipient: str, *, utf8: bool) -> Outcome | None:
+    """Why the message cannot be offered to this relay at all, if it cannot."""
+    # RFC 6531: an address beyond ASCII needs the relay's SMTPUTF8 and the MAIL parameter.
+    if utf8 and not client.offers("SMTPUTF8"):
+        needs = recipient if not recipient.isascii() else sender
+        reason = f"not sent: the relay does not offer SMTPUTF8, which {needs} needs"
+        return Outcome(recipient, ReplyClass.PERMANENT, reason, unsendable=True)
+    if _BREAKS.search(sender + recipient):
+        reason = "not sent: an address holds a line break or angle bracket"
+        return Outcome(recipient, ReplyClass.PERMANENT, reason, unsendable=True)
+    return None
+
+
+def _accepted(mailed: Reply, rcpted: Reply | None) -> bool:
+    return mailed.code == 250 and rcpted is not None and rcpted.code in (250, 251)
+
+
+_LOST = (Disconnected, OSError, TimeoutError)
+_BREAKS = re.compile(r"[\r\n<>]")
 _DOT_LINE = re.compile(rb"(?m)^\.")
 
 
