@@ -62,6 +62,8 @@ LUA = HERE.with_name("track.lua")
 MIX = (("o", 70), ("c", 25), ("u", 5))
 GOAL_RATE = 2000
 GOAL_P99_MS = 100.0
+# Frames where a thread waits rather than works (left out of the profile's own-time ranking).
+IDLE = ("Condition.wait", "select (selectors", "Queue.get", "_wait_for_tstate_lock", "sleep")
 HTML = """<!DOCTYPE html>
 <html><head><style>p { font-family: Helvetica, Arial, sans-serif; }</style></head><body>
 <h1>Hello {{ first_name }}</h1>
@@ -297,7 +299,8 @@ def held(r: dict) -> bool:
 def report(results: list[dict]) -> None:
     print(
         f"{'conns':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} "
-        f"{'answered o/c/u':>20} {'recorded o/c/u':>20} {'server CPU':>10} {'wrk CPU':>7} "
+        f"{'answered o/c/u':>20} {'recorded o/c/u':>20} {'server CPU':>10} {'ms CPU/req':>10} "
+        f"{'wrk CPU':>7} "
         f"{'load':>5} held"
     )
     for r in results:
@@ -306,10 +309,12 @@ def report(results: list[dict]) -> None:
         rec = r["recorded"]
         stored = f"{rec['opens']}/{rec['clicks']}/{rec['unsubscribes']}"
         secs = r["seconds"]
+        per_request = 1000 * r["server_cpu"] / max(1, r["requests"])
         print(
             f"{r['connections']:>5} {r['requests'] / secs:>7.0f} {r['p50_ms']:>7.1f} "
             f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.0f} {errors:>6} {answered:>20} {stored:>20} "
-            f"{r['server_cpu'] / secs:>9.0%} {r['wrk_cpu'] / secs:>6.0%} {r['load']:>5.2f} "
+            f"{r['server_cpu'] / secs:>9.0%} {per_request:>10.2f} "
+            f"{r['wrk_cpu'] / secs:>6.0%} {r['load']:>5.2f} "
             f"{'yes' if held(r) else 'no'}"
         )
     good = [r["requests"] / r["seconds"] for r in results if held(r)]
@@ -357,13 +362,14 @@ def profile(server: subprocess.Popen[str], db: Path, port: int, requests: Path, 
         frames = [f for f in stack.split(";") if f]
         n = int(count)
         samples += n
-        if frames:
+        if frames and not any(idle in frames[-1] for idle in IDLE):
             own[_short(frames[-1])] += n
         for name in {_short(f) for f in frames}:
             total[name] += n
-    print(f"{samples} samples (all threads); top by own time:")
+    busy = sum(own.values())
+    print(f"{samples} samples (all threads), {busy} not idle; top by own time (of those):")
     for name, n in own.most_common(20):
-        print(f"  {n / samples:6.1%}  {name}")
+        print(f"  {n / max(1, busy):6.1%}  {name}")
     print("top by inclusive time:")
     for name, n in total.most_common(25):
         print(f"  {n / samples:6.1%}  {name}")
