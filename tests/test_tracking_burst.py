@@ -9,13 +9,15 @@ import asyncio
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.send_cases import spawn, stop
+from tests.send_cases import REPO
 from tests.test_track_serve import _free_port, _wait_for
 from tests.tracking_helpers import BROWSER, Links, app_client, counters, links_in, serving
 from tests.tracking_helpers import create_campaign as make_campaign
@@ -134,14 +136,23 @@ def test_a_killed_server_loses_no_answered_open_click_or_unsubscribe(
     lettr, smtp_server, verified_domain, tmp_path: Path, isolated_home: Path
 ) -> None:
     _, links = sent_to_many(lettr, tmp_path, smtp_server, verified_domain)
-    requests = _mix(links, rounds=30)  # 1,200 opens and clicks, 20 unsubscribes, interleaved
-    ordered = requests[-RECIPIENTS:]
-    for index, request in enumerate(ordered):
+    mixed = _mix(links, rounds=30)  # 1,200 opens and clicks, then 20 unsubscribes
+    requests, unsubscribes = mixed[:-RECIPIENTS], mixed[-RECIPIENTS:]
+    for index, request in enumerate(unsubscribes):  # spread among the opens and clicks
         requests.insert((index + 1) * len(requests) // (RECIPIENTS + 1), request)
-    del requests[-RECIPIENTS:]
     port = _free_port()
-    process = spawn(isolated_home, "track", "serve", "--port", str(port))
+    # Its access lines go to a file: a pipe nobody reads would stop the server once full.
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lettr_cli", "track", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env={**os.environ, "LETTR_HOME": str(isolated_home), "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+    )
+    killed: list[bool] = []
     answered: dict[str, int] = {"o": 0, "c": 0, "u": 0}
+    failures: list[str] = []
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=50)
@@ -155,17 +166,28 @@ def test_a_killed_server_loses_no_answered_open_click_or_unsubscribe(
                     answer = await http.get(path, headers={"User-Agent": BROWSER})
                 if answer.status_code in (200, 302):
                     answered[kind] += 1
-                if sum(answered.values()) == len(requests) // 3:
+                else:
+                    failures.append(f"{kind} {answer.status_code}")
+                if sum(answered.values()) == len(requests) // 3 and not killed:
                     os.kill(process.pid, signal.SIGKILL)  # mid-burst, no goodbye
+                    killed.append(True)
 
-            await asyncio.gather(*(one(k, p) for k, p in requests), return_exceptions=True)
+            for outcome in await asyncio.gather(
+                *(one(k, p) for k, p in requests), return_exceptions=True
+            ):
+                if isinstance(outcome, BaseException) and not killed:
+                    failures.append(repr(outcome))
 
     try:
         _wait_for(port)
         asyncio.run(main())
+        assert killed, (answered, failures[:5])
         process.wait(timeout=60)
     finally:
-        stop(process)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
 
     assert process.returncode == -signal.SIGKILL
     assert 0 < sum(answered.values()) < len(requests)  # the kill came mid-burst

@@ -68,7 +68,7 @@ _FIND_ROW = sa.select(
     outbox.c.merge_values,
     outbox.c.accepted_at,
     outbox.c.unsubscribed_at,
-).where(outbox.c.id == sa.bindparam("row_id"))
+).where(outbox.c.id == sa.bindparam("b_row_id"))
 
 
 def find_row(store: Store, row_id: int) -> Recipient | None:
@@ -78,7 +78,7 @@ def find_row(store: Store, row_id: int) -> Recipient | None:
 
 def find_row_in(conn: Connection, row_id: int) -> Recipient | None:
     """The row as the tracking server needs it, read on ``conn`` (inside its transaction)."""
-    row = conn.execute(_FIND_ROW, {"row_id": row_id}).first()
+    row = conn.execute(_FIND_ROW, {"b_row_id": row_id}).first()
     if row is None:
         return None
     return Recipient(
@@ -178,21 +178,36 @@ def click_in(conn: Connection, row: Recipient, url: str, user_agent: str, now: d
     _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
 
 
+# Statements built once (the writer runs them for every request of a burst).
+_COUNT_LINK = (
+    link_clicks.update()
+    .where(
+        link_clicks.c.outbox_id == sa.bindparam("b_row_id"),
+        link_clicks.c.url == sa.bindparam("b_url"),
+    )
+    .values(clicks=link_clicks.c.clicks + 1)
+)
+_FIRST_LINK = link_clicks.insert().values(
+    campaign_id=sa.bindparam("b_campaign_id"),
+    outbox_id=sa.bindparam("b_row_id"),
+    url=sa.bindparam("b_url"),
+    clicks=1,
+)
+_SET_FIRST = {
+    column: outbox.update()
+    .where(outbox.c.id == sa.bindparam("b_row_id"), outbox.c[column].is_(None))
+    .values({column: sa.bindparam("b_now", type_=outbox.c[column].type)})
+    for column in ("first_open_at", "first_machine_open_at", "first_click_at", "unsubscribed_at")
+}
+
+
 def _count_link(conn: Connection, row: Recipient, url: str) -> None:
     """One more click of ``url`` by the row. Inside the write transaction, so on SQLite (one
     writer) the row and URL get one record; a second record made by a race elsewhere would
     still add up right (the report sums clicks and counts distinct rows)."""
-    counted = conn.execute(
-        link_clicks.update()
-        .where(link_clicks.c.outbox_id == row.row_id, link_clicks.c.url == url)
-        .values(clicks=link_clicks.c.clicks + 1)
-    ).rowcount
-    if not counted:
-        conn.execute(
-            link_clicks.insert().values(
-                campaign_id=row.campaign_id, outbox_id=row.row_id, url=url, clicks=1
-            )
-        )
+    found = {"b_row_id": row.row_id, "b_url": url}
+    if not conn.execute(_COUNT_LINK, found).rowcount:
+        conn.execute(_FIRST_LINK, {**found, "b_campaign_id": row.campaign_id})
 
 
 def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now: datetime) -> bool:
@@ -247,11 +262,7 @@ def _unsubscribe_contact(conn: Connection, row: Recipient, method: str, now: dat
 
 def _set_first(conn: Connection, row_id: int, column: str, now: datetime) -> bool:
     """Set the row's ``column`` if it is empty; True when this call set it."""
-    result = conn.execute(
-        outbox.update()
-        .where(outbox.c.id == row_id, outbox.c[column].is_(None))
-        .values({column: now})
-    )
+    result = conn.execute(_SET_FIRST[column], {"b_row_id": row_id, "b_now": now})
     return bool(result.rowcount)
 
 
