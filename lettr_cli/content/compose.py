@@ -140,14 +140,7 @@ class Composer:
         merged["webversion_link"] = links.webversion()
         merged["preferences_link"] = links.preferences()
         subject = self.subject_for(merged)
-        document = render(self.html, merged, field="html_content")
-        document = page.add_preheader(document, self.content.preview_text)
-        if self.wants_footer:
-            footer = page.footer_html(
-                links.unsubscribe(), self.sender.postal_address, links.preferences()
-            )
-            document = page.append_to_body(document, footer)
-        document = page.inline_css(document)
+        document = self._document(merged, links)
         own = self.sender.base_url
         written = page.tracked_links(document, own) if self.content.track_clicks else []
         tracked = tuple(self._tagged(link) for link in written)
@@ -171,6 +164,33 @@ class Composer:
         if self.content.track_opens:
             document = page.append_to_body(document, page.pixel(links.open_pixel()))
         return Rendered(subject=subject, html=document, text=text, links=tracked)
+
+    def links_for(
+        self, email: str, values: Mapping[str, Any], links: Links
+    ) -> tuple[page.TrackedLink, ...]:
+        """The tracked links of ``render``'s message, the same in the same order, without
+        the subject, the text part and the rewriting (what a click needs)."""
+        if not self.content.track_clicks:
+            return ()
+        merged = merge_values(self.fallbacks, values, email)
+        merged["unsubscribe_link"] = links.unsubscribe()
+        merged["webversion_link"] = links.webversion()
+        merged["preferences_link"] = links.preferences()
+        document = self._document(merged, links)
+        written = page.tracked_links(document, self.sender.base_url)
+        return tuple(self._tagged(link) for link in written)
+
+    def _document(self, merged: Mapping[str, Any], links: Links) -> str:
+        """The HTML with its merge values, preheader, footer and inlined CSS, before its
+        links are rewritten and the pixel added."""
+        document = render(self.html, merged, field="html_content")
+        document = page.add_preheader(document, self.content.preview_text)
+        if self.wants_footer:
+            footer = page.footer_html(
+                links.unsubscribe(), self.sender.postal_address, links.preferences()
+            )
+            document = page.append_to_body(document, footer)
+        return page.inline_css(document)
 
     def _tagged(self, link: page.TrackedLink) -> page.TrackedLink:
         """The link with its target UTM-tagged (the click token still names it by number);

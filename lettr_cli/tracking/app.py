@@ -16,12 +16,10 @@ from __future__ import annotations
 import html
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -29,12 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
-from lettr_cli.content.compose import Composer, Links, Rendered
-from lettr_cli.errors import LettrError
-from lettr_cli.signing.tokens import Purpose, Signer, Token
-from lettr_cli.store.tables import Campaign, TrackingKey
+from lettr_cli.signing.tokens import Purpose, Token
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking import recording
 from lettr_cli.tracking.access_log import AccessLog
@@ -42,6 +35,7 @@ from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
 from lettr_cli.tracking.pages import NO_STORE, not_found, page, this_was_a_test
 from lettr_cli.tracking.preference_centre import PreferenceCentre
 from lettr_cli.tracking.recording import Recipient, StoreBusy
+from lettr_cli.tracking.tracker import Tracker
 from lettr_cli.workspace import Workspace
 
 log = logging.getLogger("lettr.tracking")
@@ -50,89 +44,9 @@ log = logging.getLogger("lettr.tracking")
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
-_KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
 # Links are numbered from 1 in document order; six digits are far more than a message holds,
 # and a longer number would only be a long way to say 404.
 _LINK_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-
-
-class Tracker:
-    """What the endpoints share: the store, the signer (reloaded when a token names a key
-    this process has not seen, so `config rotate-secret` needs no restart), and each
-    prepared campaign's compiled content (its content and fallbacks are frozen by then)."""
-
-    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
-        self.workspace = workspace
-        self.store = workspace.store
-        self.clock = clock
-        settings = workspace.settings()
-        self.settings = settings
-        self.machine_seconds = settings.integer("tracking.machine_open_seconds")
-        self.busy_timeout = settings.integer("store.busy_timeout")
-        self._lock = threading.Lock()
-        self._signer: Signer | None = None
-        self._composers: dict[str, Composer] = {}
-        self._load_keys()
-
-    # -- tokens ------------------------------------------------------------------------------
-    def _load_keys(self) -> None:
-        with self.store.read() as session:
-            found = {
-                row.kid: bytes.fromhex(row.secret) for row in session.exec(select(TrackingKey))
-            }
-        with self._lock:
-            self._signer = Signer(found) if found else None
-
-    def verify(self, token: str) -> Token | None:
-        signer = self._signer
-        kid = _KID.match(token)
-        if kid is not None and (signer is None or int(kid.group(1)) not in signer.keys):
-            self._load_keys()
-            signer = self._signer
-        return None if signer is None else signer.verify(token)
-
-    # -- rebuilding a message ------------------------------------------------------------------
-    def composer(self, campaign_id: str) -> Composer | None:
-        cached = self._composers.get(campaign_id)
-        if cached is not None:
-            return cached
-        with self.store.read() as session:
-            campaign = session.get(Campaign, campaign_id)
-            if campaign is None:
-                return None
-            try:
-                composer = composer_for(session, campaign, self.settings)
-            except LettrError:
-                return None
-            # Content freezes when a campaign leaves draft, its fallbacks when it is prepared.
-            if campaign.status != lifecycle.DRAFT and campaign.merge_fallbacks is not None:
-                self._composers[campaign_id] = composer
-        return composer
-
-    def render_row(self, row: Recipient) -> Rendered | None:
-        composer = self.composer(row.campaign_id)
-        signer = self._signer
-        if composer is None or signer is None:
-            return None
-
-        def token_for(purpose: Purpose) -> str:
-            return signer.for_row(purpose, row.row_id)
-
-        links = Links(base_url=composer.sender.base_url, token_for=token_for)
-        try:
-            return composer.render(row.email, row.merge_values, links)
-        except LettrError:
-            return None
-
-    def render_sample(self, campaign_id: str, token: str) -> Rendered | None:
-        composer = self.composer(campaign_id)
-        if composer is None:
-            return None
-        links = Links(base_url=composer.sender.base_url, token_for=lambda _purpose: token)
-        try:
-            return composer.render(SAMPLE_EMAIL, {}, links)
-        except LettrError:
-            return None
 
 
 class Endpoints:
@@ -152,24 +66,30 @@ class Endpoints:
             return None
         return await run_in_threadpool(recording.find_row, self.tracker.store, found.row_id)
 
+    async def row_exists(self, row_id: int) -> bool:
+        found = await run_in_threadpool(recording.find_row, self.tracker.store, row_id)
+        return found is not None
+
     async def open_pixel(self, request: Request) -> Response:
         tracker = self.tracker
-        target = await self.row_for(request.path_params["token"], Purpose.OPEN)
-        if target is None:
+        found = tracker.verify(request.path_params["token"])
+        if found is None or found.purpose not in (Purpose.OPEN, Purpose.TEST):
             return not_found()
-        if isinstance(target, Recipient) and request.method == "GET":
-            agent = request.headers.get("user-agent", "")
-            address = request.client.host if request.client else None
-            now = tracker.clock()
-            machine = recording.is_machine_open(
-                agent, address, target.accepted_at, now, tracker.machine_seconds
+        if found.purpose is Purpose.OPEN and request.method == "GET":
+            seen = recording.Open(
+                row_id=found.row_id,
+                user_agent=request.headers.get("user-agent", ""),
+                address=request.client.host if request.client else None,
+                now=tracker.clock(),
+                machine_seconds=tracker.machine_seconds,
             )
             try:
-                await run_in_threadpool(
-                    recording.record_open, tracker.store, target, agent, machine, now
-                )
+                if not await tracker.write(lambda conn: recording.open_of(conn, seen)):
+                    return not_found()
             except StoreBusy as exc:
-                log.warning("open of row %s not recorded: %s", target.row_id, exc.message)
+                log.warning("open of row %s not recorded: %s", seen.row_id, exc.message)
+        elif found.purpose is Purpose.OPEN and not await self.row_exists(found.row_id):
+            return not_found()  # HEAD: the row must exist; nothing is recorded
         return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
     async def click(self, request: Request) -> Response:
@@ -183,7 +103,7 @@ class Endpoints:
         if target is None:
             return not_found()
         if isinstance(target, Recipient):
-            rendered = await run_in_threadpool(tracker.render_row, target)
+            links = await run_in_threadpool(tracker.links_of, target)
         else:
             campaign_id = _campaign_id(target)
             rendered = (
@@ -191,17 +111,16 @@ class Endpoints:
                 if campaign_id is None
                 else await run_in_threadpool(tracker.render_sample, campaign_id, token)
             )
-        if rendered is None or number > len(rendered.links):
+            links = None if rendered is None else rendered.links
+        if links is None or number > len(links):
             return not_found()
-        link = rendered.links[number - 1]
+        link = links[number - 1]
         url = link.url  # the UTM-tagged target when the campaign tags its links
         if isinstance(target, Recipient) and request.method == "GET" and not link.own:
-            agent = request.headers.get("user-agent", "")
+            row, agent, now = target, request.headers.get("user-agent", ""), tracker.clock()
             written = link.as_written  # the report counts links as the content has them
             try:
-                await run_in_threadpool(
-                    recording.record_click, tracker.store, target, written, agent, tracker.clock()
-                )
+                await tracker.write(lambda conn: recording.click_in(conn, row, written, agent, now))
             except StoreBusy as exc:
                 log.warning("click of row %s not recorded: %s", target.row_id, exc.message)
         return RedirectResponse(url, status_code=302, headers=NO_STORE)
@@ -231,10 +150,11 @@ class Endpoints:
             return method
         if isinstance(target, Token):
             return this_was_a_test()
-        agent = request.headers.get("user-agent", "")
+        row, agent, now = target, request.headers.get("user-agent", ""), tracker.clock()
         try:
-            await run_in_threadpool(
-                recording.unsubscribe, tracker.store, target, method, agent, tracker.clock()
+            # Answered only once the group holding it is committed.
+            await tracker.write(
+                lambda conn: recording.unsubscribe_in(conn, row, method, agent, now)
             )
         except StoreBusy:
             return PlainTextResponse(

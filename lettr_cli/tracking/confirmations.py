@@ -20,9 +20,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.optin import confirming
 from lettr_cli.store.failures import is_busy
-from lettr_cli.tracking.app import Tracker
 from lettr_cli.tracking.forms import Refusal, form_fields, read_body
 from lettr_cli.tracking.pages import NO_STORE, page
+from lettr_cli.tracking.tracker import Tracker
 
 log = logging.getLogger("lettr.tracking")
 

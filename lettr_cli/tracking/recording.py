@@ -61,18 +61,25 @@ class Recipient:
     unsubscribed_at: datetime | None
 
 
+_FIND_ROW = sa.select(
+    outbox.c.id,
+    outbox.c.campaign_id,
+    outbox.c.contact_id,
+    outbox.c.email,
+    outbox.c.merge_values,
+    outbox.c.accepted_at,
+    outbox.c.unsubscribed_at,
+).where(outbox.c.id == sa.bindparam("b_row_id"))
+
+
 def find_row(store: Store, row_id: int) -> Recipient | None:
-    query = sa.select(
-        outbox.c.id,
-        outbox.c.campaign_id,
-        outbox.c.contact_id,
-        outbox.c.email,
-        outbox.c.merge_values,
-        outbox.c.accepted_at,
-        outbox.c.unsubscribed_at,
-    ).where(outbox.c.id == row_id)
     with store.connect() as conn, conn.begin():
-        row = conn.execute(query).first()
+        return find_row_in(conn, row_id)
+
+
+def find_row_in(conn: Connection, row_id: int) -> Recipient | None:
+    """The row as the tracking server needs it, read on ``conn`` (inside its transaction)."""
+    row = conn.execute(_FIND_ROW, {"b_row_id": row_id}).first()
     if row is None:
         return None
     return Recipient(
@@ -115,48 +122,93 @@ def is_machine_open(
 def record_open(
     store: Store, row: Recipient, user_agent: str, machine: bool, now: datetime
 ) -> None:
+    write_now(store, lambda conn: open_in(conn, row, user_agent, machine, now))
+
+
+def open_in(
+    conn: Connection, row: Recipient, user_agent: str, machine: bool, now: datetime
+) -> None:
+    """The open of ``row``, written on ``conn`` (inside the caller's write transaction)."""
     first = "first_machine_open_at" if machine else "first_open_at"
     total, unique = (
         ("machine_opens", "unique_machine_opens") if machine else ("opens", "unique_opens")
     )
+    counters = {total: 1}
+    if _set_first(conn, row.row_id, first, now):
+        counters[unique] = 1
+    ledger.add_counters(conn, row.campaign_id, counters, now)
+    _event(conn, row, "open", now, user_agent=user_agent, machine=machine)
 
-    def write(conn: Connection) -> None:
-        counters = {total: 1}
-        if _set_first(conn, row.row_id, first, now):
-            counters[unique] = 1
-        ledger.add_counters(conn, row.campaign_id, counters, now)
-        _event(conn, row, "open", now, user_agent=user_agent, machine=machine)
 
-    write_now(store, write)
+@dataclass(frozen=True)
+class Open:
+    """An open as the tracking server received it, before its row is read: what the writer
+    records (``open_of``)."""
+
+    row_id: int
+    user_agent: str
+    address: str | None
+    now: datetime
+    machine_seconds: int
+
+
+def open_of(conn: Connection, seen: Open) -> bool:
+    """Read the open's row and record the open (a machine's or a person's, by
+    ``is_machine_open``) on ``conn``; False when the row does not exist."""
+    row = find_row_in(conn, seen.row_id)
+    if row is None:
+        return False
+    machine = is_machine_open(
+        seen.user_agent, seen.address, row.accepted_at, seen.now, seen.machine_seconds
+    )
+    open_in(conn, row, seen.user_agent, machine, seen.now)
+    return True
 
 
 def record_click(store: Store, row: Recipient, url: str, user_agent: str, now: datetime) -> None:
-    def write(conn: Connection) -> None:
-        counters = {"clicks": 1}
-        if _set_first(conn, row.row_id, "first_click_at", now):
-            counters["unique_clicks"] = 1
-        ledger.add_counters(conn, row.campaign_id, counters, now)
-        _count_link(conn, row, url)
-        _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
+    write_now(store, lambda conn: click_in(conn, row, url, user_agent, now))
 
-    write_now(store, write)
+
+def click_in(conn: Connection, row: Recipient, url: str, user_agent: str, now: datetime) -> None:
+    """The click of ``url`` by ``row``, written on ``conn`` (inside the caller's transaction)."""
+    counters = {"clicks": 1}
+    if _set_first(conn, row.row_id, "first_click_at", now):
+        counters["unique_clicks"] = 1
+    ledger.add_counters(conn, row.campaign_id, counters, now)
+    _count_link(conn, row, url)
+    _event(conn, row, "click", now, user_agent=user_agent, target_link_url=url)
+
+
+# Statements built once (the writer runs them for every request of a burst).
+_COUNT_LINK = (
+    link_clicks.update()
+    .where(
+        link_clicks.c.outbox_id == sa.bindparam("b_row_id"),
+        link_clicks.c.url == sa.bindparam("b_url"),
+    )
+    .values(clicks=link_clicks.c.clicks + 1)
+)
+_FIRST_LINK = link_clicks.insert().values(
+    campaign_id=sa.bindparam("b_campaign_id"),
+    outbox_id=sa.bindparam("b_row_id"),
+    url=sa.bindparam("b_url"),
+    clicks=1,
+)
+_SET_FIRST = {
+    column: outbox.update()
+    .where(outbox.c.id == sa.bindparam("b_row_id"), outbox.c[column].is_(None))
+    .values({column: sa.bindparam("b_now", type_=outbox.c[column].type)})
+    for column in ("first_open_at", "first_machine_open_at", "first_click_at", "unsubscribed_at")
+}
 
 
 def _count_link(conn: Connection, row: Recipient, url: str) -> None:
     """One more click of ``url`` by the row. Inside the write transaction, so on SQLite (one
     writer) the row and URL get one record; a second record made by a race elsewhere would
     still add up right (the report sums clicks and counts distinct rows)."""
-    counted = conn.execute(
-        link_clicks.update()
-        .where(link_clicks.c.outbox_id == row.row_id, link_clicks.c.url == url)
-        .values(clicks=link_clicks.c.clicks + 1)
-    ).rowcount
-    if not counted:
-        conn.execute(
-            link_clicks.insert().values(
-                campaign_id=row.campaign_id, outbox_id=row.row_id, url=url, clicks=1
-            )
-        )
+    found = {"b_row_id": row.row_id, "b_url": url}
+    if not conn.execute(_COUNT_LINK, found).rowcount:
+        conn.execute(_FIRST_LINK, {**found, "b_campaign_id": row.campaign_id})
 
 
 def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now: datetime) -> bool:
@@ -170,15 +222,36 @@ def unsubscribe(store: Store, row: Recipient, method: str, user_agent: str, now:
 
     def write(conn: Connection) -> None:
         nonlocal counted
-        counted = _set_first(conn, row.row_id, "unsubscribed_at", now)
-        if counted:
-            counters = {"unsubscribes": 1, UNSUBSCRIBE_COUNTERS[method]: 1}
-            ledger.add_counters(conn, row.campaign_id, counters, now)
-            _event(conn, row, method, now, user_agent=user_agent)
-        _unsubscribe_contact(conn, row, method, now)
+        counted = unsubscribe_in(conn, row, method, user_agent, now)
 
     write_now(store, write)
     return counted
+
+
+def unsubscribe_in(
+    conn: Connection, row: Recipient, method: str, user_agent: str, now: datetime
+) -> bool:
+    """``unsubscribe`` written on ``conn``, inside the caller's write transaction: the caller
+    answers only once that transaction is committed."""
+    if method not in UNSUBSCRIBE_METHODS:
+        raise ValueError(f"not an unsubscribe method: {method}")
+    counted = _set_first(conn, row.row_id, "unsubscribed_at", now)
+    if counted:
+        counters = {"unsubscribes": 1, UNSUBSCRIBE_COUNTERS[method]: 1}
+        ledger.add_counters(conn, row.campaign_id, counters, now)
+        _event(conn, row, method, now, user_agent=user_agent)
+    _unsubscribe_contact(conn, row, method, now)
+    return counted
+
+
+def unsubscribe_of(
+    conn: Connection, row_id: int, method: str, user_agent: str, now: datetime
+) -> Recipient | None:
+    """Read the row and unsubscribe it on ``conn``; the row (None when it does not exist)."""
+    row = find_row_in(conn, row_id)
+    if row is not None:
+        unsubscribe_in(conn, row, method, user_agent, now)
+    return row
 
 
 def _unsubscribe_contact(conn: Connection, row: Recipient, method: str, now: datetime) -> None:
@@ -190,11 +263,7 @@ def _unsubscribe_contact(conn: Connection, row: Recipient, method: str, now: dat
 
 def _set_first(conn: Connection, row_id: int, column: str, now: datetime) -> bool:
     """Set the row's ``column`` if it is empty; True when this call set it."""
-    result = conn.execute(
-        outbox.update()
-        .where(outbox.c.id == row_id, outbox.c[column].is_(None))
-        .values({column: now})
-    )
+    result = conn.execute(_SET_FIRST[column], {"b_row_id": row_id, "b_now": now})
     return bool(result.rowcount)
 
 
@@ -226,8 +295,15 @@ def write_now(store: Store, work: Any) -> None:
         with store.connect("IMMEDIATE") as conn, conn.begin():
             work(conn)
     except (OperationalError, StoreUnavailable) as exc:
-        if is_busy(exc):
-            raise StoreBusy(
-                f"the store stayed busy for {store.busy_timeout:g} s (store.busy_timeout)"
-            ) from None
-        raise
+        busy = busy_error(store, exc)
+        if busy is None:
+            raise
+        raise busy from None
+
+
+def busy_error(store: Store, exc: Exception) -> StoreBusy | None:
+    """``StoreBusy`` when ``exc`` says the store stayed locked (SQLite's "locked", PostgreSQL's
+    lock timeout, deadlock or serialization failure); None for any other error."""
+    if is_busy(exc):
+        return StoreBusy(f"the store stayed busy for {store.busy_timeout:g} s (store.busy_timeout)")
+    return None
