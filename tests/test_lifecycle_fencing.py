@@ -6,7 +6,6 @@ is refused with the error the store's state gives, and nothing is written."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +19,12 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.errors import CampaignNotScheduled, CampaignNotSendable, LettrError
 from lettr_cli.store.tables import Campaign
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import make_campaign, store_path
+from tests.conftest import store_location
+from tests.sending_helpers import make_campaign
+from tests.store_access import store_connect
 
 LATER = datetime.now(UTC) + timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 MOVES: list[tuple[str, str, Callable[[Session, Campaign], None], type[LettrError]]] = [
     # (what the caller's copy says, what the store says, the move, the refusal)
@@ -39,7 +41,7 @@ MOVES: list[tuple[str, str, Callable[[Session, Campaign], None], type[LettrError
 @pytest.fixture
 def store(lettr: Any, tmp_path: Path, isolated_home: Path) -> Iterator[tuple[Workspace, str]]:
     campaign_id = make_campaign(lettr, tmp_path, ["a@example.org"])
-    workspace = Workspace.open(store_path(isolated_home), home=isolated_home, environ={})
+    workspace = Workspace.open(store_location(isolated_home), home=isolated_home, environ={})
     try:
         yield workspace, campaign_id
     finally:
@@ -47,7 +49,7 @@ def store(lettr: Any, tmp_path: Path, isolated_home: Path) -> Iterator[tuple[Wor
 
 
 def _row(home: Path, campaign_id: str) -> tuple[str, str | None, str | None]:
-    with sqlite3.connect(store_path(home)) as conn:
+    with store_connect(home) as conn:
         found = conn.execute(
             "SELECT status, failure_reason, scheduled_at FROM campaigns WHERE id = ?",
             (campaign_id,),
@@ -65,7 +67,7 @@ def test_a_move_from_a_stale_copy_is_refused_and_writes_nothing(
     refusal: type[LettrError],
 ) -> None:
     workspace, campaign_id = store
-    with sqlite3.connect(store_path(isolated_home)) as conn:
+    with store_connect(isolated_home) as conn:
         conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (stored, campaign_id))
     before = _row(isolated_home, campaign_id)
     with pytest.raises(refusal) as refused, workspace.store.write() as session:
@@ -87,7 +89,7 @@ def test_a_move_from_the_state_the_store_has_is_written(
     refusal: type[LettrError],
 ) -> None:
     workspace, campaign_id = store
-    with sqlite3.connect(store_path(isolated_home)) as conn:
+    with store_connect(isolated_home) as conn:
         conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (seen, campaign_id))
     with workspace.store.write() as session:
         campaign = session.get(Campaign, campaign_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,9 +24,12 @@ from lettr_cli.delivery.outcomes import RetryPolicy
 from lettr_cli.delivery.preparing import prepare_campaign
 from lettr_cli.delivery.writer import Claimed, Writer
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import make_campaign, store_path
+from tests.conftest import store_location
+from tests.sending_helpers import make_campaign
+from tests.store_access import on_server, store_connect
 
 RECIPIENTS = 8
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 @dataclass
@@ -37,8 +39,9 @@ class Shared:
     home: Path
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(store_path(self.home), timeout=30) as conn:
-            return conn.execute(statement, params).fetchall()
+        with store_connect(self.home) as conn:
+            cursor = conn.execute(statement, params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def join(self) -> leases.LeaseHandle:
         taken = take_lease(self.workspace, self.campaign_id)
@@ -53,11 +56,11 @@ class Shared:
         with self.workspace.store.connect("IMMEDIATE") as conn, conn.begin():
             return workers.reap(conn, timeout)
 
-    def rows(self, worker_id: str | None) -> list[tuple[str, str | None, int | None]]:
+    def rows(self, worker_id: str) -> list[tuple[str, str | None, int | None]]:
         return [
             (r[0], r[1], r[2])
             for r in self.sql(
-                "SELECT status, claim_token, worker_epoch FROM outbox WHERE worker_id IS ? "
+                "SELECT status, claim_token, worker_epoch FROM outbox WHERE worker_id = ? "
                 "ORDER BY id",
                 worker_id,
             )
@@ -79,7 +82,7 @@ def shared(
     emails = [f"user{n}@example.org" for n in range(RECIPIENTS)]
     campaign_id = make_campaign(lettr, tmp_path, emails)
     assert lettr("campaign", "send", "Sale", "--detach", "--yes").exit_code == 0
-    workspace = Workspace.open(store_path(isolated_home), home=isolated_home, environ={})
+    workspace = Workspace.open(store_location(isolated_home), home=isolated_home, environ={})
     state = Shared(workspace, campaign_id, isolated_home)
     handle = state.join()
     with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
@@ -141,10 +144,10 @@ def test_a_worker_whose_pid_is_gone_on_this_host_is_reaped_at_once(shared: Share
     gone = dead_pid()
     shared.sql("UPDATE workers SET pid = ? WHERE id = ?", gone, a.holder)
     # The same pid on another host says nothing: that worker is only reaped when stale.
+    now = "now()" if on_server() else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
     shared.sql(
         "INSERT INTO workers (id, host, pid, epoch, heartbeat_at, started_at) "
-        "VALUES ('elsewhere', 'another-host', ?, 1, strftime('%Y-%m-%d %H:%M:%f', 'now'), "
-        "strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+        f"VALUES ('elsewhere', 'another-host', ?, 1, {now}, {now})",
         gone,
     )
     assert shared.reap() == 1
@@ -221,7 +224,7 @@ def test_tick_skips_only_a_campaign_another_worker_is_preparing(
     verified_domain()
     campaign_id = make_campaign(lettr, tmp_path, [f"p{n}@example.org" for n in range(3)])
     assert lettr("campaign", "send", "Sale", "--detach", "--yes").exit_code == 0
-    workspace = Workspace.open(store_path(isolated_home), home=isolated_home, environ={})
+    workspace = Workspace.open(store_location(isolated_home), home=isolated_home, environ={})
     try:
         preparer = take_lease(workspace, campaign_id)  # holds the preparing lock
         assert isinstance(preparer, leases.LeaseHandle)
