@@ -24,6 +24,7 @@ from lettr_cli.cli.main import app
 from tests.conftest import REPO
 from tests.sending_helpers import HTML
 from tests.smtp_relay import Relay
+from tests.store_access import on_server, store_connect
 
 CAMPAIGN = "Sale"
 SMALL = 150  # the crash and lease tests' audience: more than two claim batches of 64
@@ -98,6 +99,9 @@ def build_home(folder: Path, count: int) -> Path:
 
 # -- reading the store from outside, as the test's own observer --------------------------------
 def _read(home: Path, query: str, *params: Any) -> list[Any]:
+    if on_server():  # a PostgreSQL variant (LETTR_DB set): the test's database
+        with store_connect(home) as server:
+            return [tuple(row) for row in server.execute(query, params).fetchall()]
     conn = sqlite3.connect(f"{(home / 'lettr.db').as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         return conn.execute(query, params).fetchall()
@@ -190,7 +194,7 @@ def lettr_env(home: Path, port: int, **extra: str) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith("LETTR_") and name != "PYTHONPATH"
+        if (not name.startswith("LETTR_") or name == "LETTR_DB") and name != "PYTHONPATH"
     }
     env.update(
         LETTR_HOME=str(home),
