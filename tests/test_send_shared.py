@@ -165,6 +165,25 @@ def test_sending_paused_in_the_store_stops_every_daemon(
 ) -> None:
     """`sending.paused` is read from the store by every daemon: both stop claiming, put back
     what they had claimed and send nothing more until it is unset; then they finish."""
+    two_daemons_paused(paused_store, isolated_home, smtp_server, lettr_processes)
+
+
+@pytest.mark.slow
+def test_on_postgresql_sending_paused_in_the_store_stops_every_daemon(
+    paused_store: Path,
+    isolated_home: Path,
+    smtp_server: Relay,
+    lettr_processes: Processes,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LETTR_DB", pg_url)
+    two_daemons_paused(paused_store, isolated_home, smtp_server, lettr_processes)
+
+
+def two_daemons_paused(
+    paused_store: Path, isolated_home: Path, smtp_server: Relay, lettr_processes: Processes
+) -> None:
     install(paused_store, isolated_home)
     assert lettr_processes.run("campaign", "send", "Sale", "--detach", "--yes").proc.returncode == 0
     smtp_server.slow = 0.05  # long enough to pause it midway
