@@ -8,7 +8,6 @@ process would (on PostgreSQL nothing serialises it with this holder's transactio
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,13 @@ from lettr_cli.delivery.writer import Claimed, Writer
 from lettr_cli.transport.replies import ReplyClass
 from lettr_cli.transport.smtp import Outcome
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import make_campaign, store_path
+from tests.conftest import store_location
+from tests.sending_helpers import make_campaign
 from tests.smtp_relay import Relay
+from tests.store_access import store_connect
 
 RECIPIENTS = 6
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 @dataclass
@@ -44,8 +46,9 @@ class Run:
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         """What another process does to the store, through a connection of its own."""
-        with sqlite3.connect(store_path(self.home), timeout=30) as conn:
-            return conn.execute(statement, params).fetchall()
+        with store_connect(self.home) as conn:
+            cursor = conn.execute(statement, params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def row(self, row_id: int) -> tuple[str, str | None, int]:
         [found] = self.sql("SELECT status, claim_token, attempts FROM outbox WHERE id = ?", row_id)
@@ -61,7 +64,7 @@ def run(lettr: Any, verified_domain: Any, tmp_path: Path, isolated_home: Path) -
     assert lettr("config", "set", "sending.concurrency", "1").exit_code == 0
     sent = lettr("campaign", "send", "Sale", "--detach", "--yes")
     assert sent.exit_code == 0, sent.stderr
-    workspace = Workspace.open(store_path(isolated_home), home=isolated_home, environ={})
+    workspace = Workspace.open(store_location(isolated_home), home=isolated_home, environ={})
     handle = take_lease(workspace, campaign_id)
     assert isinstance(handle, leases.LeaseHandle)
     try:
@@ -197,7 +200,7 @@ def test_preparing_renews_the_lease_so_a_long_prepare_is_not_taken_over(run: Run
     used to be refused the lease.)"""
     run.sql("UPDATE workers SET heartbeat_at = '2000-01-01 00:00:00.000000'")
     prepared(run)
-    other = Workspace.open(store_path(run.home), home=run.home, environ={})
+    other = Workspace.open(store_location(run.home), home=run.home, environ={})
     try:
         taken = take_lease(other, run.campaign_id)
     finally:
@@ -208,4 +211,4 @@ def test_preparing_renews_the_lease_so_a_long_prepare_is_not_taken_over(run: Run
         "SELECT epoch, heartbeat_at FROM workers WHERE id = ?", run.handle.holder
     )
     assert epoch == run.handle.epoch
-    assert beat is not None and not beat.startswith("2000")
+    assert beat is not None and not str(beat).startswith("2000")

@@ -10,7 +10,6 @@ outbox summary (``outbox.summary``) of such a campaign."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,12 @@ from lettr_cli.delivery.control import check_retry, retry, retry_checked, take_l
 from lettr_cli.delivery.preparing import prepare_campaign
 from lettr_cli.errors import LettrError
 from lettr_cli.workspace import Workspace
-from tests.sending_helpers import make_campaign, store_path
+from tests.conftest import store_location
+from tests.sending_helpers import make_campaign
+from tests.store_access import store_connect
 
 RECIPIENTS = 6
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 @dataclass
@@ -37,8 +39,9 @@ class Sent:
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         """What another process does to the store, through a connection of its own."""
-        with sqlite3.connect(store_path(self.home), timeout=30) as conn:
-            return conn.execute(statement, params).fetchall()
+        with store_connect(self.home) as conn:
+            cursor = conn.execute(statement, params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def status(self) -> str:
         [(status,)] = self.sql("SELECT status FROM campaigns WHERE id = ?", self.campaign_id)
@@ -63,7 +66,7 @@ def sent(lettr: Any, verified_domain: Any, tmp_path: Path, isolated_home: Path) 
     campaign_id = make_campaign(lettr, tmp_path, emails)
     started = lettr("campaign", "send", "Sale", "--detach", "--yes")
     assert started.exit_code == 0, started.stderr
-    workspace = Workspace.open(store_path(isolated_home), home=isolated_home, environ={})
+    workspace = Workspace.open(store_location(isolated_home), home=isolated_home, environ={})
     handle = take_lease(workspace, campaign_id)
     assert isinstance(handle, leases.LeaseHandle)
     with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
