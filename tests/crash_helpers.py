@@ -177,7 +177,16 @@ def worker_age(home: Path, worker_id: str) -> float:
 
 
 def write_lock_free(home: Path, wait: float = 0.0) -> bool:
-    """Whether a write transaction can begin now (a stopped process may hold the lock)."""
+    """Whether a write transaction can begin now (a stopped process may hold the lock): on
+    PostgreSQL, whether the store's advisory write lock is free."""
+    if on_server():
+        from lettr_cli.store.server import WRITE_LOCK_KEY
+
+        with store_connect(home) as server:
+            [(free,)] = server.execute(
+                "SELECT pg_try_advisory_xact_lock(?)", (WRITE_LOCK_KEY,)
+            ).fetchall()
+            return bool(free)
     conn = sqlite3.connect(home / "lettr.db", timeout=wait, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")

@@ -31,8 +31,10 @@ LEASE_TIMEOUT = 2.0
 
 @pytest.fixture
 def lettr_processes(
-    lettr_processes: Processes, small_store: Path, isolated_home: Path
+    each_engine: str, lettr_processes: Processes, small_store: Path, isolated_home: Path
 ) -> Processes:
+    """The small store installed on each engine (LETTR_DB, set by ``each_engine``, is passed
+    to the processes)."""
     install(small_store, isolated_home)
     return lettr_processes
 
