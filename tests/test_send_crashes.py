@@ -36,6 +36,7 @@ from tests.store_templates import install
 SEEDS = [11, 22, 33]
 CONCURRENCY = 4
 LARGE = 1000  # preparing takes a while
+pytestmark = pytest.mark.usefixtures("each_engine")
 
 
 @pytest.fixture(scope="session")
