@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.delivery import leases, outbox, workers
+from lettr_cli.delivery import fencing, leases, outbox, workers
 from lettr_cli.delivery.audience_check import NO_LONGER_IN_AUDIENCE, left_audience
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
@@ -158,7 +158,7 @@ class Writer:
             return []
         gone = [row.id for row in rows if row.contact_status != "subscribed"]
         kept = [row for row in rows if row.contact_status == "subscribed"]
-        self._skip(conn, gone, outbox.NO_LONGER_SUBSCRIBED, now)
+        self._skip(conn, gone, fencing.NO_LONGER_SUBSCRIBED, now)
         # A campaign that targets topics also skips contacts who left them since preparing.
         left = set(left_audience(conn, self.campaign_id, [(r.id, r.contact_id) for r in kept]))
         self._skip(conn, sorted(left), NO_LONGER_IN_AUDIENCE, now)
@@ -301,15 +301,15 @@ class Writer:
         self.confirmed_at = boottime()
         rows = _by_token(items)
         mine = (self.worker.id, self.worker.epoch)
-        skipped = outbox.fenced_update(conn, outbox.SKIP, rows, now, mine)
+        skipped = fencing.fenced_update(conn, fencing.SKIP, rows, now, mine)
         self.tally.skipped += len(skipped)
-        marked = outbox.fenced_update(conn, outbox.MARK, rows, now, mine)
+        marked = fencing.fenced_update(conn, fencing.MARK, rows, now, mine)
         self._taken_over(len(items) - len(skipped) - len(marked))
         return [item.row_id in marked for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
         mine = (self.worker.id, self.worker.epoch)
-        released = outbox.fenced_update(conn, outbox.RELEASE, _by_token(items), now, mine)
+        released = fencing.fenced_update(conn, fencing.RELEASE, _by_token(items), now, mine)
         self._taken_over(len(items) - len(released))
 
     def _failures(
@@ -325,7 +325,7 @@ class Writer:
                 "new_reply": reason[:1000],
                 "now": now,
             }
-            if outbox.update_row(conn, outbox.FAIL, params):
+            if fencing.update_row(conn, fencing.FAIL, params):
                 self.tally.failed += 1
             else:
                 self._taken_over(1)
@@ -359,7 +359,7 @@ class Writer:
                 "injected": now if injects else None,
                 "now": now,
             }
-            if outbox.update_row(conn, outbox.RESULT, params):
+            if fencing.update_row(conn, fencing.RESULT, params):
                 self._count(item, verdict, result, injects, effects)
                 continue
             # Not `sending` with this holder's token any more: taken over. A takeover while
@@ -370,7 +370,7 @@ class Writer:
             if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
                 continue
             params.update(expected=outbox.IN_DOUBT, injected=None)
-            if outbox.update_row(conn, outbox.RESULT, params):
+            if fencing.update_row(conn, fencing.RESULT, params):
                 self._count(item, verdict, result, False, effects)
 
     def _count(
