@@ -21,7 +21,7 @@ def test_a_sent_campaign_keeps_its_content_when_its_template_is_deleted(
     later.write_text("<html><body><p>Other {{ first_name }}</p></body></html>", encoding="utf-8")
 
     # sets up Ann, Bob and the list Customers (and sends a first campaign of its own)
-    campaign, _ = sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
+    sent_campaign(lettr, tmp_path, smtp_server, verified_domain)
     created = lettr(
         "campaign", "create", "From template",
         "--subject", "Hello", "--from-email", "news@example.com", "--template", "Welcome",
@@ -51,7 +51,6 @@ def test_a_sent_campaign_keeps_its_content_when_its_template_is_deleted(
     assert counters(isolated_home, templated)["clicks"] == 1
     report = lettr("campaign", "report", templated, "--json")
     assert report.exit_code == 0, report.stderr
-    assert campaign != templated
 
 
 def test_a_draft_on_the_template_still_refuses_the_delete(lettr, tmp_path: Path) -> None:
