@@ -1,6 +1,9 @@
 """A throwaway PostgreSQL server for the tests: ``initdb`` in a temporary folder as an
 unprivileged user (``postgres`` when the tests run as root), on a free loopback port, with
 ``fsync=off`` and ``full_page_writes=off``; stopped and removed at the end of the session.
+``PgServer(max_connections=None)`` keeps the server's default (100); ``durable=True`` keeps its
+default durability (fsync, full-page writes, synchronous commit on), as a user's server has
+(``bench/send_postgres.py``).
 
 ``find_binaries`` looks on PATH, then under Debian's /usr/lib/postgresql/*/bin. Without them (or
 without psycopg) ``PgServer.start`` raises ``Unavailable`` with the reason, and the PostgreSQL
@@ -45,7 +48,9 @@ def _free_port() -> int:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int | None = 200, durable: bool = False) -> None:
+        self.max_connections = max_connections
+        self.durable = durable
         self.root: Path | None = None
         self.port = 0
         self.bin: Path | None = None
@@ -98,10 +103,11 @@ class PgServer:
             "--no-sync",
         )
         self.port = _free_port()
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        if self.max_connections is not None:
+            options += f" -c max_connections={self.max_connections}"
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -116,6 +122,11 @@ class PgServer:
             "start",
         )
         return self
+
+    @property
+    def log(self) -> Path | None:
+        """The server's log file (connections refused show there)."""
+        return None if self.root is None else self.root / "server.log"
 
     def new_database(self, *, migrated: bool = True) -> str:
         """A new database; returns its URL. ``migrated``: a copy of a store that lettr's
