@@ -7,7 +7,7 @@ Set up from a clean clone (not run by CI):
     apt-get install postfix            # /usr/sbin/smtp-sink, the sink
     python bench/send.py [--recipients 5000] [--big 100000] [--skip-big]
         [--workloads short,medium,newsletter] [--concurrency N] [--baseline ../other-checkout]
-        [--sink smtp-sink|lettr|aiosmtpd] [--profile] [--dir DIR]
+        [--sink smtp-sink|lettr|aiosmtpd] [--profile] [--dir DIR] [--pg-url URL | --skip-pg]
 
 The sink is Postfix's ``smtp-sink``, a C process of its own on a free loopback port that
 answers everything at once, announces PIPELINING and counts messages. Without it the bench uses
@@ -45,6 +45,10 @@ transaction, commit included. When the real send parks in review, the same step 
 from the store between the two commands (the outbox rows' ``updated_at``, taken as preparing
 begins, to the campaign's, taken as it ends; commit excluded).
 
+The short note and the newsletter are also sent, signed, with the store on PostgreSQL: one
+``campaign send`` and three ``daemon run`` processes sharing the campaign, beside the SQLite row
+(``bench/send_postgres.py`` says how; ``--skip-pg`` leaves them out).
+
 Peak RSS is the highest sum of VmRSS over the command's process tree, sampled from /proc every
 50 ms (and never below the kernel's ru_maxrss for the command). ``--profile`` sends the
 unsigned short note once more, from a copy of its store, under cProfile in every thread (``python -m
@@ -76,6 +80,7 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import send_postgres
 from send_ceiling import ceiling
 from send_workloads import SUBJECT, WORKLOADS, Workload
 
@@ -760,13 +765,15 @@ def report(title: str, rows: list[Row], reference: Row, ceiling_row: Row) -> Non
     print("-" * len(header))
     for row in rows:
         prepare = f"{row.prepare:9.2f}" if row.prepare is not None else f"{'-':>9}"
+        peak = f"{row.run.peak_kib / 1024:12.1f}" if row.run.peak_kib else f"{'-':>12}"
         print(
             f"{row.name:{width}} {row.messages:9,} {row.run.wall:8.2f} {row.rate:7.0f} "
             f"{row.rate / reference.rate:10.2f} {row.rate / ceiling_row.rate:8.2f} "
-            f"{row.run.cpu:7.2f} {row.run.peak_kib / 1024:12.1f} {prepare}"
+            f"{row.run.cpu:7.2f} {peak} {prepare}"
         )
 
 
+PG_WORKLOADS = ("short", "newsletter")  # the messages also sent with the store on PostgreSQL
 GOALS = {"short": 2.0, "medium": 3.0, "newsletter": 3.0}  # × mailmerge (issue 18)
 
 
@@ -857,22 +864,27 @@ def main() -> None:
     parser.add_argument("--sink", choices=["smtp-sink", "lettr", "aiosmtpd"])
     parser.add_argument("--profile", action="store_true", help="profile the short-note send")
     parser.add_argument("--dir", type=Path, help="where the files go, kept (default: temp)")
+    send_postgres.add_options(parser)
     options = parser.parse_args()
 
-    with work_folder(options.dir) as folder:
+    with work_folder(options.dir) as folder, send_postgres.server(options) as pg:
         sink = Sink(choose_sink(options.sink), folder)
         try:
-            bench(options, folder, sink)
+            bench(options, folder, sink, pg)
         finally:
             sink.stop()
 
 
-def bench(options: argparse.Namespace, folder: Path, sink: Sink) -> None:
+def bench(
+    options: argparse.Namespace, folder: Path, sink: Sink, pg: send_postgres.Server | None
+) -> None:
     n, c = options.recipients, options.concurrency
     keys = options.workloads.split(",")
     workloads = [w for w in WORKLOADS if w.key in keys]
     print(f"sink: {sink.label}, 127.0.0.1:{sink.port}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    if pg is not None:
+        print(pg.describe())
     audience = folder / f"audience-{n}.csv"
     write_audience(audience, n)
     setup = {"port": sink.port, "c": c, "workloads": workloads}
@@ -937,6 +949,10 @@ def bench(options: argparse.Namespace, folder: Path, sink: Sink) -> None:
                 named[row.name] = row
                 if sign == "signed" and key == "medium" and not variant:
                     small = row
+        if pg is not None and key in PG_WORKLOADS:
+            on_pg = send_postgres.rows(pg, signed, key, sink, folder, (timed, check_sink, Row, Run))
+            rows += on_pg
+            named.update((row.name, row) for row in on_pg)
         results[key] = named
         report(
             f"{workload.label}, {n:,} recipients (load average {os.getloadavg()[0]:.1f})",
@@ -961,6 +977,9 @@ def bench(options: argparse.Namespace, folder: Path, sink: Sink) -> None:
         "library on a copy of the store, commit included."
     )
     grid(results, variants)
+    if pg is not None:
+        labels = {w.key: w.label for w in WORKLOADS}
+        send_postgres.summary(results, labels, "lettr signed")
     if small is not None:
         memory(big_row, small, big)
     if options.profile:
