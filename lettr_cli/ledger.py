@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from lettr_cli.addressing.addresses import email_key
+from lettr_cli.store.server import take_write_lock
 from lettr_cli.store.tables import (
     UNSUBSCRIBE_COUNTERS,
     Activity,
@@ -202,7 +203,12 @@ def opt_out(
     read (``WHERE id = :id AND status = :old``, rowcount checked), so a change made meanwhile
     is never overwritten. With ``email`` (the address the message went to), a contact deleted
     since keeps the opt-out as a suppression entry (``suppress_address``). True when this call
-    changed the contact; False when it is missing, already opted out, or changed meanwhile."""
+    changed the contact; False when it is missing, already opted out, or changed meanwhile.
+
+    Admin writes read a contact's status and write from it (an import's merge, a delete that
+    keeps the opt-out as a suppression): on PostgreSQL an opt-out takes the store's write lock
+    first (``take_write_lock``), so that they never overwrite or lose it."""
+    take_write_lock(conn)
     old = conn.execute(sa.select(contacts.c.status).where(contacts.c.id == contact_id)).scalar()
     if old is None:
         if email is not None:

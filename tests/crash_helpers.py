@@ -178,7 +178,8 @@ def worker_age(home: Path, worker_id: str) -> float:
 
 def write_lock_free(home: Path, wait: float = 0.0) -> bool:
     """Whether a write transaction can begin now (a stopped process may hold the lock): on
-    PostgreSQL, whether the store's advisory write lock is free."""
+    PostgreSQL, whether the store's advisory write lock is free and no other connection is
+    inside a transaction (the hot paths hold row locks only)."""
     if on_server():
         from lettr_cli.store.server import WRITE_LOCK_KEY
 
@@ -186,7 +187,11 @@ def write_lock_free(home: Path, wait: float = 0.0) -> bool:
             [(free,)] = server.execute(
                 "SELECT pg_try_advisory_xact_lock(?)", (WRITE_LOCK_KEY,)
             ).fetchall()
-            return bool(free)
+            [(open_elsewhere,)] = server.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            ).fetchall()
+            return bool(free) and open_elsewhere == 0
     conn = sqlite3.connect(home / "lettr.db", timeout=wait, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")

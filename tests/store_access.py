@@ -53,3 +53,19 @@ def store_connect(home: Path) -> Iterator[Any]:
 def on_server() -> bool:
     """True in a PostgreSQL variant."""
     return not isinstance(store_location(Path()), Path)
+
+
+def until_one_waits_for_a_lock(url: str, done: Any) -> None:
+    """Return once a client of the PostgreSQL database at ``url`` waits for a lock, or once the
+    ``threading.Event`` ``done`` is set (what was to wait did not)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as watch:
+        while not done.is_set():
+            [(waiting,)] = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).fetchall()
+            if waiting:
+                return
+            done.wait(0.01)

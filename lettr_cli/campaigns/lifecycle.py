@@ -341,7 +341,14 @@ def sending_to_sent(
     """sending → sent at ``sent_at`` (when its last message was accepted), in one statement
     that also checks ``unless`` (the engine passes "rows remain unfinished", so that with
     several workers the one that finishes last moves it, once). False when the campaign was
-    not sending, or ``unless`` held: nothing is written."""
+    not sending, or ``unless`` held: nothing is written.
+
+    The campaign row is locked first (``FOR UPDATE``; nothing on SQLite, whose writers take
+    turns): under PostgreSQL's READ COMMITTED two workers that finish their last rows at once
+    would each check while the other's rows are still unfinished in its open transaction, and
+    neither would move it. Locked, the later one checks once the earlier one has committed."""
+    c = _campaigns
+    conn.execute(sa.select(c.c.id).where(c.c.id == campaign_id).with_for_update())
     return _move(conn, campaign_id, (SENDING,), SENT, sent_at=sent_at, unless=unless)
 
 

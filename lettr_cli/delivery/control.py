@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from lettr_cli.campaigns import lifecycle
@@ -232,7 +233,8 @@ def take_lease(workspace: Workspace, campaign_id: str) -> leases.LeaseHandle | l
     (their claimed rows go back to the queue, the rows they were sending become ``in_doubt``;
     nobody else's rows are touched). A campaign still ``preparing`` is joined only with its
     preparing lock; while another live worker holds it, that worker is returned (skipped)."""
-    with workspace.store.connect("IMMEDIATE") as conn, conn.begin():
+
+    def join(conn: Connection) -> leases.LeaseHandle | leases.Holder:
         workers.reap(conn, leases.timeout_seconds(workspace.environ))
         c = outbox.campaigns
         status = conn.execute(sa.select(c.c.status).where(c.c.id == campaign_id)).scalar()
@@ -243,6 +245,10 @@ def take_lease(workspace: Workspace, campaign_id: str) -> leases.LeaseHandle | l
                 workers.deregister(conn, me)
                 return held
         return leases.LeaseHandle(campaign_id, me.id, me.epoch)
+
+    # Under the store's write lock (joining is rare); a deadlock with a worker it reaps is
+    # rolled back and run again.
+    return workspace.store.transact(join, "IMMEDIATE")
 
 
 def drivable(workspace: Workspace) -> list[tuple[str, str]]:

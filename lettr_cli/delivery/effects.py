@@ -75,27 +75,32 @@ class Effects:
 
 
 def count_soft_failure(conn: Connection, contact_id: str, campaign_id: str) -> int:
-    """One more soft failure for the contact, at most one per campaign; returns the count."""
-    row = conn.execute(
-        sa.select(soft_failures).where(soft_failures.c.contact_id == contact_id)
+    """One more soft failure for the contact, at most one per campaign; returns the count.
+
+    One upsert, so that two workers (of two campaigns) counting for one contact at once add up
+    on PostgreSQL too, where they do not take turns; the contact is locked first (``FOR KEY
+    SHARE``; nothing on SQLite) so that one deleted meanwhile counts nothing."""
+    contact = conn.execute(
+        sa.select(outbox.contacts.c.id)
+        .where(outbox.contacts.c.id == contact_id)
+        .with_for_update(read=True, key_share=True)
     ).first()
-    if row is None:
-        exists = conn.execute(
-            sa.select(outbox.contacts.c.id).where(outbox.contacts.c.id == contact_id)
-        ).first()
-        if exists is None:
-            return 0
-        conn.execute(
-            soft_failures.insert().values(
-                contact_id=contact_id, failures=1, last_campaign_id=campaign_id
-            )
-        )
-        return 1
-    if row.last_campaign_id == campaign_id:
-        return int(row.failures)
-    conn.execute(
-        soft_failures.update()
-        .where(soft_failures.c.contact_id == contact_id)
-        .values(failures=row.failures + 1, last_campaign_id=campaign_id)
+    if contact is None:
+        return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(soft_failures).values(
+        contact_id=contact_id, failures=1, last_campaign_id=campaign_id
     )
-    return int(row.failures) + 1
+    again = soft_failures.c.last_campaign_id == insert.excluded.last_campaign_id
+    upsert = insert.on_conflict_do_update(
+        index_elements=[soft_failures.c.contact_id],
+        set_={
+            "failures": sa.case(
+                (again, soft_failures.c.failures), else_=soft_failures.c.failures + 1
+            ),
+            "last_campaign_id": insert.excluded.last_campaign_id,
+        },
+    ).returning(soft_failures.c.failures)
+    return int(conn.execute(upsert).scalar_one())

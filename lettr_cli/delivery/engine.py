@@ -8,6 +8,12 @@ fails, the worker is reaped, the deadline passes or the caller asks it to stop, 
 messages finish (for at most ``sending.drain_seconds`` after a stop request), puts its claimed
 rows back, and removes its worker. While its own rows are done and other workers still hold
 some, it waits, reaping the ones that died, so that the last one standing finishes the campaign.
+
+Preparing and compiling the content run under the store's write lock (``admin``): like admin
+writes they check and then write (the risk check counts other campaigns; the first tracking key
+is made once). Every other transaction of a run (claims, marks, results, heartbeats, reaps, the
+move to ``sent``) takes only row locks on PostgreSQL and is run again when the store was busy
+(``Writer.call``; ``store.server`` says why each stays correct).
 """
 
 from __future__ import annotations
@@ -100,7 +106,7 @@ class CampaignRun:
         if status == lifecycle.PREPARING:
             # Preparing claims nothing, so the brake does not hold it up.
             status, reason = await self.writer.call(
-                lambda conn: prepare_campaign(self.workspace, conn, self.handle)
+                lambda conn: prepare_campaign(self.workspace, conn, self.handle), admin=True
             )
             # Prepared: other workers may join now.
             await self.writer.call(
@@ -116,7 +122,7 @@ class CampaignRun:
         )
         try:
             spec = await self.writer.call(
-                lambda conn: factory_spec(self.workspace, conn, campaign_id)
+                lambda conn: factory_spec(self.workspace, conn, campaign_id), admin=True
             )
         except StoreUnavailable:
             raise  # the store's trouble, not the campaign's: it must not fail the campaign

@@ -4,6 +4,11 @@ Every update of a run names the rows' claim token, the worker and epoch that hol
 status it expects, and tells which rows it changed (RETURNING, or the rowcount of a one-row
 update): a row that matched nothing was taken over, and its holder must not go on as if it
 still held it.
+
+On PostgreSQL these run without the store's advisory lock (``store.server``), under READ
+COMMITTED: each is one statement, and an update that waited for a row's lock (a reaper's
+recovery, another worker's claim) checks its WHERE again on the row's newest version, so the
+fence holds however the transactions interleave.
 """
 
 from __future__ import annotations
@@ -46,9 +51,14 @@ def _fenced(expected: str) -> Any:
     )
 
 
+# The contact is locked while the mark checks it (PostgreSQL's FOR SHARE; nothing on SQLite,
+# whose writers take turns): an opt-out in progress is waited for and then seen, and one that
+# starts later waits for the mark's commit. So an unsubscribe answered before a mark commits
+# is never followed by that message's DATA.
 _SUBSCRIBED = (
     sa.select(contacts.c.id)
     .where(contacts.c.id == outbox.c.contact_id, contacts.c.status == "subscribed")
+    .with_for_update(read=True)
     .exists()
 )
 NO_LONGER_SUBSCRIBED = "the contact is no longer subscribed"

@@ -6,6 +6,16 @@ disagree still agree on who is stale. A worker whose heartbeat is older than the
 whose pid is gone on this host, is reaped: its epoch moves (an asleep worker that wakes finds
 that out before its next DATA), its ``claimed`` rows go back to the queue and its ``sending``
 rows become ``in_doubt``. Nobody else's rows are touched.
+
+On PostgreSQL heartbeats and reaps take only row locks (``store.server``). A heartbeat updates
+the worker's row at its epoch; a reap moves the epoch only at the epoch it read and while the
+row is still stale, in one statement: whichever of the two waits for the other's row lock
+checks again on the row as the other left it, so a worker that beat is never reaped and a
+reaped one's beat matches nothing. A heartbeat holds its row until its transaction commits, so
+the marks of the same transaction cannot be reaped under it. A deadlock between two reapers,
+or between a reaper and the worker it reaps (one locks the worker, then its rows; the writer
+may hold some of those rows when it beats), is rolled back and run again by
+``Store.transact``.
 """
 
 from __future__ import annotations
@@ -116,19 +126,20 @@ def reap(conn: Connection, timeout: float) -> int:
     ``in_doubt``. Each reap is conditional on what was read (epoch, and staleness in the same
     statement), so a worker that beat meanwhile is left alone."""
     doubted = 0
+    # Workers are reaped in id order: two reapers lock their rows in the same order.
     stale = conn.execute(
-        sa.select(workers.c.id, workers.c.epoch).where(
-            workers.c.heartbeat_at.isnot(None), workers.c.heartbeat_at < db_ago(timeout)
-        )
+        sa.select(workers.c.id, workers.c.epoch)
+        .where(workers.c.heartbeat_at.isnot(None), workers.c.heartbeat_at < db_ago(timeout))
+        .order_by(workers.c.id)
     ).all()
     for row in stale:
         doubted += _reap_one(
             conn, WorkerId(row.id, row.epoch), workers.c.heartbeat_at < db_ago(timeout)
         )
     here = conn.execute(
-        sa.select(workers.c.id, workers.c.epoch, workers.c.pid).where(
-            workers.c.heartbeat_at.isnot(None), workers.c.host == socket.gethostname()
-        )
+        sa.select(workers.c.id, workers.c.epoch, workers.c.pid)
+        .where(workers.c.heartbeat_at.isnot(None), workers.c.host == socket.gethostname())
+        .order_by(workers.c.id)
     ).all()
     for worker in here:
         if worker.pid != os.getpid() and not _alive(worker.pid):

@@ -15,6 +15,7 @@ The SQL runs on one thread of its own, so the event loop keeps talking SMTP mean
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from lettr_cli.delivery import fencing, leases, outbox, workers
 from lettr_cli.delivery.audience_check import NO_LONGER_IN_AUDIENCE, left_audience
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
-from lettr_cli.store.engine import Store
+from lettr_cli.store.engine import BeginMode, Store
 from lettr_cli.store.types import utcnow
 from lettr_cli.transport.smtp import Outcome
 
@@ -104,12 +105,23 @@ class Writer:
         self.failure: Exception | None = None  # a group that could not be committed
 
     # -- plain calls on the writer's thread --------------------------------------------------
-    async def call(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
-        """Run ``work`` in one transaction on the writer's thread."""
+    async def call(
+        self, work: Callable[[Connection], T], *, write: bool = True, admin: bool = False
+    ) -> T:
+        """Run ``work`` in one transaction on the writer's thread: a hot-path write (row locks
+        only on PostgreSQL), or with ``admin`` under the store's write lock (preparing). A
+        transaction the store found busy is run again (``Store.transact``); the tally and the
+        count of fenced rows are put back first, so that what it counts is counted once."""
+        begin: BeginMode = "IMMEDIATE" if admin else "ROWS" if write else "DEFERRED"
 
         def run() -> T:
-            with self.store.connect("IMMEDIATE" if write else "DEFERRED") as conn, conn.begin():
+            before = dataclasses.astuple(self.tally), self.fenced
+
+            def attempt(conn: Connection) -> T:
+                self.tally, self.fenced = Tally(*before[0]), before[1]
                 return work(conn)
+
+            return self.store.transact(attempt, begin)
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 

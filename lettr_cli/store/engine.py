@@ -2,9 +2,14 @@
 or a PostgreSQL database (``server``).
 
 Reads run in deferred transactions; writes begin ``IMMEDIATE`` so that a read-then-write never
-fails with "database is locked" half-way (deliverability checklist R-DB-2). On PostgreSQL a write
-transaction takes the store's advisory transaction lock instead, which gives the same one writer
-at a time. No connection is made at import time.
+fails with "database is locked" half-way (deliverability checklist R-DB-2). On PostgreSQL an
+``IMMEDIATE`` (or ``EXCLUSIVE``) transaction takes the store's advisory transaction lock instead,
+which gives the same one writer at a time: the admin writes rely on it. The hot paths (sending,
+tracking, feedback) begin ``ROWS``: ``BEGIN IMMEDIATE`` on SQLite, exactly as a write, but on
+PostgreSQL no advisory lock, only the row locks their statements take (``server`` says why that
+stays correct). :meth:`Store.transact` runs a transaction again when the store was busy (a
+deadlock, a lock timeout, a serialization failure; ``retrying``). No connection is made at
+import time.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext
@@ -33,9 +38,11 @@ from lettr_cli.store.location import (
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
+BeginMode = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE", "ROWS"]
 _BEGIN_OPTION = "lettr_begin"
+LOCK_TIMEOUT_OPTION = "lettr_lock_timeout"  # seconds; one attempt's share of busy_timeout
 DEFAULT_BUSY_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 __all__ = ["BeginMode", "Store", "StoreUnavailable"]
@@ -166,6 +173,13 @@ class Store:
         with self.engine.connect() as conn:
             yield conn.execution_options(**{_BEGIN_OPTION: begin})
 
+    def transact(self, work: Callable[[Connection], T], begin: BeginMode = "ROWS") -> T:
+        """Run ``work`` in one transaction and commit it, again when the store was busy
+        (``retrying.transact``)."""
+        from lettr_cli.store.retrying import transact
+
+        return transact(self, work, begin)
+
     @contextmanager
     def bulk(self, cache_kib: int = 32 * 1024) -> Iterator[Connection]:
         """A Core connection of its own for a bulk load (an import), with a large page cache.
@@ -278,7 +292,8 @@ class Store:
 
 def _on_begin(conn: Connection) -> None:
     mode: Any = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # SQLite has one writer: a transaction that takes row locks elsewhere takes the write lock.
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'ROWS' else mode}")
 
 
 def begin_mode(conn: Connection) -> BeginMode:

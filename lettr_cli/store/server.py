@@ -1,10 +1,34 @@
 """A store on PostgreSQL (psycopg 3): the engine, its one-writer lock, and what its errors mean.
 
-SQLite lets one writer in at a time and the services rely on it for check-then-write (unique
-names, the plan quota, the test-send limit). On PostgreSQL a transaction that begins as a write
-(``IMMEDIATE`` or ``EXCLUSIVE``, see ``engine``) takes a store-wide advisory transaction lock
-first, so the same reasoning holds; reads take no lock. ``store.busy_timeout`` bounds the wait
-(``lock_timeout``), as it bounds SQLite's.
+SQLite lets one writer in at a time and the admin services rely on it for check-then-write
+(unique names, the plan quota, the test-send limit, ``resource_in_use``). On PostgreSQL a
+transaction that begins as an admin write (``IMMEDIATE`` or ``EXCLUSIVE``, see ``engine``) takes
+a store-wide advisory transaction lock first, so the same reasoning holds; reads take no lock.
+
+The hot paths (sending, tracking, feedback) begin ``ROWS``: no advisory lock, only the row locks
+their statements take, so several daemons and the tracking server do not wait for each other or
+for an admin write. They stay correct under READ COMMITTED because every write of theirs is
+either one conditional statement (re-checked by PostgreSQL on the row's newest version when it
+waited for that row's lock), or made safe by a row lock taken first:
+
+- claims pass over rows another claim holds (``FOR UPDATE … SKIP LOCKED``) and take only rows
+  still ``queued``; marks, results and releases are fenced by token, worker, epoch and status;
+  a mark locks the contact (``FOR SHARE``) while it checks that it is subscribed
+  (``delivery.fencing``);
+- heartbeats and reaps update a worker's row only at the epoch (and staleness) they read;
+  reapers lock workers in id order (``delivery.workers``);
+- the move to ``sent`` locks the campaign row before it checks that no row is unfinished, so
+  of two workers finishing at once the later one sees the other's rows final
+  (``campaigns.lifecycle.sending_to_sent``);
+- counters are added in one statement; first opens, clicks and unsubscribes are set only while
+  empty; soft failures are counted by one upsert (``delivery.effects``); a feedback message's
+  key is inserted first (``ON CONFLICT DO NOTHING``) and its row locked before its one event;
+- an opt-out (a contact's status, a suppression) is what the admin writes check-then-write too:
+  it takes the advisory lock where it happens (:func:`take_write_lock`, from ``ledger``).
+
+A deadlock, a lock timeout or a serialization failure is retried (``Store.transact``), then is
+``store_unavailable``. ``store.busy_timeout`` bounds the wait (``lock_timeout``), as it bounds
+SQLite's.
 """
 
 from __future__ import annotations
@@ -57,11 +81,12 @@ def create_server_engine(url: ServerUrl, busy_timeout: Callable[[], float]) -> E
     )
 
     def on_begin(conn: Connection) -> None:
-        from lettr_cli.store.engine import begin_mode
+        from lettr_cli.store.engine import LOCK_TIMEOUT_OPTION, begin_mode
 
-        timeout_ms = max(1, int(busy_timeout() * 1000))
+        share = conn.get_execution_options().get(LOCK_TIMEOUT_OPTION)
+        timeout_ms = max(1, int((busy_timeout() if share is None else share) * 1000))
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
-        if begin_mode(conn) != "DEFERRED":
+        if begin_mode(conn) in ("IMMEDIATE", "EXCLUSIVE"):
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     def on_error(context: ExceptionContext) -> None:
@@ -72,6 +97,15 @@ def create_server_engine(url: ServerUrl, busy_timeout: Callable[[], float]) -> E
     event.listen(engine, "begin", on_begin)
     event.listen(engine, "handle_error", on_error)
     return engine
+
+
+def take_write_lock(conn: Connection) -> None:
+    """Inside a hot path's ``ROWS`` transaction, before a write that admin writes check and
+    then write too (an opt-out): on PostgreSQL take the store's advisory write lock until the
+    end of the transaction (held already by an ``IMMEDIATE`` one; taking it again is harmless).
+    SQLite's ``ROWS`` transactions hold its one write lock already."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def sqlstate(error: BaseException) -> str | None:

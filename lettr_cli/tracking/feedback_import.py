@@ -8,6 +8,14 @@ unmatched, with the reason.
 Every message is recorded in its own transaction together with its de-duplication key
 (``feedback_messages``), so an interrupted import can simply be run again, and a file or a
 growing mbox imported again counts each message once.
+
+On PostgreSQL these transactions take row locks only (``ROWS``, ``store.server``), so an import
+runs beside the daemons and the tracking server. Two imports of one message at once stay one:
+the key is inserted first (``ON CONFLICT DO NOTHING``), and the second waits for the first's
+commit and finds it. Two messages about one row stay one event: the row is locked (``FOR
+UPDATE``) before its once-per-row event is checked. A contact's opt-out takes the store's write
+lock where it happens (``ledger.opt_out``). A transaction the store found busy runs again
+(``Store.transact``; each attempt counts into a summary of its own).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +70,15 @@ class ImportSummary:
             "unmatched": self.unmatched,
         }
 
+    def add(self, other: ImportSummary) -> None:
+        """Count ``other``'s messages too (all but ``messages``, counted before)."""
+        self.bounces += other.bounces
+        self.complaints += other.complaints
+        self.auto_replies += other.auto_replies
+        self.duplicates += other.duplicates
+        self.ignored += other.ignored
+        self.unmatched += other.unmatched
+
 
 @dataclass(frozen=True)
 class Row:
@@ -84,18 +102,28 @@ def import_feedback(
     summary = ImportSummary(messages=len(incoming))
     for done, item in enumerate(incoming, start=1):
         found = fb.classify_message(item)
-        with store.connect("IMMEDIATE") as conn, conn.begin():
-            _record(conn, signer, found, summary)
+        summary.add(store.transact(partial(_recorded, signer=signer, found=found)))
         if progress is not None:
             progress(done, len(incoming))
     return summary
 
 
+def _recorded(conn: Connection, signer: Signer, found: fb.Feedback) -> ImportSummary:
+    """One message recorded on ``conn``: what it counts for."""
+    summary = ImportSummary()
+    _record(conn, signer, found, summary)
+    return summary
+
+
 def _record(conn: Connection, signer: Signer, found: fb.Feedback, summary: ImportSummary) -> None:
-    seen = conn.execute(
-        sa.select(feedback_messages.c.key).where(feedback_messages.c.key == found.key)
-    ).first()
-    if seen is not None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # The key first: a concurrent import of the same message waits here, then finds it.
+    first = dialect.insert(feedback_messages).values(
+        key=found.key, kind=found.kind, imported_at=utcnow(), outbox_id=None
+    )
+    if conn.execute(first.on_conflict_do_nothing()).rowcount != 1:
         summary.duplicates += 1
         return
     row: Row | None = None
@@ -109,6 +137,10 @@ def _record(conn: Connection, signer: Signer, found: fb.Feedback, summary: Impor
         kind = UNMATCHED
     else:
         row, why = match(conn, signer, found)
+        if row is not None:
+            # Another report about the row, imported at once, waits: one event per row.
+            o = outbox.outbox
+            conn.execute(sa.select(o.c.id).where(o.c.id == row.id).with_for_update())
         if row is None:
             _unmatched(summary, found, why)
             kind = UNMATCHED
@@ -122,12 +154,9 @@ def _record(conn: Connection, signer: Signer, found: fb.Feedback, summary: Impor
         else:
             summary.ignored += 1
     conn.execute(
-        feedback_messages.insert().values(
-            key=found.key,
-            kind=kind,
-            imported_at=utcnow(),
-            outbox_id=row.id if row is not None else None,
-        )
+        feedback_messages.update()
+        .where(feedback_messages.c.key == found.key)
+        .values(kind=kind, outbox_id=row.id if row is not None else None)
     )
 
 

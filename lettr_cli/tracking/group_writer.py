@@ -2,7 +2,8 @@
 
 One writer thread takes every write the hot endpoints ask for (opens, clicks, one-click and
 link unsubscribes) from a queue and commits them in groups: whatever waited while the last
-group was being written goes into the next, in one ``IMMEDIATE`` transaction and one commit.
+group was being written goes into the next, in one transaction and one commit (``ROWS``: on
+PostgreSQL row locks only, no wait for a daemon or an admin write; see ``recording``).
 Under a burst that turns hundreds of transactions (and their fight for SQLite's one write
 lock, each loser sleeping in the busy handler) into a few, and each request still gets its own
 result: a write's future is resolved only after its group's commit, so the server answers an
@@ -10,8 +11,10 @@ open, a click or an unsubscribe once what it recorded is committed, and a crash 
 requests that were not answered yet.
 
 A work that raises rolls its group back; the group is then written again one work per
-transaction, so one bad request never costs another its write. A group the store refuses
-because it stayed locked past ``store.busy_timeout`` gives each of its works ``StoreBusy``.
+transaction, so one bad request never costs another its write. A group the store found busy
+(a deadlock, a lock timeout) is run again (``Store.transact``: works are functions of the
+connection and may run twice); one that stays busy past ``store.busy_timeout`` gives each of
+its works ``StoreBusy``.
 No web imports here: the app awaits the futures (``asyncio.wrap_future``).
 """
 
@@ -98,8 +101,7 @@ class GroupWriter:
         if not live:
             return
         try:
-            with self.store.connect("IMMEDIATE") as conn, conn.begin():
-                results = [work(conn) for work, _ in live]
+            results = self.store.transact(lambda conn: [work(conn) for work, _ in live])
         except (OperationalError, StoreUnavailable) as exc:
             busy = busy_error(self.store, exc)
             if busy is None:
@@ -118,8 +120,7 @@ class GroupWriter:
         """A group that failed, written again one work per transaction."""
         for work, done in live:
             try:
-                with self.store.connect("IMMEDIATE") as conn, conn.begin():
-                    result = work(conn)
+                result = self.store.transact(work)
             except (OperationalError, StoreUnavailable) as exc:
                 done.set_exception(busy_error(self.store, exc) or exc)
             except Exception as exc:

@@ -1,10 +1,18 @@
 """What the tracking server writes: opens, clicks and unsubscribes of one outbox row
 (CONTRACT "Tracking", DESIGN "Tracking, feedback, analytics").
 
-Each is one short ``IMMEDIATE`` transaction: the event, the campaign's counters (an unsubscribe's
-method too), a click's count for its row and URL, and for the unique counters the row's
-first-open / first-click time, set only while it is empty (so counters survive the event archive
-and a replay counts once). No web imports here.
+Each is one short transaction: the event, the campaign's counters (an unsubscribe's method too),
+a click's count for its row and URL, and for the unique counters the row's first-open /
+first-click time, set only while it is empty (so counters survive the event archive and a replay
+counts once). No web imports here.
+
+On PostgreSQL they take row locks only (``ROWS``, ``store.server``), under READ COMMITTED, and
+stay correct without the store's write lock: a counter is added to in one statement; a first
+time is set by ``UPDATE … WHERE first_… IS NULL``, which a concurrent writer of the same row
+waits for and then sees, so a unique open, click or unsubscribe counts once; a click's record
+for its row and URL may be made twice by two servers at once and still adds up (the report sums
+them). An unsubscribe's opt-out takes the write lock where it happens (``ledger.opt_out``).
+A deadlock or lock timeout is run again (``Store.transact``), then is ``StoreBusy``.
 """
 
 from __future__ import annotations
@@ -289,11 +297,11 @@ def _event(
 
 
 def write_now(store: Store, work: Any) -> None:
-    """Run ``work`` in one short IMMEDIATE transaction; ``StoreBusy`` when the store stays
-    locked past ``store.busy_timeout``. Returning means the write is committed."""
+    """Run ``work`` in one short transaction (row locks only on PostgreSQL), again when the
+    store was busy; ``StoreBusy`` when it stays locked past ``store.busy_timeout``. Returning
+    means the write is committed."""
     try:
-        with store.connect("IMMEDIATE") as conn, conn.begin():
-            work(conn)
+        store.transact(work)
     except (OperationalError, StoreUnavailable) as exc:
         busy = busy_error(store, exc)
         if busy is None:
