@@ -3,6 +3,9 @@
 Every command group is a ``LettrTyper``; its commands catch ``LettrError`` and report it as
 ``Error [code]: message`` (or the JSON body when the command was given ``--json``), then exit 1.
 Parse errors stay the parser's (exit 2); Ctrl-C exits 130.
+
+A group's commands are built when first asked for (``lazy_tree``): `lettr config get KEY`
+builds the root, the ``config`` group and ``get``, not the hundred other commands.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand
 from typer.models import CommandFunctionType
 
+from lettr_cli.cli.lazy_tree import LazyGroup, LazyTyper
 from lettr_cli.cli.plain_values import plain_values
 from lettr_cli.errors import EXIT_FAILURE, EXIT_OK, LettrError
 
@@ -79,12 +83,12 @@ class LettrCommand(TyperCommand):
             raise typer.Exit(EXIT_OK) from None
 
 
-class LettrGroup(TyperGroup):
+class LettrGroup(LazyGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         return plain_values(_flags_take_no_value(super().get_params(ctx)))
 
 
-class LettrTyper(typer.Typer):
+class LettrTyper(LazyTyper):
     """A command group whose commands all report errors the contract's way."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,0 +1,121 @@
+"""A command tree built as far as an invocation needs it (issue 18, "Start-up").
+
+Typer turns a whole app into Click commands before it parses anything: each of lettr's hundred
+commands has its signature read and its annotations evaluated, a twentieth of a second at every
+start, for the one command that runs. Here each group is built with its commands left as typer
+registered them, and a command (or a sub-group, which does the same one level down) is built
+by typer's own functions the first time the group is asked for it: `lettr config get KEY`
+builds the root, ``config`` and ``get``; `lettr --help` builds the root and the groups' shells
+for their one-line help. What gets built, and so every help text and every parse, is what typer
+builds; ``tests/test_help_texts.py`` compares every help with the eager tree's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, ClassVar
+
+import typer
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_command_name, get_group_from_info
+from typer.models import CommandFunctionType, CommandInfo, TyperInfo
+
+Builder = Callable[[], Any]
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """A group's commands by name, in the order typer would list them; each is built on first
+    use and kept."""
+
+    def __init__(self, builders: dict[str, Builder]) -> None:
+        self._builders = builders
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._builders[name]()
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._builders[name] = lambda: command
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._builders[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands come from its ``LazyTyper`` (``source``), built when asked for."""
+
+    source: ClassVar[LazyTyper | None] = None
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        if self.source is not None:
+            self.commands = LazyCommands(self.source.builders(self))
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names only: nothing is built to list them
+
+
+class LazyTyper(typer.Typer):
+    """A typer app whose commands and sub-apps typer does not build with the app: it keeps
+    their registrations (typer's own ``CommandInfo`` and ``TyperInfo``) for its ``LazyGroup``,
+    which builds each on demand with typer's functions."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        group_class = self.info.cls
+        assert isinstance(group_class, type) and issubclass(group_class, LazyGroup)
+        # The class typer instantiates for this app, bound to it (typer passes it no app).
+        self.info.cls = type(group_class.__name__, (group_class,), {"source": self})
+        self.deferred_commands: list[CommandInfo] = []
+        self.deferred_groups: list[TyperInfo] = []
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], Any]:
+        register = super().command(*args, **kwargs)
+
+        def defer(function: CommandFunctionType) -> CommandFunctionType:
+            register(function)
+            self.deferred_commands.append(self.registered_commands.pop())
+            return function
+
+        return defer
+
+    def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
+        if not kwargs.get("name"):
+            raise ValueError("a lazy sub-app needs its name")  # typer would merge it instead
+        super().add_typer(typer_instance, **kwargs)
+        self.deferred_groups.append(self.registered_groups.pop())
+
+    def builders(self, group: TyperGroup) -> dict[str, Builder]:
+        """A builder per command, then per sub-group (typer's order), each as typer builds it
+        within ``group``."""
+        markup = group.rich_markup_mode
+        short = self.pretty_exceptions_short
+        found: dict[str, Builder] = {}
+        for command in self.deferred_commands:
+            name = command.name or get_command_name(command.callback.__name__)  # type: ignore[union-attr]
+            found[name] = _command_builder(command, short, markup)
+        for sub in self.deferred_groups:
+            found[str(sub.name)] = _group_builder(sub, short, markup, group.suggest_commands)
+        return found
+
+
+def _command_builder(info: CommandInfo, short: bool, markup: Any) -> Builder:
+    return lambda: get_command_from_info(
+        info, pretty_exceptions_short=short, rich_markup_mode=markup
+    )
+
+
+def _group_builder(info: TyperInfo, short: bool, markup: Any, suggest: bool) -> Builder:
+    return lambda: get_group_from_info(
+        info, pretty_exceptions_short=short, rich_markup_mode=markup, suggest_commands=suggest
+    )
