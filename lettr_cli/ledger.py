@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from lettr_cli.addressing.addresses import email_key
+from lettr_cli.store.counters import STAT_KEYS
 from lettr_cli.store.server import take_write_lock
 from lettr_cli.store.tables import (
     UNSUBSCRIBE_COUNTERS,
@@ -41,6 +42,8 @@ from lettr_cli.store.tables import (
 )
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id, utcnow
 
+__all__ = ["STAT_KEYS"]  # and every name defined below
+
 campaigns = table_of(Campaign)
 contacts = table_of(Contact)
 events = table_of(Event)
@@ -49,11 +52,7 @@ suppressions = table_of(Suppression)
 
 # -- counters -------------------------------------------------------------------------------
 
-# The campaign's ``stats`` (CONTRACT "Objects": Campaign), in their order.
-STAT_KEYS = (
-    "injections", "deliveries", "bounces", "spam_complaints", "opens", "unique_opens",
-    "clicks", "unique_clicks", "unsubscribes", "machine_opens", "unique_machine_opens",
-)  # fmt: skip
+# The campaign's ``stats`` are ``STAT_KEYS`` (named in ``store.counters``, re-exported here).
 # Every counter column of a campaign: only the ledger adds to them.
 COUNTERS = (*STAT_KEYS, "sent_count", *UNSUBSCRIBE_COUNTERS.values())
 

@@ -76,6 +76,11 @@ def _probe(args: list[str]) -> dict[str, object]:
         ["contact", "list", "--status", "subscribed", "--limit", "1"],
         ["config", "get", "smtp.host"],
         ["config", "get", "smtp.port", "--json"],
+        ["campaign", "list"],
+        ["campaign", "list", "--json", "--limit", "0"],
+        ["campaign", "list", "--status", "draft"],
+        ["campaign", "show", "Spring"],
+        ["campaign", "show", "Spring", "--json"],
     ],
 )
 def test_everyday_commands_load_no_orm_and_no_pydantic(lettr, args: list[str]) -> None:

@@ -8,7 +8,6 @@ the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +16,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from lettr_cli.analytics import timing
+from lettr_cli.analytics.rates import RATES, Rate, rates_of, stats_of
 from lettr_cli.analytics.resends import resend_report
 from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.campaigns import STAT_KEYS, find_campaign
+from lettr_cli.campaigns.campaigns import find_campaign
 from lettr_cli.errors import ValidationError
 from lettr_cli.store.tables import UNSUBSCRIBE_COUNTERS, Campaign, Event, LinkClick, table_of
 
@@ -27,56 +27,16 @@ events = table_of(Event)
 campaigns = table_of(Campaign)
 link_clicks = table_of(LinkClick)
 
+# The rates live in ``rates`` (read without the ORM); named here too.
+__all__ = ["RATES", "Rate", "rates_of", "stats_of"]
+
 HOURLY_SPAN = timedelta(hours=48)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 BOUNCE_WARNING = 0.10  # the Show page warns at a bounce rate of 10% or more
 
 
-@dataclass(frozen=True)
-class Rate:
-    """A rate: its counters (numerator over denominator) and Lettr's healthy range."""
-
-    name: str
-    label: str
-    numerator: str
-    denominator: str
-    healthy_range: str
-    low: float | None = None  # healthy at or above
-    high: float | None = None  # healthy below
-
-    def value(self, stats: dict[str, int]) -> float | None:
-        below = stats[self.denominator]
-        return None if below == 0 else stats[self.numerator] / below
-
-    def healthy(self, value: float | None) -> bool | None:
-        if value is None:
-            return None
-        if self.low is not None and value < self.low:
-            return False
-        return not (self.high is not None and value >= self.high)
-
-
-RATES = (
-    Rate("delivery_rate", "Delivery rate", "deliveries", "injections", "98%+", low=0.98),
-    Rate("bounce_rate", "Bounce rate", "bounces", "injections", "under 2%", high=0.02),
-    Rate("spam_complaint_rate", "Spam complaint rate", "spam_complaints", "deliveries",
-         "under 0.1%", high=0.001),
-    Rate("open_rate", "Open rate", "unique_opens", "deliveries", "15-30%+", low=0.15),
-    Rate("click_rate", "Click rate", "unique_clicks", "deliveries", "1-5%+", low=0.01),
-    Rate("unsubscribe_rate", "Unsubscribe rate", "unsubscribes", "deliveries", "under 0.5%",
-         high=0.005),
-)  # fmt: skip
 UNSUBSCRIBE_METHODS = ("list_unsubscribe", "link_unsubscribe")
-
-
-def stats_of(campaign: Campaign) -> dict[str, int]:
-    return {key: int(getattr(campaign, key)) for key in STAT_KEYS}
-
-
-def rates_of(stats: dict[str, int]) -> dict[str, float | None]:
-    """Each rate, or None when its denominator is zero."""
-    return {rate.name: rate.value(stats) for rate in RATES}
 
 
 def health_of(rates: dict[str, float | None]) -> dict[str, dict[str, Any]]:

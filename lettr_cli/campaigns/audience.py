@@ -15,14 +15,14 @@ from sqlmodel import Session, col, select
 
 from lettr_cli.audience import groups
 from lettr_cli.audience.counts import subscribed
-from lettr_cli.audience.segments.checks import display_groups
 from lettr_cli.audience.segments.model import from_stored
-from lettr_cli.audience.segments.parser import to_text
 from lettr_cli.audience.segments.resolve import audience_clause, find_segment, segment_clause
 from lettr_cli.audience.segments.sql import Clause, within_list
 from lettr_cli.campaigns import lifecycle
+from lettr_cli.campaigns.campaign_rows import audience_body
 from lettr_cli.errors import ValidationError
-from lettr_cli.store.tables import Campaign, Contact, ContactList, Segment
+from lettr_cli.store.core_tables import connection_of
+from lettr_cli.store.tables import Campaign, Contact, Segment
 from lettr_cli.store.types import utcnow
 
 # The order preparing queues recipients in (``delivery.outbox.prepare``), and so the order the
@@ -167,23 +167,5 @@ def first_recipient(session: Session, campaign: Campaign) -> Contact | None:
 
 
 def audience_json(session: Session, campaign: Campaign) -> dict[str, Any]:
-    audience = campaign.audience
-    list_ids = list(audience.get("lists", []))
-    segment_ids = list(audience.get("segments", []))
-    list_names = dict(
-        session.exec(
-            select(ContactList.id, ContactList.name).where(col(ContactList.id).in_(list_ids))
-        ).all()
-    )
-    segment_names = dict(
-        session.exec(select(Segment.id, Segment.name).where(col(Segment.id).in_(segment_ids))).all()
-    )
-    body: dict[str, Any] = {
-        "all": bool(audience.get("all")),
-        "lists": [list_names.get(i, i) for i in list_ids],
-        "segments": [segment_names.get(i, i) for i in segment_ids],
-    }
-    conditions = audience.get("conditions")
-    if conditions:  # only a resend's audience has them
-        body["where"] = to_text(display_groups(session, from_stored(conditions)))
-    return body
+    """The campaign object's ``audience`` (``campaign_rows.audience_body``)."""
+    return audience_body(connection_of(session), campaign)

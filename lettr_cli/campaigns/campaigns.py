@@ -10,17 +10,19 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from lettr_cli import ledger
 from lettr_cli.audience.segments.usage import segments_using
-from lettr_cli.campaigns import lifecycle
-from lettr_cli.campaigns.templates import check_content, find_template, version_of
+from lettr_cli.campaigns import campaign_rows, lifecycle
+from lettr_cli.campaigns.campaign_rows import check_status, content_row, find_campaign_row
+from lettr_cli.campaigns.templates import check_content, find_template
 from lettr_cli.campaigns.utm import UtmChoice, apply_utm
 from lettr_cli.content.message import check_header_value
-from lettr_cli.errors import NotFound, ValidationError
+from lettr_cli.errors import ValidationError
 from lettr_cli.references import refuse_if_used
+from lettr_cli.store.core_tables import connection_of
 from lettr_cli.store.tables import Campaign, Template
 from lettr_cli.store.template_use import template_in_use
 from lettr_cli.store.types import utcnow
 
-MIN_PREFIX = 6
+MIN_PREFIX = campaign_rows.MIN_PREFIX
 # How campaigns are listed and paged: newest first, the id making the order total.
 CAMPAIGN_ORDER = (col(Campaign.created_at).desc(), col(Campaign.id).desc())
 STAT_KEYS = ledger.STAT_KEYS  # the campaign's counters are the ledger's
@@ -50,20 +52,11 @@ class CampaignFields:
 
 
 def find_campaign(session: Session, ref: str) -> Campaign:
-    """By exact id, then exact name, then an id prefix of at least 6 characters."""
-    ref = ref.strip()
-    found = session.get(Campaign, ref)
-    if found is not None:
-        return found
-    named = session.exec(select(Campaign).where(Campaign.name == ref)).all()
-    if not named and len(ref) >= MIN_PREFIX:
-        named = session.exec(select(Campaign).where(col(Campaign.id).startswith(ref.lower()))).all()
-    if len(named) == 1:
-        return named[0]
-    if not named:
-        raise NotFound(f"no campaign with the id, name or id prefix '{ref}'")
-    candidates = ", ".join(f"{c.id} ({c.name}, {c.status})" for c in named)
-    raise ValidationError.field("campaign", f"'{ref}' names several campaigns: {candidates}")
+    """By exact id, then exact name, then an id prefix of at least 6 characters
+    (``campaign_rows.find_campaign_row``)."""
+    found = session.get(Campaign, find_campaign_row(connection_of(session), ref).id)
+    assert found is not None, "found in this transaction"
+    return found
 
 
 def _address(field: str, value: str) -> str | None:
@@ -207,11 +200,7 @@ def list_campaigns(session: Session, status: str | None, *, limit: int = 0) -> l
 def _in_status(query: Any, status: str | None) -> Any:
     if not status:
         return query
-    if status not in lifecycle.STATUSES:
-        raise ValidationError.field(
-            "status", f"unknown status '{status}'; one of: {', '.join(lifecycle.STATUSES)}"
-        )
-    return query.where(Campaign.status == status)
+    return query.where(Campaign.status == check_status(status))
 
 
 def content_of(
@@ -220,7 +209,5 @@ def content_of(
     """The HTML and text a campaign sends: its own, or its template's (active while a draft,
     frozen once it left draft)."""
     used = template_in_use(session, campaign)
-    if used is None:
-        return campaign.html_content, campaign.text_content, None
-    version = version_of(session, used.template, used.version)
-    return version.html_content, version.text_content, used.template
+    html, text = content_row(connection_of(session), campaign)
+    return html, text, None if used is None else used.template

@@ -9,11 +9,13 @@ with its own name). Content and tracking freeze when a campaign leaves draft, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lettr_cli.content.utm import DEFAULT_MEDIUM, DEFAULT_SOURCE, Utm, slugify
 from lettr_cli.errors import ValidationError
-from lettr_cli.store.tables import Campaign
+
+if TYPE_CHECKING:
+    from lettr_cli.store.tables import Campaign
 
 MAX_VALUE = 255
 KEYS = ("source", "medium", "campaign")
@@ -69,7 +71,7 @@ def _value(key: str, value: str) -> str:
     return value
 
 
-def utm_of(campaign: Campaign) -> Utm | None:
+def utm_of(campaign: Campaign | Any) -> Utm | None:
     """The tags the campaign's tracked links get now, or None when it does not tag them."""
     stored = campaign.utm
     if stored is None:
@@ -82,7 +84,7 @@ def utm_of(campaign: Campaign) -> Utm | None:
     )
 
 
-def utm_json(campaign: Campaign) -> dict[str, Any] | None:
+def utm_json(campaign: Campaign | Any) -> dict[str, Any] | None:
     """The campaign object's ``utm``: the values in force, or null."""
     utm = utm_of(campaign)
     if utm is None:

@@ -1,6 +1,6 @@
 """`lettr campaign list`: campaigns newest first, with what Lettr's list shows (status,
-recipients, when scheduled or sent, open and click rates), as ``analytics.listing`` computes
-them; this module only formats."""
+recipients, when scheduled or sent, open and click rates), as ``analytics.listing_rows``
+computes them; this module only formats."""
 
 from __future__ import annotations
 
@@ -21,21 +21,22 @@ def list_all(
     as_json: JsonFlag = False,
 ) -> None:
     """List campaigns, newest first, with their open and click rates."""
-    from lettr_cli.analytics.listing import campaign_listing
-    from lettr_cli.delivery.objects import campaign_json
+    # Read through SQLAlchemy Core, without the ORM: it starts quicker (issue 18).
+    from lettr_cli.analytics.listing_rows import listing_rows
+    from lettr_cli.delivery.campaign_body import campaign_body
 
-    with workspace(ctx).store.read() as session:
-        listing = campaign_listing(session, status, limit=limit or None)
-        items = [campaign_json(session, row.campaign) for row in listing.rows] if as_json else []
+    with workspace(ctx).store.connect() as conn, conn.begin():
+        rows, total = listing_rows(conn, status, limit or None)
+        items = [campaign_body(conn, row.campaign) for row in rows] if as_json else []
     if as_json:
         emit_json(items)
     else:
         show_table(
             ["id", "name", "status", "recipients", "when", "open_rate", "click_rate"],
             ([row.id[:8], row.name, row.status, row.recipients, _when(row.when),
-              _percent(row.open_rate), _percent(row.click_rate)] for row in listing.rows),
+              _percent(row.open_rate), _percent(row.click_rate)] for row in rows),
         )  # fmt: skip
-    note_cut(len(listing.rows), listing.total)
+    note_cut(len(rows), total)
 
 
 def _when(when: tuple[str, datetime] | None) -> str:

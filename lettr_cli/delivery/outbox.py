@@ -18,22 +18,32 @@ from sqlmodel import Session
 
 from lettr_cli import ledger
 from lettr_cli.campaigns.audience import RECIPIENT_ORDER, recipients_clause
+from lettr_cli.delivery.outbox_counts import (
+    BOUNCED,
+    CLAIMED,
+    FAILED,
+    FINAL,
+    IN_DOUBT,
+    QUEUED,
+    SENDING,
+    SENT,
+    SKIPPED,
+    STATES,
+    counts,
+    in_doubt_emails,
+)
 from lettr_cli.store.tables import Campaign, Contact, OutboxRow, table_of
+from lettr_cli.store.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from lettr_cli.transport.smtp import Outcome
-from lettr_cli.store.types import UTCDateTime, utcnow
 
-QUEUED = "queued"
-CLAIMED = "claimed"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-BOUNCED = "bounced"
-SKIPPED = "skipped"
-IN_DOUBT = "in_doubt"
-STATES = (QUEUED, CLAIMED, SENDING, SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT)
-FINAL = frozenset({SENT, FAILED, BOUNCED, SKIPPED, IN_DOUBT})
+# The states and the counts live in ``outbox_counts`` (read without the ORM); named here too.
+__all__ = [
+    "BOUNCED", "CLAIMED", "FAILED", "FINAL", "IN_DOUBT", "QUEUED", "SENDING", "SENT", "SKIPPED",
+    "STATES", "counts", "in_doubt_emails",
+]  # fmt: skip
+
 
 outbox = table_of(OutboxRow)
 contacts = table_of(Contact)
@@ -77,17 +87,6 @@ def prepare(session: Session, campaign: Campaign) -> int:
 def total(conn: Connection, campaign_id: str) -> int:
     query = sa.select(sa.func.count()).where(outbox.c.campaign_id == campaign_id)
     return int(conn.execute(query).scalar_one())
-
-
-def counts(conn: Connection, campaign_id: str) -> dict[str, int]:
-    """Rows per state, every state present (CONTRACT "Objects": the campaign's ``outbox``)."""
-    query = (
-        sa.select(outbox.c.status, sa.func.count())
-        .where(outbox.c.campaign_id == campaign_id)
-        .group_by(outbox.c.status)
-    )
-    found: dict[str, int] = {str(status): int(n) for status, n in conn.execute(query)}
-    return {state: found.get(state, 0) for state in STATES}
 
 
 @dataclass(frozen=True)
@@ -142,15 +141,6 @@ def waiting_retries(conn: Connection, campaign_id: str) -> int:
         outbox.c.next_attempt_at > utcnow(),
     )
     return int(conn.execute(query).scalar_one())
-
-
-def in_doubt_emails(conn: Connection, campaign_id: str) -> list[str]:
-    query = (
-        sa.select(outbox.c.email)
-        .where(outbox.c.campaign_id == campaign_id, outbox.c.status == IN_DOUBT)
-        .order_by(outbox.c.id)
-    )
-    return [str(email) for email in conn.execute(query).scalars()]
 
 
 def next_retry_at(conn: Connection, campaign_id: str) -> datetime | None:

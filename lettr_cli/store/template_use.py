@@ -9,10 +9,12 @@ references (which sit below ``campaigns``) all ask here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+if TYPE_CHECKING:  # the models load with the ORM: only where a session is used
+    from sqlmodel import Session
 
-from lettr_cli.store.tables import Campaign, Template, TemplateVersion
+    from lettr_cli.store.tables import Campaign, Template, TemplateVersion
 
 
 @dataclass(frozen=True)
@@ -24,19 +26,24 @@ class TemplateInUse:
 
     def row(self, session: Session) -> TemplateVersion | None:
         """The version's content, None if it is gone."""
+        from lettr_cli.store.tables import TemplateVersion
+
         return session.get(TemplateVersion, (self.template.id, self.version))
 
 
-def version_in_use(campaign: Campaign, template: Template) -> int:
-    """The version of ``template`` that ``campaign`` uses: its frozen one, else the active one."""
+def version_in_use(campaign: Any, template: Any) -> int:
+    """The version of ``template`` that ``campaign`` uses: its frozen one, else the active one.
+    Either may be a model or a Core row (``campaigns.campaign_rows``)."""
     if campaign.template_version is not None:
-        return campaign.template_version
-    return template.active_version
+        return int(campaign.template_version)
+    return int(template.active_version)
 
 
 def template_in_use(session: Session, campaign: Campaign) -> TemplateInUse | None:
     """The template ``campaign`` is linked to and the version it uses; None when it has no
     template (its own content), or the template is gone."""
+    from lettr_cli.store.tables import Template
+
     if campaign.template_id is None:
         return None
     template = session.get(Template, campaign.template_id)
@@ -49,6 +56,10 @@ def detach_campaigns(session: Session, template: Template) -> int:
     """Before ``template`` is deleted: every campaign linked to it takes the content of the
     version it uses as its own, so a campaign already sent keeps its web version, its click
     targets and its report. Returns how many campaigns were detached."""
+    from sqlmodel import select
+
+    from lettr_cli.store.tables import Campaign
+
     linked = session.exec(select(Campaign).where(Campaign.template_id == template.id)).all()
     for campaign in linked:
         version = TemplateInUse(template, version_in_use(campaign, template)).row(session)
