@@ -33,13 +33,22 @@ def stdout_console() -> Console:
     return Console(markup=False, highlight=False, emoji=False)
 
 
-_display_zone: tzinfo = UTC
+_display_zone: tzinfo | Callable[[], tzinfo] = UTC
 
 
-def set_display_zone(zone: tzinfo) -> None:
-    """Show times to people in the operator's zone (config ``timezone``); JSON stays UTC."""
+def set_display_zone(zone: tzinfo | Callable[[], tzinfo]) -> None:
+    """Show times to people in the operator's zone (config ``timezone``); JSON stays UTC.
+    A function is asked for the zone when a time is first shown: finding the system's zone
+    loads tzlocal and zoneinfo, which a command that shows no time need not pay for."""
     global _display_zone  # noqa: PLW0603 (one setting for the whole invocation)
     _display_zone = zone
+
+
+def _zone() -> tzinfo:
+    global _display_zone  # noqa: PLW0603
+    if not isinstance(_display_zone, tzinfo):
+        _display_zone = _display_zone()
+    return _display_zone
 
 
 def _json_default(value: Any) -> Any:
@@ -117,7 +126,7 @@ def _is_terminal(stream: Any) -> bool:
 
 def display_time(moment: datetime) -> str:
     """A time for people: in the operator's zone, to the second."""
-    return moment.astimezone(_display_zone).isoformat(sep=" ", timespec="seconds")
+    return moment.astimezone(_zone()).isoformat(sep=" ", timespec="seconds")
 
 
 def _cell(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,12 +70,21 @@ def workspace(ctx: typer.Context) -> Workspace:
 
 def _show_times_in_operator_zone(workspace: Workspace) -> None:
     """Times are stored in UTC and shown to people in config ``timezone``, else the system's
-    zone (CONTRACT "Times"); JSON stays UTC."""
-    from lettr_cli.campaigns.times import load_zone, operator_zone
+    zone (CONTRACT "Times"); JSON stays UTC. The zone is found when a time is first shown."""
     from lettr_cli.cli.output import set_display_zone
     from lettr_cli.errors import LettrError
 
     try:
-        set_display_zone(load_zone(operator_zone(None, workspace.settings().text("timezone"))))
+        configured = workspace.settings().text("timezone")
     except LettrError:
-        return  # an unusable zone leaves times in UTC; `config set timezone` refuses those
+        return
+
+    def zone() -> tzinfo:
+        from lettr_cli.campaigns.times import load_zone, operator_zone
+
+        try:
+            return load_zone(operator_zone(None, configured))
+        except LettrError:
+            return UTC  # an unusable zone leaves times in UTC; `config set timezone` refuses those
+
+    set_display_zone(zone)
