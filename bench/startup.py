@@ -1,6 +1,6 @@
 """How long `lettr` takes to start and answer, beside `python -c pass` and `sqlite-utils tables`.
 
-    python bench/startup.py [--repeat 5] [--dir DIR]
+    python bench/startup.py [--repeat 5] [--dir DIR] [--baseline CHECKOUT]
 
 Builds a SQLite store of 325 contacts (``sample_audience.csv`` imported into a list and a topic
 with its properties, plus five contacts added one by one), one campaign addressed to that list and
@@ -10,6 +10,13 @@ one stored configuration value; then times, as a user types them, `lettr --versi
 command alike); the median of ``--repeat`` runs counts. Prints wall seconds, the ratio to each
 reference, CPU seconds (user + system; steadier than wall time on a busy machine) and the
 issue's goal. Needs the ``bench`` extra (sqlite-utils).
+
+``--baseline CHECKOUT`` (another checkout of lettr, such as ``git worktree add --detach
+../base main``) times each lettr command a second time with that checkout's ``lettr_cli`` first
+on ``PYTHONPATH``, in the same interleaved runs, and prints it beside as "before".
+
+Commands run as an installed lettr does: with compiled bytecode (``PYTHONDONTWRITEBYTECODE`` is
+dropped, and the warm-up run writes the ``.pyc`` files).
 
 Timings on a shared machine are noisy: the load average is printed beside them.
 """
@@ -99,13 +106,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each; the median counts")
     parser.add_argument("--dir", type=Path, help="where the store goes (default: a temp folder)")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout of lettr to time beside (as 'before')"
+    )
     options = parser.parse_args()
     folder = options.dir or Path(tempfile.mkdtemp(prefix="lettr-startup-"))
     folder.mkdir(parents=True, exist_ok=True)
     store = folder / "lettr.db"
     for leftover in folder.glob("lettr.db*"):
         leftover.unlink()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("LETTR_")}
+    dropped = ("LETTR_", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(dropped)}
     env.update(LETTR_HOME=str(folder / "home"), LETTR_DB=str(store), NO_COLOR="1")
     campaign_id = build_store(folder, env)
 
@@ -119,12 +130,18 @@ def main() -> None:
         "campaign show ID": lettr("campaign", "show", campaign_id),
         "config get KEY": lettr("config", "get", "smtp.host"),
     }
-    for args in commands.values():  # warm the caches (.pyc files, the page cache) once
-        timed(args, env)
+    envs = dict.fromkeys(commands, env)
+    if options.baseline:
+        before = {**env, "PYTHONPATH": str(options.baseline.resolve())}
+        for name in [name for name in commands if name in GOALS]:
+            commands[f"{name} (before)"] = commands[name]
+            envs[f"{name} (before)"] = before
+    for name, args in commands.items():  # warm the caches (.pyc files, the page cache) once
+        timed(args, envs[name])
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(options.repeat):
         for name, args in commands.items():
-            runs[name].append(timed(args, env))
+            runs[name].append(timed(args, envs[name]))
     median = {name: statistics.median(wall for wall, _ in times) for name, times in runs.items()}
     cpu = {name: statistics.median(used for _, used in times) for name, times in runs.items()}
 
@@ -133,13 +150,14 @@ def main() -> None:
     print(f"load average {load} on {os.cpu_count()} CPUs (figures are indicative)")
     print()
     python, sqlite_utils = median["python -c pass"], median["sqlite-utils tables"]
-    header = f"{'command':22} {'seconds':>8} {'× python':>9} {'× sqlite-utils':>15} {'CPU s':>7}"
+    header = f"{'command':31} {'seconds':>8} {'× python':>9} {'× sqlite-utils':>15} {'CPU s':>7}"
     print(f"{header} {'goal':>10}")
-    for name in commands:
+    shown = [n for name in commands if "(before)" not in name for n in (f"{name} (before)", name)]
+    for name in [name for name in shown if name in commands]:
         goal = GOALS.get(name)
         mark = "" if goal is None else f"< {goal:.2f}" + (" ok" if median[name] < goal else " !!")
         print(
-            f"{name:22} {median[name]:8.3f} {median[name] / python:9.2f} "
+            f"{name:31} {median[name]:8.3f} {median[name] / python:9.2f} "
             f"{median[name] / sqlite_utils:15.2f} {cpu[name]:7.3f} {mark:>10}"
         )
     if not options.dir:
