@@ -6,7 +6,9 @@ Builds a SQLite store of 325 contacts (``sample_audience.csv`` imported into a l
 with its properties, plus five contacts added one by one), one campaign addressed to that list and
 one stored configuration value; then times, as a user types them, `lettr --version`, `--help`,
 `contact list`, `campaign list`, `campaign show ID` and `config get KEY`, and, on the same store,
-`sqlite-utils tables` and a bare `python -c pass`. Runs are interleaved (a busy moment hurts every
+`sqlite-utils tables` and a bare `python -c pass`, and the floors: importing typer alone, typer
+with its Rich help (what `--help` needs), and typer with SQLAlchemy (what a command that reads
+the store needs). Runs are interleaved (a busy moment hurts every
 command alike); the median of ``--repeat`` runs counts. Prints wall seconds, the ratio to each
 reference, CPU seconds (user + system; steadier than wall time on a busy machine) and the
 issue's goal. Needs the ``bench`` extra (sqlite-utils).
@@ -123,6 +125,10 @@ def main() -> None:
     commands: dict[str, list[str]] = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "sqlite-utils tables": [tool("sqlite-utils"), "tables", str(store)],
+        # The floors: what lettr cannot start quicker than while it uses these libraries.
+        "floor: typer": [sys.executable, "-c", "import typer"],
+        "floor: typer help (rich)": [sys.executable, "-c", "import typer.rich_utils"],
+        "floor: typer+sqlalchemy": [sys.executable, "-c", "import typer, sqlalchemy"],
         "--version": lettr("--version"),
         "--help": lettr("--help"),
         "contact list": lettr("contact", "list"),
