@@ -13,6 +13,7 @@ builds; ``tests/test_help_texts.py`` compares every help with the eager tree's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
+from importlib import import_module
 from typing import Any, ClassVar
 
 import typer
@@ -68,7 +69,9 @@ class LazyGroup(TyperGroup):
 class LazyTyper(typer.Typer):
     """A typer app whose commands and sub-apps typer does not build with the app: it keeps
     their registrations (typer's own ``CommandInfo`` and ``TyperInfo``) for its ``LazyGroup``,
-    which builds each on demand with typer's functions."""
+    which builds each on demand with typer's functions. ``command_from`` and ``typer_from``
+    register a command or a sub-app by where it is (``"module:name"``): its module is imported
+    only when it is built, so `lettr config get` does not import the other commands' modules."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -76,24 +79,50 @@ class LazyTyper(typer.Typer):
         assert isinstance(group_class, type) and issubclass(group_class, LazyGroup)
         # The class typer instantiates for this app, bound to it (typer passes it no app).
         self.info.cls = type(group_class.__name__, (group_class,), {"source": self})
-        self.deferred_commands: list[CommandInfo] = []
-        self.deferred_groups: list[TyperInfo] = []
+        self.deferred_commands: dict[str, Callable[[], CommandInfo]] = {}
+        self.deferred_groups: dict[str, Callable[[], TyperInfo]] = {}
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], Any]:
         register = super().command(*args, **kwargs)
 
         def defer(function: CommandFunctionType) -> CommandFunctionType:
             register(function)
-            self.deferred_commands.append(self.registered_commands.pop())
+            info = self.registered_commands.pop()
+            name = info.name or get_command_name(function.__name__)
+            self.deferred_commands[name] = lambda: info
             return function
 
         return defer
 
     def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
-        if not kwargs.get("name"):
+        name = kwargs.get("name")
+        if not name:
             raise ValueError("a lazy sub-app needs its name")  # typer would merge it instead
         super().add_typer(typer_instance, **kwargs)
-        self.deferred_groups.append(self.registered_groups.pop())
+        info = self.registered_groups.pop()
+        self.deferred_groups[name] = lambda: info
+
+    def command_from(self, name: str, where: str) -> None:
+        """Register the function at ``where`` as the command ``name``, imported when built."""
+
+        def info() -> CommandInfo:
+            self.command(name)(_load(where))
+            return self.deferred_commands[name]()
+
+        self.deferred_commands[name] = info
+
+    def typer_from(self, name: str, where: str, *, also: tuple[str, ...] = ()) -> None:
+        """Register the app at ``where`` as the group ``name``, imported when built, with the
+        modules ``also`` that add commands to it."""
+
+        def info() -> TyperInfo:
+            sub_app = _load(where)
+            for module in also:
+                import_module(module)
+            self.add_typer(sub_app, name=name)
+            return self.deferred_groups[name]()
+
+        self.deferred_groups[name] = info
 
     def builders(self, group: TyperGroup) -> dict[str, Builder]:
         """A builder per command, then per sub-group (typer's order), each as typer builds it
@@ -101,21 +130,27 @@ class LazyTyper(typer.Typer):
         markup = group.rich_markup_mode
         short = self.pretty_exceptions_short
         found: dict[str, Builder] = {}
-        for command in self.deferred_commands:
-            name = command.name or get_command_name(command.callback.__name__)  # type: ignore[union-attr]
+        for name, command in self.deferred_commands.items():
             found[name] = _command_builder(command, short, markup)
-        for sub in self.deferred_groups:
-            found[str(sub.name)] = _group_builder(sub, short, markup, group.suggest_commands)
+        for name, sub in self.deferred_groups.items():
+            found[name] = _group_builder(sub, short, markup, group.suggest_commands)
         return found
 
 
-def _command_builder(info: CommandInfo, short: bool, markup: Any) -> Builder:
+def _load(where: str) -> Any:
+    module, _, name = where.partition(":")
+    return getattr(import_module(module), name)
+
+
+def _command_builder(info: Callable[[], CommandInfo], short: bool, markup: Any) -> Builder:
     return lambda: get_command_from_info(
-        info, pretty_exceptions_short=short, rich_markup_mode=markup
+        info(), pretty_exceptions_short=short, rich_markup_mode=markup
     )
 
 
-def _group_builder(info: TyperInfo, short: bool, markup: Any, suggest: bool) -> Builder:
+def _group_builder(
+    info: Callable[[], TyperInfo], short: bool, markup: Any, suggest: bool
+) -> Builder:
     return lambda: get_group_from_info(
-        info, pretty_exceptions_short=short, rich_markup_mode=markup, suggest_commands=suggest
+        info(), pretty_exceptions_short=short, rich_markup_mode=markup, suggest_commands=suggest
     )

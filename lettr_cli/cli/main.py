@@ -9,28 +9,6 @@ from typing import Annotated
 import typer
 
 from lettr_cli import __version__
-from lettr_cli.cli import apikey as apikey_commands
-from lettr_cli.cli import audience as audience_commands
-from lettr_cli.cli import campaign as campaign_commands
-from lettr_cli.cli import config as config_commands
-from lettr_cli.cli import contact as contact_commands
-from lettr_cli.cli import contact_io as _contact_io  # noqa: F401 (adds import and export)
-from lettr_cli.cli import contact_optin as _contact_optin  # noqa: F401 (adds resend-confirmation)
-from lettr_cli.cli import daemon as daemon_commands
-from lettr_cli.cli import demo as demo_command
-from lettr_cli.cli import dns as dns_commands
-from lettr_cli.cli import doctor as doctor_command
-from lettr_cli.cli import domain as domain_commands
-from lettr_cli.cli import feedback as feedback_commands
-from lettr_cli.cli import groups as group_commands
-from lettr_cli.cli import property as property_commands
-from lettr_cli.cli import segment as segment_commands
-from lettr_cli.cli import serve as serve_command
-from lettr_cli.cli import sink as sink_command
-from lettr_cli.cli import store as store_commands
-from lettr_cli.cli import template as template_commands
-from lettr_cli.cli import track as track_commands
-from lettr_cli.cli import wizard as wizard_command
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
 from lettr_cli.errors import EXIT_SIGTERM
@@ -75,28 +53,34 @@ def root(
     ctx.call_on_close(state.close)
 
 
-app.command("init")(store_commands.init)
-app.add_typer(campaign_commands.app, name="campaign")
-app.add_typer(contact_commands.app, name="contact")
-app.add_typer(group_commands.lists_app, name="list")
-app.add_typer(group_commands.topics_app, name="topic")
-app.add_typer(property_commands.app, name="property")
-app.add_typer(template_commands.app, name="template")
-app.add_typer(segment_commands.app, name="segment")
-app.add_typer(audience_commands.app, name="audience")
-app.add_typer(config_commands.app, name="config")
-app.add_typer(store_commands.app, name="store")
-app.add_typer(domain_commands.app, name="domain")
-app.add_typer(dns_commands.app, name="dns")
-app.command("demo")(demo_command.demo)
-app.command("sink")(sink_command.sink)
-app.add_typer(daemon_commands.app, name="daemon")
-app.add_typer(feedback_commands.app, name="feedback")
-app.add_typer(track_commands.app, name="track")
-app.command("doctor")(doctor_command.doctor)
-app.command("serve")(serve_command.serve)
-app.add_typer(apikey_commands.app, name="apikey")
-app.command("wizard")(wizard_command.wizard)
+# Each command's module is imported when the command is built (``lazy_tree``): the order here
+# is the order `lettr --help` lists them in (commands, then groups).
+app.command_from("init", "lettr_cli.cli.store:init")
+app.typer_from("campaign", "lettr_cli.cli.campaign:app")
+app.typer_from(
+    "contact",
+    "lettr_cli.cli.contact:app",
+    also=("lettr_cli.cli.contact_io", "lettr_cli.cli.contact_optin"),  # import and export, ...
+)
+app.typer_from("list", "lettr_cli.cli.groups:lists_app")
+app.typer_from("topic", "lettr_cli.cli.groups:topics_app")
+app.typer_from("property", "lettr_cli.cli.property:app")
+app.typer_from("template", "lettr_cli.cli.template:app")
+app.typer_from("segment", "lettr_cli.cli.segment:app")
+app.typer_from("audience", "lettr_cli.cli.audience:app")
+app.typer_from("config", "lettr_cli.cli.config:app")
+app.typer_from("store", "lettr_cli.cli.store:app")
+app.typer_from("domain", "lettr_cli.cli.domain:app")
+app.typer_from("dns", "lettr_cli.cli.dns:app")
+app.command_from("demo", "lettr_cli.cli.demo:demo")
+app.command_from("sink", "lettr_cli.cli.sink:sink")
+app.typer_from("daemon", "lettr_cli.cli.daemon:app")
+app.typer_from("feedback", "lettr_cli.cli.feedback:app")
+app.typer_from("track", "lettr_cli.cli.track:app")
+app.command_from("doctor", "lettr_cli.cli.doctor:doctor")
+app.command_from("serve", "lettr_cli.cli.serve:serve")
+app.typer_from("apikey", "lettr_cli.cli.apikey:app")
+app.command_from("wizard", "lettr_cli.cli.wizard:wizard")
 
 
 def _terminated(signum: int, _frame: object) -> None:
