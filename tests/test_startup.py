@@ -186,3 +186,39 @@ def test_json_documents_compile_as_with_jsonb_itself(driver: str) -> None:
         assert type(JSON_TYPE.dialect_impl(dialect).impl_instance) is type(
             JSONB().dialect_impl(dialect)
         )
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["smtp.example.com", "a..b", "-a.com", "a-.com", "x" * 63 + ".com", "x" * 64 + ".com", "",
+     ".", "ok-1.Example.", "a_b.com", "192.0.2.1", "::1", "localhost"],
+)  # fmt: skip
+def test_an_ascii_host_name_is_checked_as_with_the_idna_codec(host: str) -> None:
+    """Settings skip the IDNA codec for ASCII host names (its import costs every command that
+    reads smtp.host): they accept and refuse exactly what the codec and the label check do."""
+    import ipaddress
+    import re
+
+    from lettr_cli.settings import KEYS
+    from lettr_cli.settings.values import Invalid
+
+    def with_codec(raw: str) -> bool:
+        name = raw.strip().rstrip(".").lower()
+        try:
+            ipaddress.ip_address(name)
+            return True
+        except ValueError:
+            pass
+        try:
+            ascii_name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return False
+        label = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+        return len(ascii_name) <= 253 and all(label.match(p) for p in ascii_name.split("."))
+
+    try:
+        KEYS["smtp.host"].parse(host)
+        accepted = True
+    except Invalid:
+        accepted = False
+    assert accepted == with_codec(host)

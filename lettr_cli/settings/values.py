@@ -110,7 +110,9 @@ def _hostname(raw: str) -> Value:
     except ValueError:
         pass
     try:
-        ascii_host = host.encode("idna").decode("ascii")
+        # An ASCII name is its own IDNA form (the label check below is the codec's check), and
+        # skipping the codec spares every command that reads smtp.host its import.
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
     except UnicodeError:
         raise Invalid(f"'{raw}' is not a valid host name") from None
     if len(ascii_host) > 253 or not all(_HOST_LABEL.match(p) for p in ascii_host.split(".")):
