@@ -42,8 +42,6 @@ from lettr_cli.store.tables import (
 )
 from lettr_cli.store.types import JSON_TYPE, UTCDateTime, new_id, utcnow
 
-__all__ = ["STAT_KEYS"]  # and every name defined below
-
 campaigns = table_of(Campaign)
 contacts = table_of(Contact)
 events = table_of(Event)
@@ -52,7 +50,7 @@ suppressions = table_of(Suppression)
 
 # -- counters -------------------------------------------------------------------------------
 
-# The campaign's ``stats`` are ``STAT_KEYS`` (named in ``store.counters``, re-exported here).
+# The campaign's ``stats`` are ``STAT_KEYS`` (named in ``store.counters``).
 # Every counter column of a campaign: only the ledger adds to them.
 COUNTERS = (*STAT_KEYS, "sent_count", *UNSUBSCRIBE_COUNTERS.values())
 

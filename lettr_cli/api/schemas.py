@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from lettr_cli.analytics.events import EVENT_KEYS
 from lettr_cli.delivery.outbox import STATES
-from lettr_cli.ledger import STAT_KEYS
+from lettr_cli.store.counters import STAT_KEYS
 
 Schema = dict[str, Any]
 

@@ -8,7 +8,6 @@ from typing import Any, cast
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from lettr_cli import ledger
 from lettr_cli.audience.segments.usage import segments_using
 from lettr_cli.campaigns import campaign_rows, lifecycle
 from lettr_cli.campaigns.campaign_rows import check_status, content_row, find_campaign_row
@@ -17,6 +16,7 @@ from lettr_cli.campaigns.utm import UtmChoice, apply_utm
 from lettr_cli.content.message import check_header_value
 from lettr_cli.errors import ValidationError
 from lettr_cli.references import refuse_if_used
+from lettr_cli.store import counters
 from lettr_cli.store.core_tables import connection_of
 from lettr_cli.store.tables import Campaign, Template
 from lettr_cli.store.template_use import template_in_use
@@ -25,7 +25,7 @@ from lettr_cli.store.types import utcnow
 MIN_PREFIX = campaign_rows.MIN_PREFIX
 # How campaigns are listed and paged: newest first, the id making the order total.
 CAMPAIGN_ORDER = (col(Campaign.created_at).desc(), col(Campaign.id).desc())
-STAT_KEYS = ledger.STAT_KEYS  # the campaign's counters are the ledger's
+STAT_KEYS = counters.STAT_KEYS  # the campaign's counters, written by the ledger alone
 
 
 @dataclass
