@@ -70,20 +70,16 @@ def workspace(ctx: typer.Context) -> Workspace:
 
 def _show_times_in_operator_zone(workspace: Workspace) -> None:
     """Times are stored in UTC and shown to people in config ``timezone``, else the system's
-    zone (CONTRACT "Times"); JSON stays UTC. The zone is found when a time is first shown."""
+    zone (CONTRACT "Times"); JSON stays UTC. The zone is found when a time is first shown (the
+    workspace is open until the command ends)."""
     from lettr_cli.cli.output import set_display_zone
-    from lettr_cli.errors import LettrError
-
-    try:
-        configured = workspace.settings().text("timezone")
-    except LettrError:
-        return
 
     def zone() -> tzinfo:
         from lettr_cli.campaigns.times import load_zone, operator_zone
+        from lettr_cli.errors import LettrError
 
         try:
-            return load_zone(operator_zone(None, configured))
+            return load_zone(operator_zone(None, workspace.settings().text("timezone")))
         except LettrError:
             return UTC  # an unusable zone leaves times in UTC; `config set timezone` refuses those
 
