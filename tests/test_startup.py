@@ -23,7 +23,7 @@ SLOW = ("sqlmodel", "pydantic", "pydantic_core", "textual", "sqlalchemy.orm")
 
 # Runs one command in a fresh interpreter, as a user would, then reports what it imported.
 PROBE = """
-import json, sys
+import gc, json, sys
 from lettr_cli.cli.main import main
 
 args, slow = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -35,7 +35,8 @@ except SystemExit as stop:
 else:
     code = 0
 loaded = sorted(name for name in sys.modules if name in slow)
-sys.stderr.write("PROBE " + json.dumps({"code": code, "loaded": loaded}) + "\\n")
+collecting = gc.isenabled()
+sys.stderr.write("PROBE " + json.dumps({"code": code, "loaded": loaded, "gc": collecting}) + "\\n")
 """
 
 
@@ -88,6 +89,8 @@ def test_everyday_commands_load_no_orm_and_no_pydantic(lettr, args: list[str]) -
     probe = _probe(args)
     assert probe["code"] in (0, None)
     assert probe["loaded"] == []
+    # The collector is off while the tree is built; a command (which may run long) turns it on.
+    assert probe["gc"] is (args[0] not in ("--version", "--help"))
 
 
 def test_a_refused_value_still_gets_the_parser_s_message(lettr) -> None:

@@ -10,6 +10,7 @@ builds the root, the ``config`` group and ``get``, not the hundred other command
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -70,6 +71,7 @@ class LettrCommand(TyperCommand):
         return plain_values(_flags_take_no_value(super().get_params(ctx)))
 
     def invoke(self, ctx: Any) -> Any:
+        gc.enable()  # off while the command tree was built (``main``); a command may run long
         try:
             return super().invoke(ctx)
         except LettrError as error:

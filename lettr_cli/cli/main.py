@@ -91,6 +91,9 @@ def _terminated(signum: int, _frame: object) -> None:
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminated)
+    # Building the command tree (and, for --help, loading Rich) makes many objects and no
+    # garbage: the collector is off until a command runs (``LettrCommand.invoke``).
+    gc.disable()
     try:
         app(prog_name="lettr")
     finally:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -45,9 +47,11 @@ class Runtime:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            from lettr_cli.workspace import Workspace
+            with _collector_paused():  # the store's libraries load: many objects, no garbage
+                from lettr_cli.workspace import Workspace
 
-            self._workspace = Workspace.open(self.store_path, home=self.home, environ=self.environ)
+                opened = Workspace.open(self.store_path, home=self.home, environ=self.environ)
+            self._workspace = opened
             _show_times_in_operator_zone(self._workspace)
         return self._workspace
 
@@ -55,6 +59,17 @@ class Runtime:
         if self._workspace is not None:
             self._workspace.close()
             self._workspace = None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def runtime(ctx: typer.Context) -> Runtime:
