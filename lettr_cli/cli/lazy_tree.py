@@ -12,6 +12,7 @@ builds; ``tests/test_help_texts.py`` compares every help with the eager tree's.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, MutableMapping
 from importlib import import_module
 from typing import Any, ClassVar
@@ -133,7 +134,8 @@ class LazyTyper(typer.Typer):
         for name, command in self.deferred_commands.items():
             found[name] = _command_builder(command, short, markup)
         for name, sub in self.deferred_groups.items():
-            found[name] = _group_builder(sub, short, markup, group.suggest_commands)
+            suggest = getattr(group, "suggest_commands", True)  # typer < 0.16 has none
+            found[name] = _group_builder(sub, short, markup, suggest)
         return found
 
 
@@ -151,6 +153,10 @@ def _command_builder(info: Callable[[], CommandInfo], short: bool, markup: Any) 
 def _group_builder(
     info: Callable[[], TyperInfo], short: bool, markup: Any, suggest: bool
 ) -> Builder:
-    return lambda: get_group_from_info(
-        info(), pretty_exceptions_short=short, rich_markup_mode=markup, suggest_commands=suggest
-    )
+    options: dict[str, Any] = {"pretty_exceptions_short": short, "rich_markup_mode": markup}
+    if "suggest_commands" in _GROUP_PARAMETERS:
+        options["suggest_commands"] = suggest
+    return lambda: get_group_from_info(info(), **options)
+
+
+_GROUP_PARAMETERS = inspect.signature(get_group_from_info).parameters
