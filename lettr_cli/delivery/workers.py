@@ -78,6 +78,15 @@ def heartbeat(conn: Connection, me: WorkerId) -> bool:
     )
 
 
+def beat(conn: Connection, me: WorkerId, timeout: float) -> int | None:
+    """One beat of a running worker: renew its heartbeat and reap the workers that died; None
+    when this worker was reaped, else how many workers live."""
+    if not heartbeat(conn, me):
+        return None
+    reap(conn, timeout)
+    return live(conn, timeout)
+
+
 def holds(conn: Connection, me: WorkerId) -> bool:
     """Whether the worker is still alive in the store (not reaped), without writing."""
     return conn.execute(sa.select(workers.c.id).where(_mine(me))).first() is not None
