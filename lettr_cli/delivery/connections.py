@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from lettr_cli.delivery.build import Built
+from lettr_cli.delivery.claims import Claimed
 from lettr_cli.delivery.ratelimit import TokenBucket
 from lettr_cli.delivery.workers import WorkerId, holds
-from lettr_cli.delivery.writer import Claimed, Writer, boottime
+from lettr_cli.delivery.writer import Writer, boottime
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.settings import Settings
 from lettr_cli.transport.replies import ReplyClass
@@ -139,7 +140,11 @@ class Connections:
                 if not marked or not await self._still_ours():
                     self.done_with([item])
                     continue
-                outcome = await self._send(relay, built)
+                self.writer.on_the_wire += 1
+                try:
+                    outcome = await self._send(relay, built)
+                finally:
+                    self.writer.on_the_wire -= 1
                 self._count_drop(outcome, fresh=used == 0)
                 self.writer.record(item, outcome)
                 self.done_with([item])
