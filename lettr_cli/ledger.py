@@ -119,6 +119,23 @@ def record_events(
         conn.execute(events.insert(), values)
 
 
+def record_events_by_type(
+    conn: Connection,
+    campaign_id: str,
+    by_type: dict[str, list[dict[str, Any]]],
+    at: datetime,
+) -> None:
+    """``record_events`` for several event types (type → rows) in one statement, in the order
+    given."""
+    values = [
+        _event_values(campaign_id, row, event_type, at)
+        for event_type, rows in by_type.items()
+        for row in rows
+    ]
+    if values:
+        conn.execute(events.insert(), values)
+
+
 def record_event_once(
     conn: Connection, campaign_id: str, row: dict[str, Any], event_type: str, at: datetime
 ) -> bool:

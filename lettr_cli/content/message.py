@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.charset import Charset
 from email.header import Header
@@ -155,6 +155,5 @@ def to_bytes(message: EmailMessage) -> bytes:
 
 
 def _now() -> datetime:
-    from lettr_cli.store.types import utcnow
-
-    return utcnow()
+    # Not store.types.utcnow: that would import SQLAlchemy into every build worker.
+    return datetime.now(UTC)

@@ -19,9 +19,13 @@ from lettr_cli.transport.replies import ReplyClass
 from lettr_cli.transport.smtp import Outcome
 
 if TYPE_CHECKING:
-    from lettr_cli.delivery.writer import Claimed
+    from lettr_cli.delivery.claims import Claimed
 
 soft_failures = table_of(SoftFailure)
+# Built once: a delivery resets the contact's soft failures, in every group of results.
+_FORGET_SOFT_FAILURES = soft_failures.delete().where(
+    soft_failures.c.contact_id.in_(sa.bindparam("contact_ids", expanding=True))
+)
 
 
 @dataclass
@@ -59,13 +63,10 @@ class Effects:
             self.soft_contacts.append(item.contact_id)
 
     def write(self, conn: Connection, campaign_id: str, now: datetime) -> None:
-        for event_type, rows in self.events.items():
-            ledger.record_events(conn, campaign_id, rows, event_type, now)
+        ledger.record_events_by_type(conn, campaign_id, self.events, now)
         ledger.add_counters(conn, campaign_id, self.counters)
         if self.reset_contacts:
-            conn.execute(
-                soft_failures.delete().where(soft_failures.c.contact_id.in_(self.reset_contacts))
-            )
+            conn.execute(_FORGET_SOFT_FAILURES, {"contact_ids": self.reset_contacts})
         bounced = list(self.bounce_contacts)
         for contact_id in self.soft_contacts:
             if count_soft_failure(conn, contact_id, campaign_id) >= SOFT_FAILURES_TO_BOUNCE:

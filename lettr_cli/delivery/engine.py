@@ -29,24 +29,20 @@ from sqlalchemy.engine import Connection
 
 from lettr_cli.campaigns import lifecycle
 from lettr_cli.delivery import leases, outbox, workers
-from lettr_cli.delivery.build import Builder, Built, FactorySpec
+from lettr_cli.delivery.build import Builder, FactorySpec
+from lettr_cli.delivery.connections import Connections, Queue
 from lettr_cli.delivery.observer import Observer, Quiet, RunResult, Snapshot
 from lettr_cli.delivery.outcomes import RetryPolicy
 from lettr_cli.delivery.preparing import factory_spec, prepare_campaign
 from lettr_cli.delivery.ratelimit import TokenBucket
-from lettr_cli.delivery.writer import Claimed, Writer, boottime
+from lettr_cli.delivery.writer import Writer
 from lettr_cli.errors import LettrError, StoreUnavailable
 from lettr_cli.store.types import utcnow
-from lettr_cli.transport.replies import ReplyClass
-from lettr_cli.transport.smtp import Outcome, Relay, RelayFailure, RelaySettings
 from lettr_cli.workspace import Workspace
 
 CLAIM_BATCH = 64
 BRAKE_CHECK_SECONDS = 1.0
 OTHERS_POLL_SECONDS = 0.5  # while other workers hold the campaign's last rows
-# New connections in a row that dropped before the server answered their first MAIL FROM: then
-# the relay has failed (DESIGN's relay row), not the recipients.
-DROPS_TO_RELAY_FAILURE = 3
 
 
 def paused(workspace: Workspace) -> bool:
@@ -75,14 +71,19 @@ class CampaignRun:
         self.writer = Writer(workspace.store, handle, RetryPolicy.from_settings(self.settings))
         self.name = ""
         self.total = 0
-        self.relay_failure: str | None = None
-        self.store_failure: StoreUnavailable | None = None  # halts the run; raised at its end
         self.braked = False
         self.timeout = leases.timeout_seconds(workspace.environ)
-        self.stale_after = self.timeout / 3
         self.bucket = TokenBucket(self.settings.number("sending.rate"), clock=clock)
-        self.in_flight = 0  # rows claimed and not yet answered, released or failed
-        self.fresh_drops = 0  # see DROPS_TO_RELAY_FAILURE
+        self.connections = Connections(
+            self.writer,
+            handle.worker,
+            self.settings,
+            self.bucket,
+            queue_size=CLAIM_BATCH * 2,
+            stale_after=self.timeout / 3,
+            halted=self.halted,
+            on_relay_failure=self._relay_failed,
+        )
         self.committed = asyncio.Event()
         self._started = clock()
 
@@ -136,8 +137,8 @@ class CampaignRun:
             self.observer.state(campaign_id, self.name, "paused", "")
         else:
             await self._send(spec)
-            if self.store_failure is not None:
-                raise self.store_failure
+            if self.connections.store_failure is not None:
+                raise self.connections.store_failure
         status = await self.writer.call(self._finish)
         if status == lifecycle.SENT:
             self.observer.state(campaign_id, self.name, status, "")
@@ -146,7 +147,7 @@ class CampaignRun:
             status,
             retry_at=left.retry_at,
             in_doubt=left.in_doubt,
-            relay_failure=self.relay_failure,
+            relay_failure=self.connections.relay_failure,
             paused=self.braked,
             lease_lost=self.writer.lease_lost,
             interrupted=self.stop.is_set(),
@@ -204,16 +205,13 @@ class CampaignRun:
         return bool(
             self.stop.is_set()
             or self.braked
-            or self.relay_failure is not None
-            or self.store_failure is not None
-            or self.writer.lease_lost
+            or self.connections.failed
             or (self.deadline is not None and self.clock() >= self.deadline)
         )
 
     async def _send(self, spec: FactorySpec) -> None:
         concurrency = self.settings.integer("sending.concurrency")
-        queue: asyncio.Queue[tuple[Claimed, Built] | None] = asyncio.Queue(CLAIM_BATCH * 2)
-        self.queue = queue
+        queue = self.connections.queue
         self.writer.on_commit = self._report
         bucket = self.bucket
         # This worker's share of sending.rate from the start (the heartbeat keeps it current).
@@ -224,53 +222,22 @@ class CampaignRun:
             asyncio.create_task(self._watch_stop()),
         ]
         connections = [
-            asyncio.create_task(self._connection(queue, bucket)) for _ in range(concurrency)
+            asyncio.create_task(self.connections.connection()) for _ in range(concurrency)
         ]
         try:
             await self._produce(queue, spec)
             for _ in connections:
                 await queue.put(None)
-            await self._wait_for(connections)
+            drain = float(self.settings.integer("sending.drain_seconds"))
+            await self.connections.wait_for(connections, self.stop, drain)
         finally:
             for task in (*watchers, *connections):
                 task.cancel()
             await asyncio.gather(*watchers, *connections, return_exceptions=True)
-            self._release_queued()
+            self.connections.release_queued()
             await self.writer.flush()
 
-    def _release_queued(self) -> None:
-        """Rows built and waiting for a connection go back to the queue at once (the brake, a
-        stop request), not when the messages in flight are answered."""
-        leftovers = []
-        ends = 0  # the end-of-work markers stay for the connections
-        while not self.queue.empty():
-            entry = self.queue.get_nowait()
-            if entry is None:
-                ends += 1
-            else:
-                leftovers.append(entry[0])
-        for _ in range(ends):
-            self.queue.put_nowait(None)
-        if leftovers:
-            self._done_with(leftovers, release=True)
-
-    async def _wait_for(self, connections: list[asyncio.Task[None]]) -> None:
-        """Let in-flight messages finish; after a stop request, for ``drain_seconds`` at most
-        (rows still unanswered then stay ``sending`` and become ``in_doubt``)."""
-        drain = float(self.settings.integer("sending.drain_seconds"))
-        stopping = asyncio.create_task(self.stop.wait())
-        try:
-            everything = asyncio.gather(*connections, return_exceptions=True)
-            first: set[asyncio.Future[Any]] = {everything, stopping}
-            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
-            if not everything.done():
-                await asyncio.wait(connections, timeout=drain)
-        finally:
-            stopping.cancel()
-
-    async def _produce(
-        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], spec: FactorySpec
-    ) -> None:
+    async def _produce(self, queue: Queue, spec: FactorySpec) -> None:
         """Claim and build until nothing is due; rows whose reply sends them back to the queue
         (soft failures due now, lost connections) are claimed again once they are committed."""
         left = await self.writer.call(
@@ -281,7 +248,7 @@ class CampaignRun:
             while not self.halted():
                 batch = await self.writer.claim(CLAIM_BATCH)
                 if not batch:
-                    if self.in_flight:
+                    if self.connections.in_flight:
                         await self._settled()
                         continue
                     await self.writer.flush()
@@ -291,17 +258,17 @@ class CampaignRun:
                             return
                         await asyncio.sleep(OTHERS_POLL_SECONDS)
                         continue
-                self.in_flight += len(batch)
+                self.connections.in_flight += len(batch)
                 built = await builder.build(
                     [(item.row_id, item.email, item.merge_values) for item in batch]
                 )
                 for index, (item, result) in enumerate(zip(batch, built, strict=True)):
                     if self.halted():
-                        self._done_with(batch[index:], release=True)
+                        self.connections.done_with(batch[index:], release=True)
                         return
                     if isinstance(result, str):
                         self.writer.fail(item, result)
-                        self._done_with([item])
+                        self.connections.done_with([item])
                         continue
                     await queue.put((item, result))
         finally:
@@ -317,102 +284,14 @@ class CampaignRun:
 
         return await self.writer.call(others) > 0
 
-    def _done_with(self, items: list[Claimed], *, release: bool = False) -> None:
-        if release:
-            self.writer.release(items)
-        self.in_flight -= len(items)
-
     async def _settled(self) -> None:
         """Wait for the next commit (or a short while)."""
         self.committed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.committed.wait(), timeout=0.25)
 
-    async def _connection(
-        self, queue: asyncio.Queue[tuple[Claimed, Built] | None], bucket: TokenBucket
-    ) -> None:
-        relay: Relay | None = None
-        used = 0
-        per_connection = self.settings.integer("sending.max_per_connection")
-        try:
-            while (entry := await queue.get()) is not None:
-                item, built = entry
-                if self.halted():
-                    self._done_with([item], release=True)
-                    continue
-                if relay is not None and (relay.broken or used >= per_connection):
-                    await relay.__aexit__(None, None, None)
-                    relay = None
-                if relay is None:
-                    try:
-                        relay = await Relay(RelaySettings.from_settings(self.settings)).__aenter__()
-                    except RelayFailure as exc:
-                        self._relay_failed(exc.reply)
-                        self._done_with([item], release=True)
-                        continue
-                    used = 0
-                await bucket.take()
-                try:
-                    marked = await self.writer.mark(item)
-                except StoreUnavailable as exc:
-                    # Not marked, so not sent; the run winds down (nothing must wait for a
-                    # connection that is gone) and raises it at its end.
-                    self.store_failure = self.store_failure or exc
-                    self._done_with([item], release=True)
-                    continue
-                if not marked or not await self._still_ours():
-                    self._done_with([item])
-                    continue
-                try:
-                    outcome = await relay.send(built.envelope_from, built.recipient, built.message)
-                except RelayFailure as exc:
-                    self._relay_failed(exc.reply)
-                    outcome = Outcome(built.recipient, ReplyClass.RELAY, exc.reply)
-                except Exception as exc:
-                    # Whatever went wrong, the row gets a result: one left `sending` would
-                    # stall the run until someone interrupts it.
-                    relay.broken = True
-                    relay.close()
-                    reply = f"the outcome is unknown: {type(exc).__name__}: {exc}"
-                    outcome = Outcome(built.recipient, ReplyClass.UNKNOWN, reply)
-                self._count_drop(outcome, fresh=used == 0)
-                self.writer.record(item, outcome)
-                self._done_with([item])
-                used += 1
-        finally:
-            if relay is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(relay.__aexit__(None, None, None))
-
-    def _count_drop(self, outcome: Outcome, *, fresh: bool) -> None:
-        if not outcome.unanswered:
-            self.fresh_drops = 0
-            return
-        if fresh:
-            self.fresh_drops += 1
-        if self.fresh_drops >= DROPS_TO_RELAY_FAILURE:
-            self._relay_failed(
-                f"the relay closed {self.fresh_drops} new connections in a row before answering "
-                f"MAIL FROM ({outcome.reply})"
-            )
-
-    async def _still_ours(self) -> bool:
-        """Before DATA: a holder that may have been asleep since its mark was committed (a
-        stopped process, a laptop lid) makes sure the lease is still its own."""
-        if boottime() - self.writer.confirmed_at < self.stale_after:
-            return True
-        if await self.writer.call(
-            lambda conn: workers.holds(conn, self.handle.worker), write=False
-        ):
-            self.writer.confirmed_at = boottime()
-            return True
-        self.writer.lease_lost = True
-        return False
-
     def _relay_failed(self, reply: str) -> None:
-        if self.relay_failure is None:
-            self.relay_failure = reply
-            self.observer.state(self.handle.campaign_id, self.name, "relay_failed", reply)
+        self.observer.state(self.handle.campaign_id, self.name, "relay_failed", reply)
 
     async def _heartbeat(self) -> None:
         """Renew this worker's heartbeat, reap the workers that died, and take this worker's
@@ -421,18 +300,13 @@ class CampaignRun:
         rate = self.settings.number("sending.rate")
         while True:
             await asyncio.sleep(interval)
-            beat = await self.writer.call(self._beat)
+            beat = await self.writer.call(
+                lambda conn: workers.beat(conn, self.handle.worker, self.timeout)
+            )
             if beat is None:
                 self.writer.lease_lost = True
                 return
             self.bucket.set_rate(rate / max(1, beat))
-
-    def _beat(self, conn: Connection) -> int | None:
-        """One heartbeat: None when this worker was reaped, else how many workers live."""
-        if not workers.heartbeat(conn, self.handle.worker):
-            return None
-        workers.reap(conn, self.timeout)
-        return workers.live(conn, self.timeout)
 
     async def _watch_brake(self) -> None:
         while True:
@@ -440,12 +314,12 @@ class CampaignRun:
             if await asyncio.to_thread(paused, self.workspace):
                 self.braked = True
                 self.observer.state(self.handle.campaign_id, self.name, "paused", "")
-                self._release_queued()
+                self.connections.release_queued()
                 return
 
     async def _watch_stop(self) -> None:
         await self.stop.wait()
-        self._release_queued()
+        self.connections.release_queued()
 
     def _report(self) -> None:
         self.committed.set()

@@ -141,6 +141,13 @@ def fenced_update(
     return changed
 
 
+def update_many(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> int:
+    """Run FAIL or RESULT for every row of ``rows`` (each as for ``update_row``) in one
+    statement; returns how many rows it changed (fewer than ``rows``: some were taken over,
+    and only updates one by one tell which)."""
+    return int(conn.execute(statement, rows).rowcount)
+
+
 def update_row(conn: Connection, statement: Any, params: dict[str, Any]) -> bool:
     """Run FAIL or RESULT for one row (``row_id``, ``token``, ``worker``, ``epoch`` and
     ``expected`` among ``params``);

@@ -79,13 +79,32 @@ def _mine(me: WorkerId) -> Any:
     )
 
 
+# Built once: the lease check runs with every group of marks.
+_HEARTBEAT = (
+    workers.update()
+    .where(
+        workers.c.id == sa.bindparam("me_id"),
+        workers.c.epoch == sa.bindparam("me_epoch"),
+        workers.c.heartbeat_at.isnot(None),
+    )
+    .values(heartbeat_at=db_now())
+)
+
+
 def heartbeat(conn: Connection, me: WorkerId) -> bool:
     """Renew the heartbeat; False when the worker was reaped. On PostgreSQL the row stays locked
     until the commit, so a reaper waits for it and then finds it fresh: this is the lease check
     of a group of marks (DESIGN "Fencing")."""
-    return (
-        conn.execute(workers.update().where(_mine(me)).values(heartbeat_at=db_now())).rowcount == 1
-    )
+    return conn.execute(_HEARTBEAT, {"me_id": me.id, "me_epoch": me.epoch}).rowcount == 1
+
+
+def beat(conn: Connection, me: WorkerId, timeout: float) -> int | None:
+    """One beat of a running worker: renew its heartbeat and reap the workers that died; None
+    when this worker was reaped, else how many workers live."""
+    if not heartbeat(conn, me):
+        return None
+    reap(conn, timeout)
+    return live(conn, timeout)
 
 
 def holds(conn: Connection, me: WorkerId) -> bool:

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lettr_cli.delivery import fencing, leases, outbox, workers
-from lettr_cli.delivery.audience_check import NO_LONGER_IN_AUDIENCE, left_audience
+from lettr_cli.delivery import claims, fencing, leases, outbox, workers
+from lettr_cli.delivery.claims import Claimed
 from lettr_cli.delivery.effects import Effects
 from lettr_cli.delivery.outcomes import RetryPolicy, Verdict, judge
 from lettr_cli.store.engine import BeginMode, Store
@@ -36,6 +35,8 @@ from lettr_cli.store.types import utcnow
 from lettr_cli.transport.smtp import Outcome
 
 T = TypeVar("T")
+# The longest a group of marks waits for the replies of the messages on the wire.
+LINGER_SECONDS = 0.002
 
 
 def boottime() -> float:
@@ -43,22 +44,6 @@ def boottime() -> float:
     sleeps (a laptop lid), so that a holder can tell it may have been away."""
     clock = getattr(time, "CLOCK_BOOTTIME", None)
     return time.clock_gettime(clock) if clock is not None else time.monotonic()
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A row this run holds: everything needed to build and account for its message."""
-
-    row_id: int
-    token: str
-    contact_id: str
-    email: str
-    merge_values: dict[str, Any]
-    attempts: int  # before this attempt
-    injected: bool
-    # The class of the row's last attempt: "soft" when this campaign may have counted a soft
-    # failure against the contact already (it counts at most once per campaign).
-    reply_class: str | None = None
 
 
 @dataclass
@@ -71,6 +56,10 @@ class Tally:
     skipped: int = 0
     in_doubt: int = 0
     retrying: int = 0
+
+
+class _TakenOver(Exception):
+    """Some row of a group's results is no longer this holder's (see ``Writer._results``)."""
 
 
 @dataclass
@@ -103,6 +92,10 @@ class Writer:
         self._pending = _Batch()
         self._running: asyncio.Task[None] | None = None
         self.failure: Exception | None = None  # a group that could not be committed
+        # Messages whose transaction is under way (kept by the connections): their replies,
+        # and the marks that follow them, are worth a short wait (``_linger``).
+        self.on_the_wire = 0
+        self._handed_in: asyncio.Future[None] | None = None
 
     # -- plain calls on the writer's thread --------------------------------------------------
     async def call(
@@ -139,85 +132,9 @@ class Writer:
         if not workers.heartbeat(conn, self.worker):
             self.lease_lost = True
             return []
-        now = utcnow()
-        t, c = outbox.outbox, outbox.contacts
-        # The contact's status comes along by key (a deleted contact gives None); filtering it
-        # in SQL would make SQLite scan every subscribed contact through the status index.
-        rows = conn.execute(
-            sa.select(
-                t.c.id,
-                t.c.contact_id,
-                t.c.email,
-                t.c.merge_values,
-                t.c.attempts,
-                t.c.injected_at,
-                t.c.reply_class,
-                c.c.status.label("contact_status"),
-            )
-            .select_from(t.outerjoin(c, c.c.id == t.c.contact_id))
-            .where(
-                t.c.campaign_id == self.campaign_id,
-                t.c.status == outbox.QUEUED,
-                sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
-            )
-            .order_by(t.c.id)
-            .limit(limit)
-            # PostgreSQL: rows another worker is claiming right now are passed over, not
-            # waited for (SQLite renders nothing: its writers take turns).
-            .with_for_update(skip_locked=True, of=t)
-        ).all()
-        if not rows:
-            return []
-        gone = [row.id for row in rows if row.contact_status != "subscribed"]
-        kept = [row for row in rows if row.contact_status == "subscribed"]
-        self._skip(conn, gone, fencing.NO_LONGER_SUBSCRIBED, now)
-        # A campaign that targets topics also skips contacts who left them since preparing.
-        left = set(left_audience(conn, self.campaign_id, [(r.id, r.contact_id) for r in kept]))
-        self._skip(conn, sorted(left), NO_LONGER_IN_AUDIENCE, now)
-        kept = [row for row in kept if row.id not in left]
-        if kept:
-            # Only the rows still queued when the update runs are this claim's (another
-            # process may have claimed some since they were read).
-            claimed = conn.execute(
-                t.update()
-                .where(t.c.id.in_([row.id for row in kept]), t.c.status == outbox.QUEUED)
-                .values(
-                    status=outbox.CLAIMED,
-                    claim_token=token,
-                    worker_id=self.worker.id,
-                    worker_epoch=self.worker.epoch,
-                    updated_at=now,
-                )
-                .returning(t.c.id)
-            )
-            ours = {int(row_id) for row_id in claimed.scalars()}
-            kept = [row for row in kept if row.id in ours]
-        return [
-            Claimed(
-                row.id,
-                token,
-                row.contact_id,
-                row.email,
-                dict(row.merge_values or {}),
-                row.attempts,
-                row.injected_at is not None,
-                row.reply_class,
-            )
-            for row in kept
-        ]
-
-    def _skip(self, conn: Connection, ids: list[int], reply: str, now: datetime) -> None:
-        """Queued rows that will not be sent: ``skipped``, with why."""
-        if not ids:
-            return
-        t = outbox.outbox
-        skipped = conn.execute(
-            t.update()
-            .where(t.c.id.in_(ids), t.c.status == outbox.QUEUED)
-            .values(status=outbox.SKIPPED, claim_token=None, reply=reply, updated_at=now)
-            .returning(t.c.id)
-        )
-        self.tally.skipped += len(skipped.all())
+        items, skipped = claims.claim_rows(conn, self.campaign_id, self.worker, token, limit)
+        self.tally.skipped += skipped
+        return items
 
     # -- grouped marks and results -----------------------------------------------------------
     async def mark(self, item: Claimed) -> bool:
@@ -234,6 +151,8 @@ class Writer:
     def record(self, item: Claimed, result: Outcome) -> None:
         """Hand in a reply; it is committed with the next group (``flush`` waits for it)."""
         self._pending.results.append((item, result))
+        if self._handed_in is not None and not self._handed_in.done():
+            self._handed_in.set_result(None)
         self._kick()
 
     def release(self, items: Sequence[Claimed]) -> None:
@@ -260,9 +179,11 @@ class Writer:
 
     async def _drain(self) -> None:
         while self._pending:
+            if self._pending.marks and not self._pending.waiters and self.on_the_wire:
+                await self._linger()
             batch, self._pending = self._pending, _Batch()
             try:
-                granted = await self.call(lambda conn, b=batch: self._apply(conn, b))  # type: ignore[misc]
+                granted = await self._commit(batch)
             except BaseException as exc:
                 for _, future in batch.marks:
                     if not future.done():
@@ -284,11 +205,29 @@ class Writer:
                     waiter.set_result(None)
             self.on_commit()
 
-    def _apply(self, conn: Connection, batch: _Batch) -> list[bool]:
+    async def _linger(self) -> None:
+        """Let the messages on the wire hand in their replies (and their connections their
+        next marks) for at most ``LINGER_SECONDS``, so that they share this group's commit
+        rather than each wait for one of their own."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + LINGER_SECONDS
+        while self.on_the_wire and (left := end - loop.time()) > 0:
+            self._handed_in = loop.create_future()
+            await asyncio.wait([self._handed_in], timeout=left)
+        self._handed_in = None
+
+    async def _commit(self, batch: _Batch) -> list[bool]:
+        try:
+            return await self.call(lambda conn: self._apply(conn, batch, one_by_one=False))
+        except _TakenOver:
+            return await self.call(lambda conn: self._apply(conn, batch, one_by_one=True))
+
+    def _apply(self, conn: Connection, batch: _Batch, *, one_by_one: bool) -> list[bool]:
         now = utcnow()
         effects = Effects()
         if batch.results:
-            self._results(conn, batch.results, now, effects)
+            # First: a group that must be applied again has changed nothing of this writer yet.
+            self._results(conn, batch.results, now, effects, one_by_one=one_by_one)
         if batch.releases:
             self._release(conn, batch.releases, now)
         if batch.failures:
@@ -311,17 +250,20 @@ class Writer:
             self.lease_lost = True
             return [False] * len(items)
         self.confirmed_at = boottime()
-        rows = _by_token(items)
         mine = (self.worker.id, self.worker.epoch)
-        skipped = fencing.fenced_update(conn, fencing.SKIP, rows, now, mine)
-        self.tally.skipped += len(skipped)
-        marked = fencing.fenced_update(conn, fencing.MARK, rows, now, mine)
+        marked = fencing.fenced_update(conn, fencing.MARK, claims.by_token(items), now, mine)
+        skipped: set[int] = set()
+        if len(marked) < len(items):
+            # Rows of contacts who left since the claim are skipped; any other was taken over.
+            rest = claims.by_token([item for item in items if item.row_id not in marked])
+            skipped = fencing.fenced_update(conn, fencing.SKIP, rest, now, mine)
+            self.tally.skipped += len(skipped)
         self._taken_over(len(items) - len(skipped) - len(marked))
         return [item.row_id in marked for item in items]
 
     def _release(self, conn: Connection, items: Sequence[Claimed], now: datetime) -> None:
         mine = (self.worker.id, self.worker.epoch)
-        released = fencing.fenced_update(conn, fencing.RELEASE, _by_token(items), now, mine)
+        released = fencing.fenced_update(conn, fencing.RELEASE, claims.by_token(items), now, mine)
         self._taken_over(len(items) - len(released))
 
     def _failures(
@@ -348,29 +290,19 @@ class Writer:
         results: Sequence[tuple[Claimed, Outcome]],
         now: datetime,
         effects: Effects,
+        *,
+        one_by_one: bool,
     ) -> None:
-        for item, result in results:
-            verdict = judge(result, item.attempts + 1, self.policy, now)
-            requeued = verdict.status == outbox.QUEUED
-            injects = verdict.attempted and not item.injected
-            params = {
-                "row_id": item.row_id,
-                "token": item.token,
-                "worker": self.worker.id,
-                "epoch": self.worker.epoch,
-                "expected": outbox.SENDING,
-                "new_status": verdict.status,
-                "new_reply": result.reply[:1000],
-                "new_class": outbox.class_of(result) if verdict.attempted else None,
-                "new_token": None if requeued else item.token,
-                "new_worker": None if requeued else self.worker.id,
-                "new_epoch": None if requeued else self.worker.epoch,
-                "next_at": verdict.next_attempt_at if requeued else None,
-                "new_attempts": item.attempts + (1 if verdict.attempted else 0),
-                "accepted": now if verdict.delivered else None,
-                "injected": now if injects else None,
-                "now": now,
-            }
+        planned = [self._plan(item, result, now) for item, result in results]
+        if not one_by_one and len(planned) > 1:
+            # One statement for the group; if some row is no longer this holder's, the group
+            # is rolled back and applied again row by row, to learn which.
+            if fencing.update_many(conn, fencing.RESULT, [p[2] for p in planned]) < len(planned):
+                raise _TakenOver
+            for (item, result), (verdict, injects, _) in zip(results, planned, strict=True):
+                self._count(item, verdict, result, injects, effects)
+            return
+        for (item, result), (verdict, injects, params) in zip(results, planned, strict=True):
             if fencing.update_row(conn, fencing.RESULT, params):
                 self._count(item, verdict, result, injects, effects)
                 continue
@@ -381,9 +313,37 @@ class Writer:
             self._taken_over(1)
             if verdict.status not in (outbox.SENT, outbox.FAILED, outbox.BOUNCED):
                 continue
-            params.update(expected=outbox.IN_DOUBT, injected=None)
-            if fencing.update_row(conn, fencing.RESULT, params):
+            doubted = {**params, "expected": outbox.IN_DOUBT, "injected": None}
+            if fencing.update_row(conn, fencing.RESULT, doubted):
                 self._count(item, verdict, result, False, effects)
+
+    def _plan(
+        self, item: Claimed, result: Outcome, now: datetime
+    ) -> tuple[Verdict, bool, dict[str, Any]]:
+        """The verdict on ``result``, whether it is the row's first injection, and the
+        parameters of its RESULT update."""
+        verdict = judge(result, item.attempts + 1, self.policy, now)
+        requeued = verdict.status == outbox.QUEUED
+        injects = verdict.attempted and not item.injected
+        params = {
+            "row_id": item.row_id,
+            "token": item.token,
+            "worker": self.worker.id,
+            "epoch": self.worker.epoch,
+            "expected": outbox.SENDING,
+            "new_status": verdict.status,
+            "new_reply": result.reply[:1000],
+            "new_class": outbox.class_of(result) if verdict.attempted else None,
+            "new_token": None if requeued else item.token,
+            "new_worker": None if requeued else self.worker.id,
+            "new_epoch": None if requeued else self.worker.epoch,
+            "next_at": verdict.next_attempt_at if requeued else None,
+            "new_attempts": item.attempts + (1 if verdict.attempted else 0),
+            "accepted": now if verdict.delivered else None,
+            "injected": now if injects else None,
+            "now": now,
+        }
+        return verdict, injects, params
 
     def _count(
         self, item: Claimed, verdict: Verdict, result: Outcome, injects: bool, effects: Effects
@@ -400,11 +360,3 @@ class Writer:
             tally.in_doubt += 1
         elif verdict.attempted:
             tally.retrying += 1
-
-
-def _by_token(items: Sequence[Claimed]) -> dict[str, list[int]]:
-    """Row ids per claim token (a group of marks may span claims)."""
-    rows: dict[str, list[int]] = {}
-    for item in items:
-        rows.setdefault(item.token, []).append(item.row_id)
-    return rows

@@ -96,7 +96,9 @@ class Connection:
     async def reply(self, timeout: float | None = None) -> Reply:
         """The next reply on the stream, however many lines it has."""
         try:
-            return await asyncio.wait_for(self._read_reply(), timeout or self.timeout)
+            # A timeout scope rather than wait_for: no task of its own for every reply.
+            async with asyncio.timeout(timeout or self.timeout):
+                return await self._read_reply()
         except TimeoutError:
             raise ReplyTimeout(
                 f"no reply from the server within {timeout or self.timeout:g} s"
