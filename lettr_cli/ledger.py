@@ -122,6 +122,19 @@ def record_events(
         conn.execute(events.insert(), values)
 
 
+def event_values(
+    campaign_id: str, row: dict[str, Any], event_type: str, at: datetime
+) -> dict[str, Any]:
+    """The values of one event as ``record_events`` writes it, for ``insert_events``."""
+    return _event_values(campaign_id, row, event_type, at)
+
+
+def insert_events(conn: Connection, values: Sequence[dict[str, Any]]) -> None:
+    """Events made by ``event_values`` (of any campaigns, types and times), in one statement."""
+    if values:
+        conn.execute(events.insert(), list(values))
+
+
 def record_event_once(
     conn: Connection, campaign_id: str, row: dict[str, Any], event_type: str, at: datetime
 ) -> bool:
