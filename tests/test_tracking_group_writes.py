@@ -49,8 +49,7 @@ def test_one_group_of_many_kinds_records_what_one_by_one_records(
         Unsubscribe(bob, LIST_UNSUBSCRIBE, BROWSER, NOW),
         Unsubscribe(999_999, LIST_UNSUBSCRIBE, BROWSER, NOW),
     ]
-    with tracker.store.connect("IMMEDIATE") as conn, conn.begin():
-        results = write_group(conn, items, tracker.links_of)
+    results = tracker.store.transact(lambda conn: write_group(conn, items, tracker.links_of))
     tracker.writer.close()
 
     offer, shop = "https://example.com/offer?id=1", "https://example.org/shop"
