@@ -84,9 +84,10 @@ def add_counters(
 USER_AGENT_LIMIT = 1000  # the events column
 
 
-def _event_values(
+def event_values(
     campaign_id: str, row: dict[str, Any], event_type: str, at: datetime
 ) -> dict[str, Any]:
+    """The values of one event as ``record_events`` writes it (for ``insert_events``)."""
     user_agent = row.get("user_agent")
     return {
         "event_id": new_id(),
@@ -114,9 +115,7 @@ def record_events(
     """One ``event_type`` event per row (``outbox_id``, ``email``; optionally ``contact_id``,
     ``bounce_class``, ``reason``, ``user_agent``, ``machine``, ``target_link_url``), in one
     statement."""
-    values = [_event_values(campaign_id, row, event_type, at) for row in rows]
-    if values:
-        conn.execute(events.insert(), values)
+    insert_events(conn, [event_values(campaign_id, row, event_type, at) for row in rows])
 
 
 def record_events_by_type(
@@ -127,13 +126,20 @@ def record_events_by_type(
 ) -> None:
     """``record_events`` for several event types (type → rows) in one statement, in the order
     given."""
-    values = [
-        _event_values(campaign_id, row, event_type, at)
-        for event_type, rows in by_type.items()
-        for row in rows
-    ]
+    insert_events(
+        conn,
+        [
+            event_values(campaign_id, row, event_type, at)
+            for event_type, rows in by_type.items()
+            for row in rows
+        ],
+    )
+
+
+def insert_events(conn: Connection, values: Sequence[dict[str, Any]]) -> None:
+    """Events made by ``event_values`` (of any campaigns, types and times), in one statement."""
     if values:
-        conn.execute(events.insert(), values)
+        conn.execute(events.insert(), list(values))
 
 
 def record_event_once(
@@ -142,7 +148,7 @@ def record_event_once(
     """The row's ``event_type`` event unless the row has one already: one conditional
     ``INSERT … SELECT … WHERE NOT EXISTS``, so the check and the write are one statement.
     True when it wrote the event."""
-    values = _event_values(campaign_id, row, event_type, at)
+    values = event_values(campaign_id, row, event_type, at)
     already = (
         sa.select(events.c.id)
         .where(events.c.outbox_id == row["outbox_id"], events.c.event_type == event_type)

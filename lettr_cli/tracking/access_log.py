@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ACCESS = logging.getLogger("lettr.tracking.access")
 TOKEN_SHOWN = 8
 PATH_SHOWN = 120
+_PRINTABLE = re.compile("[!-~…]*")  # what ``_printable`` keeps as it is
 _TOKEN_PATH = re.compile(r"(/(?:[ocuvp]|confirm)/)([^/]+?)(\.gif)?(/.*)?", re.DOTALL)
 
 
@@ -36,6 +37,8 @@ def shown_path(path: str) -> str:
 
 def _printable(text: str) -> str:
     """Printable ASCII as it is, anything else percent-encoded (no newline reaches a log)."""
+    if _PRINTABLE.fullmatch(text) is not None:
+        return text  # the usual path: nothing to encode
     kept = (ch if " " < ch < "\x7f" or ch == "…" else f"%{ord(ch) & 0xFF:02X}" for ch in text)
     return "".join(kept)
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -24,105 +22,57 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from lettr_cli.signing.tokens import Purpose, Token
 from lettr_cli.store.types import utcnow
-from lettr_cli.tracking import recording
 from lettr_cli.tracking.access_log import AccessLog
-from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
+from lettr_cli.tracking.fast_path import FastPath
+from lettr_cli.tracking.hot import LINK_NUMBER, NOT_FOUND, PIXEL, PIXEL_ANSWER, Hot
 from lettr_cli.tracking.pages import NO_STORE, not_found, page, this_was_a_test
 from lettr_cli.tracking.preference_centre import PreferenceCentre
-from lettr_cli.tracking.recording import Recipient, StoreBusy
 from lettr_cli.tracking.tracker import Tracker
 from lettr_cli.workspace import Workspace
 
+__all__ = ["PIXEL", "Endpoints", "create_app"]
+
 log = logging.getLogger("lettr.tracking")
 
-# The smallest transparent GIF: 1×1, one colour, 43 bytes.
-PIXEL = bytes.fromhex(
-    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
-)
-# Links are numbered from 1 in document order; six digits are far more than a message holds,
-# and a longer number would only be a long way to say 404.
-_LINK_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
-
-class Endpoints:
-    """The four endpoints over one ``Tracker``."""
-
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-
-    async def row_for(self, token: str, purpose: Purpose) -> Token | Recipient | None:
-        """The row a token names, the test token itself, or None (404)."""
-        found = self.tracker.verify(token)
-        if found is None:
-            return None
-        if found.purpose is Purpose.TEST:
-            return found
-        if found.purpose is not purpose:
-            return None
-        return await run_in_threadpool(recording.find_row, self.tracker.store, found.row_id)
-
-    async def row_exists(self, row_id: int) -> bool:
-        found = await run_in_threadpool(recording.find_row, self.tracker.store, row_id)
-        return found is not None
+class Endpoints(Hot):
+    """The endpoints over one ``Tracker``: the hot ones (``tracking.hot``) as Starlette
+    routes, their HEAD answers, and the pages."""
 
     async def open_pixel(self, request: Request) -> Response:
-        tracker = self.tracker
-        found = tracker.verify(request.path_params["token"])
-        if found is None or found.purpose not in (Purpose.OPEN, Purpose.TEST):
-            return not_found()
-        if found.purpose is Purpose.OPEN and request.method == "GET":
-            seen = recording.Open(
-                row_id=found.row_id,
-                user_agent=request.headers.get("user-agent", ""),
-                address=request.client.host if request.client else None,
-                now=tracker.clock(),
-                machine_seconds=tracker.machine_seconds,
-            )
-            try:
-                if not await tracker.write(lambda conn: recording.open_of(conn, seen)):
-                    return not_found()
-            except StoreBusy as exc:
-                log.warning("open of row %s not recorded: %s", seen.row_id, exc.message)
-        elif found.purpose is Purpose.OPEN and not await self.row_exists(found.row_id):
-            return not_found()  # HEAD: the row must exist; nothing is recorded
-        return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
-
-    async def click(self, request: Request) -> Response:
-        tracker = self.tracker
         token = request.path_params["token"]
-        digits = _LINK_NUMBER.fullmatch(request.path_params["n"])
-        if digits is None:
-            return not_found()
+        if request.method == "GET":
+            address = request.client.host if request.client else None
+            return await self.open(token, request.headers.get("user-agent", ""), address)
+        found = self.tracker.verify(token)  # HEAD: the row must exist; nothing is recorded
+        if found is None or found.purpose not in (Purpose.OPEN, Purpose.TEST):
+            return NOT_FOUND
+        if found.purpose is Purpose.OPEN and not await self.row_exists(found.row_id):
+            return NOT_FOUND
+        return PIXEL_ANSWER
+
+    async def click_link(self, request: Request) -> Response:
+        token, n = request.path_params["token"], request.path_params["n"]
+        if request.method == "GET":
+            return await self.click(token, n, request.headers.get("user-agent", ""))
+        digits = LINK_NUMBER.fullmatch(n)  # HEAD: the same redirect; nothing is recorded
+        found = None if digits is None else self.tracker.verify(token)
+        if digits is None or found is None:
+            return NOT_FOUND
         number = int(digits.group(0))
-        target = await self.row_for(token, Purpose.CLICK)
-        if target is None:
-            return not_found()
-        if isinstance(target, Recipient):
-            links = await run_in_threadpool(tracker.links_of, target)
+        if found.purpose is Purpose.TEST:
+            url = await self.sample_link(found, token, number)
+        elif found.purpose is Purpose.CLICK:
+            url = await self.row_link(found.row_id, number)
         else:
-            campaign_id = _campaign_id(target)
-            rendered = (
-                None
-                if campaign_id is None
-                else await run_in_threadpool(tracker.render_sample, campaign_id, token)
-            )
-            links = None if rendered is None else rendered.links
-        if links is None or number > len(links):
-            return not_found()
-        link = links[number - 1]
-        url = link.url  # the UTM-tagged target when the campaign tags its links
-        if isinstance(target, Recipient) and request.method == "GET" and not link.own:
-            row, agent, now = target, request.headers.get("user-agent", ""), tracker.clock()
-            written = link.as_written  # the report counts links as the content has them
-            try:
-                await tracker.write(lambda conn: recording.click_in(conn, row, written, agent, now))
-            except StoreBusy as exc:
-                log.warning("click of row %s not recorded: %s", target.row_id, exc.message)
+            return NOT_FOUND
+        if url is None:
+            return NOT_FOUND
         return RedirectResponse(url, status_code=302, headers=NO_STORE)
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -141,28 +91,7 @@ class Endpoints:
         )
 
     async def unsubscribe_post(self, request: Request) -> Response:
-        tracker = self.tracker
-        target = await self.row_for(request.path_params["token"], Purpose.UNSUBSCRIBE)
-        if target is None:
-            return not_found()
-        method = await read_method(request)
-        if isinstance(method, Response):
-            return method
-        if isinstance(target, Token):
-            return this_was_a_test()
-        row, agent, now = target, request.headers.get("user-agent", ""), tracker.clock()
-        try:
-            # Answered only once the group holding it is committed.
-            await tracker.write(
-                lambda conn: recording.unsubscribe_in(conn, row, method, agent, now)
-            )
-        except StoreBusy:
-            return PlainTextResponse(
-                "Busy; please try again shortly.",
-                status_code=503,
-                headers={**NO_STORE, "Retry-After": str(max(1, tracker.busy_timeout))},
-            )
-        return page("Unsubscribed", f"<p>{html.escape(target.email)} is unsubscribed.</p>")
+        return await self.unsubscribe(request, request.path_params["token"])
 
     async def web_version(self, request: Request) -> Response:
         target = await self.row_for(request.path_params["token"], Purpose.VIEW)
@@ -176,8 +105,9 @@ class Endpoints:
         return HTMLResponse(rendered.html, headers=NO_STORE)
 
 
-def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> Starlette:
-    """The tracking app over an open workspace; ``clock`` is injectable for tests."""
+def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> FastPath:
+    """The tracking app over an open workspace, behind its fast path for the hot endpoints
+    (``tracking.fast_path``); ``clock`` is injectable for tests."""
     from lettr_cli.tracking.confirmations import ConfirmEndpoints
 
     tracker = Tracker(workspace, clock)
@@ -186,7 +116,7 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
     preferences = PreferenceCentre(endpoints)
     routes = [
         Route("/o/{token}.gif", endpoints.open_pixel, methods=["GET"]),
-        Route("/c/{token}/{n}", endpoints.click, methods=["GET"]),
+        Route("/c/{token}/{n}", endpoints.click_link, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_page, methods=["GET"]),
         Route("/u/{token}", endpoints.unsubscribe_post, methods=["POST"]),
         Route("/v/{token}", endpoints.web_version, methods=["GET"]),
@@ -195,41 +125,4 @@ def create_app(workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> 
         Route("/p/{token}", preferences.show, methods=["GET"]),
         Route("/p/{token}", preferences.save, methods=["POST"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
-
-
-async def read_method(request: Request) -> str | Response:
-    """The unsubscribe method a POST names, or the response that refuses it."""
-    body = await read_body(request)
-    fields = (
-        body
-        if isinstance(body, Refusal)
-        else form_fields(request.headers.get("content-type", ""), body)
-    )
-    if isinstance(fields, Refusal):
-        return PlainTextResponse(fields.text, status_code=fields.status, headers=NO_STORE)
-    method = unsubscribe_method(fields)
-    if method is None:
-        return PlainTextResponse(
-            "Post confirm=1, or List-Unsubscribe=One-Click (RFC 8058).",
-            status_code=400,
-            headers=NO_STORE,
-        )
-    return method
-
-
-def unsubscribe_method(fields: Fields) -> str | None:
-    """``list_unsubscribe`` for RFC 8058's ``List-Unsubscribe=One-Click``, ``link_unsubscribe``
-    for the confirm page's ``confirm=1``; else None."""
-    if "One-Click" in fields.get("List-Unsubscribe", []):
-        return recording.LIST_UNSUBSCRIBE
-    if "1" in fields.get("confirm", []):
-        return recording.LINK_UNSUBSCRIBE
-    return None
-
-
-def _campaign_id(token: Token) -> str | None:
-    try:
-        return str(uuid.UUID(hex=token.ident))
-    except ValueError:
-        return None
+    return FastPath(Starlette(routes=routes, middleware=[Middleware(AccessLog)]), endpoints)

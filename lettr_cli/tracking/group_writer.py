@@ -10,22 +10,26 @@ result: a write's future is resolved only after its group's commit, so the serve
 open, a click or an unsubscribe once what it recorded is committed, and a crash loses only
 requests that were not answered yet.
 
-A work that raises rolls its group back; the group is then written again one work per
-transaction, so one bad request never costs another its write. A group the store found busy
-(a deadlock, a lock timeout) is run again (``Store.transact``: works are functions of the
-connection and may run twice); one that stays busy past ``store.busy_timeout`` gives each of
-its works ``StoreBusy``.
-No web imports here: the app awaits the futures (``asyncio.wrap_future``).
+What a group holds is written by ``write_all`` (by default each work is a callable run on the
+connection in turn; the tracking server passes ``group_writes.write_group``, which writes the
+group's opens, clicks and unsubscribes as sets). A work that raises rolls its group back; the
+group is then written again one work per transaction, so one bad request never costs another
+its write. A group the store found busy (a deadlock, a lock timeout) is run again
+(``Store.transact``: works are functions of the connection and may run twice, and
+``write_all`` reads what it needs in the transaction); one that stays busy past
+``store.busy_timeout`` gives each of its works ``StoreBusy``.
+No web imports here: the app awaits the futures, which the writer settles a group at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -34,8 +38,10 @@ from lettr_cli.errors import StoreUnavailable
 from lettr_cli.store.engine import Store
 from lettr_cli.tracking.recording import busy_error
 
-T = TypeVar("T")
-Work = Callable[[Connection], Any]
+Work = Any  # what ``write_all`` takes: by default a callable run on the connection
+WriteAll = Callable[[Connection, list[Any]], list[Any]]
+Entry = tuple[Work, "asyncio.Future[Any]"]
+Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]  # its result, or its error
 MAX_GROUP = 500  # works per commit; a burst beyond it is written in several groups
 log = logging.getLogger("lettr.tracking")
 
@@ -43,18 +49,22 @@ log = logging.getLogger("lettr.tracking")
 class GroupWriter:
     """Writes works in groups on a thread of its own, started on the first ``submit``."""
 
-    def __init__(self, store: Store, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self, store: Store, max_group: int = MAX_GROUP, write_all: WriteAll | None = None
+    ) -> None:
         self.store = store
+        self.write_all: WriteAll = write_all or _each
         self.max_group = max_group
-        self._queue: queue.SimpleQueue[tuple[Work, Future[Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Entry | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
-        """Queue ``work`` for the next group; its future holds what it returned (or raised)
-        once the group is committed."""
-        done: Future[T] = Future()
+    def submit(self, work: Work) -> asyncio.Future[Any]:
+        """Queue ``work`` for the next group (called on an event loop's thread); its future
+        holds what it returned (or raised) once the group is committed. The futures of a group
+        are settled together, with one wake-up of their loop."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the tracking writer is closed")
@@ -92,39 +102,66 @@ class GroupWriter:
                     last = True
                     break
                 group.append(item)
-            self._write(group)
+            _settle(self._write(group))
             if last:
                 return
 
-    def _write(self, group: list[tuple[Work, Future[Any]]]) -> None:
-        live = [(work, done) for work, done in group if done.set_running_or_notify_cancel()]
+    def _write(self, group: list[Entry]) -> list[Outcome]:
+        live = [(work, done) for work, done in group if not done.cancelled()]
         if not live:
-            return
+            return []
+        works = [work for work, _ in live]
         try:
-            results = self.store.transact(lambda conn: [work(conn) for work, _ in live])
+            results = self.store.transact(lambda conn: self.write_all(conn, works))
         except (OperationalError, StoreUnavailable) as exc:
             busy = busy_error(self.store, exc)
             if busy is None:
-                self._one_by_one(live)
-            else:
-                for _, done in live:
-                    done.set_exception(busy)
-            return
+                return self._one_by_one(live)
+            return [(done, None, busy) for _, done in live]
         except Exception:
-            self._one_by_one(live)
-            return
-        for (_, done), result in zip(live, results, strict=True):
-            done.set_result(result)
+            return self._one_by_one(live)
+        return [(done, result, None) for (_, done), result in zip(live, results, strict=True)]
 
-    def _one_by_one(self, live: list[tuple[Work, Future[Any]]]) -> None:
+    def _one_by_one(self, live: list[Entry]) -> list[Outcome]:
         """A group that failed, written again one work per transaction."""
+        outcomes: list[Outcome] = []
         for work, done in live:
             try:
-                result = self.store.transact(work)
+                result = self._write_one(work)
             except (OperationalError, StoreUnavailable) as exc:
-                done.set_exception(busy_error(self.store, exc) or exc)
+                outcomes.append((done, None, busy_error(self.store, exc) or exc))
             except Exception as exc:
                 log.exception("a tracking write failed")
-                done.set_exception(exc)
+                outcomes.append((done, None, exc))
             else:
-                done.set_result(result)
+                outcomes.append((done, result, None))
+        return outcomes
+
+    def _write_one(self, work: Work) -> Any:
+        (result,) = self.store.transact(lambda conn: self.write_all(conn, [work]))
+        return result
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Hand each loop its futures' outcomes, in one call per loop (from the writer thread)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+    for loop, mine in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(_settle_on_loop, mine)
+
+
+def _settle_on_loop(outcomes: list[Outcome]) -> None:
+    for done, result, error in outcomes:
+        if done.cancelled():
+            continue
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
+
+
+def _each(conn: Connection, works: list[Any]) -> list[Any]:
+    """Each work a callable, run on ``conn`` in turn."""
+    return [work(conn) for work in works]

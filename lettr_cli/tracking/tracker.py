@@ -4,13 +4,12 @@ hot endpoints' writes (``tracking.group_writer``). No web imports here."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlmodel import select
@@ -24,12 +23,12 @@ from lettr_cli.signing.tokens import Purpose, Signer, Token
 from lettr_cli.store.tables import Campaign, TrackingKey
 from lettr_cli.store.types import utcnow
 from lettr_cli.tracking.group_writer import GroupWriter
+from lettr_cli.tracking.group_writes import Item, write_group
 from lettr_cli.tracking.recording import Recipient
 from lettr_cli.workspace import Workspace
 
 _KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
 LINKS_KEPT = 10_000  # rows whose tracked links are kept for their next click
-T = TypeVar("T")
 
 
 class Tracker:
@@ -51,13 +50,17 @@ class Tracker:
         self._signer: Signer | None = None
         self._composers: dict[str, Composer] = {}
         self._links: OrderedDict[int, tuple[TrackedLink, ...]] = OrderedDict()
-        self.writer = GroupWriter(self.store)
+        self.writer = GroupWriter(self.store, write_all=self._write_group)
         self._load_keys()
 
-    async def write(self, work: Callable[[Connection], T]) -> T:
-        """``work`` written in the writer's next group; returns once that group is committed
-        (raises ``StoreBusy`` when the store stayed locked)."""
-        return await asyncio.wrap_future(self.writer.submit(work))
+    async def write(self, item: Item) -> Any:
+        """``item`` (an open, a click or an unsubscribe) written in the writer's next group;
+        returns its result (``group_writes.write_group``) once that group is committed (raises
+        ``StoreBusy`` when the store stayed locked)."""
+        return await self.writer.submit(item)
+
+    def _write_group(self, conn: Connection, items: list[Any]) -> list[Any]:
+        return write_group(conn, items, self.links_of)
 
     # -- tokens ------------------------------------------------------------------------------
     def _load_keys(self) -> None:
