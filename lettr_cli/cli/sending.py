@@ -88,13 +88,18 @@ def send(
     from lettr_cli.delivery.control import sendable, start_send
 
     ws = workspace(ctx)
-    campaign, _ = confirm_checked(
-        ws,
-        lambda session: sendable(ws, session, ref),
-        lambda found: f"Send '{found[0].name}' to about {found[1]} recipients now?",
-        yes=yes,
-    )
-    started = asyncio.run(start_send(ws, campaign.id, detach=detach))
+    if not yes:
+        # The question needs the checks' answer; with --yes the send's own checks (the same
+        # ones, with the same refusals) run once, which spares a render and an audience count.
+        checked, _ = confirm_checked(
+            ws,
+            lambda session: sendable(ws, session, ref),
+            lambda found: f"Send '{found[0].name}' to about {found[1]} recipients now?",
+            yes=yes,
+        )
+        ref = checked.id
+    started = asyncio.run(start_send(ws, ref, detach=detach))
+    campaign = started.campaign
     if started.handle is None:
         say(f"Queued: `lettr daemon tick` sends '{campaign.name}'.")
         _show(ws, campaign.id, as_json)
