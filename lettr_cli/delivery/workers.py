@@ -12,9 +12,10 @@ the worker's row at its epoch; a reap moves the epoch only at the epoch it read 
 row is still stale, in one statement: whichever of the two waits for the other's row lock
 checks again on the row as the other left it, so a worker that beat is never reaped and a
 reaped one's beat matches nothing. A heartbeat holds its row until its transaction commits, so
-the marks of the same transaction cannot be reaped under it. A deadlock between two reapers,
-or between a reaper and the worker it reaps (one locks the worker, then its rows; the writer
-may hold some of those rows when it beats), is rolled back and run again by
+the marks of the same transaction cannot be reaped under it. A reaper locks a worker's row,
+then its outbox rows; a worker's claim or group of marks beats first, so it locks them in the
+same order (a group of results alone takes no worker row). A deadlock that still happens (two
+transactions over several campaigns' rows) is rolled back and run again by
 ``Store.transact``.
 """
 

@@ -129,8 +129,7 @@ class Writer:
         return await self.call(lambda conn: self._claim(conn, token, limit))
 
     def _claim(self, conn: Connection, token: str, limit: int) -> list[Claimed]:
-        if not workers.heartbeat(conn, self.worker):
-            self.lease_lost = True
+        if not self._beat(conn):
             return []
         items, skipped = claims.claim_rows(conn, self.campaign_id, self.worker, token, limit)
         self.tally.skipped += skipped
@@ -225,16 +224,27 @@ class Writer:
     def _apply(self, conn: Connection, batch: _Batch, *, one_by_one: bool) -> list[bool]:
         now = utcnow()
         effects = Effects()
+        # A group with marks renews the heartbeat (its lease check) first: the worker's row is
+        # locked before its outbox rows, in the order a reaper locks them (``workers.reap``).
+        alive = not batch.marks or self._beat(conn)
         if batch.results:
-            # First: a group that must be applied again has changed nothing of this writer yet.
+            # A group that must be applied again has changed no row of this writer yet.
             self._results(conn, batch.results, now, effects, one_by_one=one_by_one)
         if batch.releases:
             self._release(conn, batch.releases, now)
         if batch.failures:
             self._failures(conn, batch.failures, now)
-        granted = self._marks(conn, [item for item, _ in batch.marks], now)
+        items = [item for item, _ in batch.marks]
+        granted = self._marks(conn, items, now) if alive else [False] * len(items)
         effects.write(conn, self.campaign_id, now)
         return granted
+
+    def _beat(self, conn: Connection) -> bool:
+        if not workers.heartbeat(conn, self.worker):
+            self.lease_lost = True
+            return False
+        self.confirmed_at = boottime()
+        return True
 
     def _taken_over(self, count: int) -> None:
         """``count`` rows matched none of their updates: another process has them. The run
@@ -246,10 +256,6 @@ class Writer:
     def _marks(self, conn: Connection, items: list[Claimed], now: datetime) -> list[bool]:
         if not items:
             return []
-        if not workers.heartbeat(conn, self.worker):
-            self.lease_lost = True
-            return [False] * len(items)
-        self.confirmed_at = boottime()
         mine = (self.worker.id, self.worker.epoch)
         marked = fencing.fenced_update(conn, fencing.MARK, claims.by_token(items), now, mine)
         skipped: set[int] = set()
