@@ -376,7 +376,13 @@ class Store:
 
 
 def lettr_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LETTR_")}
+    """The environment of a timed lettr: as an installed lettr runs, with compiled bytecode (a
+    shell's PYTHONDONTWRITEBYTECODE would have every run compile lettr's modules again)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LETTR_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(LETTR_HOME=str(home), NO_COLOR="1", TERM="dumb")
     return env
 
