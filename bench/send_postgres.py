@@ -61,11 +61,11 @@ class Server:
 
     def start(self) -> str | None:
         """None when ready, else why there is no server (the rows are then left out)."""
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            return "psycopg is not installed: pip install -e '.[postgres]'"
         if self.given:
-            try:
-                import psycopg  # noqa: F401
-            except ImportError:
-                return "psycopg is not installed: pip install -e '.[postgres]'"
             return None
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
