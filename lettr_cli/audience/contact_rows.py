@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lettr_cli.errors import ValidationError
 from lettr_cli.store.core_tables import (
     connection_of,
     contacts,
+    counted_page,
     list_members,
     lists,
     topic_members,
@@ -47,12 +48,7 @@ def contact_page(
     query = select(contacts)
     if status:
         query = query.where(contacts.c.status == check_status(status))
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    window = query.order_by(*ORDER)
-    if limit is not None:
-        window = window.limit(limit)
-    rows = conn.execute(window).all() if limit != 0 else []
-    return rows, int(total)
+    return counted_page(conn, query, ORDER, limit)
 
 
 def memberships(

@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lettr_cli.errors import NotFound, ValidationError
-from lettr_cli.store.core_tables import campaigns, lists, segments, template_versions, templates
+from lettr_cli.store.core_tables import (
+    campaigns,
+    counted_page,
+    lists,
+    segments,
+    template_versions,
+    templates,
+)
 from lettr_cli.store.statuses import STATUSES
 from lettr_cli.store.template_use import version_in_use
 
@@ -61,12 +68,7 @@ def campaign_page(
     query = select(campaigns)
     if status:
         query = query.where(campaigns.c.status == check_status(status))
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    window = query.order_by(*ORDER)
-    if limit is not None:
-        window = window.limit(limit)
-    rows = conn.execute(window).all() if limit != 0 else []
-    return rows, int(total)
+    return counted_page(conn, query, ORDER, limit)
 
 
 def template_in_use_row(conn: Connection, campaign: Any) -> tuple[str, str, int] | None:

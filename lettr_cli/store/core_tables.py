@@ -9,7 +9,8 @@ primary key), so the two cannot drift.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 metadata = sa.MetaData()
+
+
+def counted_page(
+    conn: Connection, query: sa.Select[Any], order: Sequence[Any], limit: int | None
+) -> tuple[Sequence[Any], int]:
+    """The rows of ``query`` in ``order``: at most ``limit`` of them (all when None, none when
+    0), and how many there are in all."""
+    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    window = query.order_by(*order)
+    if limit is not None:
+        window = window.limit(limit)
+    rows = conn.execute(window).all() if limit != 0 else []
+    return rows, int(total)
 
 
 def connection_of(reader: Connection | Session) -> Connection:

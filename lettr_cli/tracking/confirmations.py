@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from lettr_cli.errors import StoreUnavailable
 from lettr_cli.optin import confirming
 from lettr_cli.store.failures import is_busy
-from lettr_cli.tracking.forms import Refusal, form_fields, read_body
+from lettr_cli.tracking.forms import posted_form
 from lettr_cli.tracking.pages import NO_STORE, page
 from lettr_cli.tracking.tracker import Tracker
 
@@ -58,14 +58,9 @@ class ConfirmEndpoints:
         waiting = await self._pending(request)
         if waiting is None:
             return invalid_link()
-        body = await read_body(request)
-        fields = (
-            body
-            if isinstance(body, Refusal)
-            else form_fields(request.headers.get("content-type", ""), body)
-        )
-        if isinstance(fields, Refusal):
-            return PlainTextResponse(fields.text, status_code=fields.status, headers=NO_STORE)
+        fields = await posted_form(request)
+        if isinstance(fields, Response):
+            return fields
         if "1" not in fields.get("confirm", []):
             return PlainTextResponse("Post confirm=1.", status_code=400, headers=NO_STORE)
         return await self._confirm(waiting)

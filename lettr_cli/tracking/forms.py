@@ -19,6 +19,9 @@ from email.parser import BytesHeaderParser
 from urllib.parse import parse_qs
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from lettr_cli.tracking.pages import plain
 
 MAX_BODY = 64 * 1024  # an unsubscribe POST is a few bytes
 MAX_FIELDS = 20
@@ -55,6 +58,19 @@ async def read_body(request: Request) -> bytes | Refusal:
     except ClientDisconnect:
         return Refusal(400, "The request ended early")
     return bytes(body)
+
+
+async def posted_form(request: Request, limit: int = MAX_FIELDS) -> Fields | Response:
+    """The POST's form fields, or the plain answer (no-store) that refuses its body."""
+    body = await read_body(request)
+    fields = (
+        body
+        if isinstance(body, Refusal)
+        else form_fields(request.headers.get("content-type", ""), body, limit)
+    )
+    if isinstance(fields, Refusal):
+        return plain(fields.text, fields.status)
+    return fields
 
 
 def form_fields(content_type: str, body: bytes, limit: int = MAX_FIELDS) -> Fields | Refusal:

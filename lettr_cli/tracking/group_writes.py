@@ -56,16 +56,7 @@ class Unsubscribe:
 Item = Open | Click | Unsubscribe
 
 _READ = (
-    sa.select(
-        outbox.c.id,
-        outbox.c.campaign_id,
-        outbox.c.contact_id,
-        outbox.c.email,
-        outbox.c.merge_values,
-        outbox.c.accepted_at,
-        outbox.c.unsubscribed_at,
-        *(outbox.c[column] for column in FIRSTS),
-    )
+    sa.select(*recording.RECIPIENT_COLUMNS, *(outbox.c[column] for column in FIRSTS))
     .where(outbox.c.id.in_(sa.bindparam("b_ids", expanding=True)))
     .order_by(outbox.c.id)
     .with_for_update()  # rendered on PostgreSQL only

@@ -22,7 +22,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from lettr_cli.signing.tokens import Purpose, Token
 from lettr_cli.tracking import recording
-from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
+from lettr_cli.tracking.forms import Fields, posted_form
 from lettr_cli.tracking.group_writes import Click, Unsubscribe
 from lettr_cli.tracking.pages import NO_STORE, not_found, page, this_was_a_test
 from lettr_cli.tracking.recording import Open, Recipient, StoreBusy
@@ -162,14 +162,9 @@ class Hot:
 
 async def read_method(request: Request) -> str | Response:
     """The unsubscribe method a POST names, or the response that refuses it."""
-    body = await read_body(request)
-    fields = (
-        body
-        if isinstance(body, Refusal)
-        else form_fields(request.headers.get("content-type", ""), body)
-    )
-    if isinstance(fields, Refusal):
-        return PlainTextResponse(fields.text, status_code=fields.status, headers=NO_STORE)
+    fields = await posted_form(request)
+    if isinstance(fields, Response):
+        return fields
     method = unsubscribe_method(fields)
     if method is None:
         return PlainTextResponse(

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from lettr_cli.errors import NotFound, ValidationError
 from lettr_cli.signing.tokens import Purpose, Token
 from lettr_cli.tracking import recording, topic_choices
-from lettr_cli.tracking.forms import Fields, Refusal, form_fields, read_body
+from lettr_cli.tracking.forms import Fields, posted_form
 from lettr_cli.tracking.pages import not_found, page, plain, this_was_a_test
 from lettr_cli.tracking.recording import Recipient, StoreBusy
 from lettr_cli.tracking.topic_choices import View
@@ -66,7 +66,7 @@ class PreferenceCentre:
         target = await self.endpoints.row_for(request.path_params["token"], Purpose.PREFERENCES)
         if target is None:
             return not_found()
-        fields = await _posted(request)
+        fields = await posted_form(request)
         if isinstance(fields, Response):
             return fields
         if isinstance(target, Token):
@@ -155,19 +155,6 @@ class PreferenceCentre:
             "</form>"
         )
         return "".join(parts)
-
-
-async def _posted(request: Request) -> Fields | Response:
-    """The POST's form fields, or the answer that refuses them."""
-    body = await read_body(request)
-    fields = (
-        body
-        if isinstance(body, Refusal)
-        else form_fields(request.headers.get("content-type", ""), body, MAX_FIELDS)
-    )
-    if isinstance(fields, Refusal):
-        return plain(fields.text, fields.status)
-    return fields
 
 
 def _choices(fields: Fields) -> tuple[list[str], list[str]]:

@@ -69,7 +69,8 @@ class Recipient:
     unsubscribed_at: datetime | None
 
 
-_FIND_ROW = sa.select(
+# What a ``Recipient`` is read from.
+RECIPIENT_COLUMNS = (
     outbox.c.id,
     outbox.c.campaign_id,
     outbox.c.contact_id,
@@ -77,7 +78,8 @@ _FIND_ROW = sa.select(
     outbox.c.merge_values,
     outbox.c.accepted_at,
     outbox.c.unsubscribed_at,
-).where(outbox.c.id == sa.bindparam("b_row_id"))
+)
+_FIND_ROW = sa.select(*RECIPIENT_COLUMNS).where(outbox.c.id == sa.bindparam("b_row_id"))
 
 
 def find_row(store: Store, row_id: int) -> Recipient | None:

@@ -97,7 +97,8 @@ class Tracker:
                 self._composers[campaign_id] = composer
         return composer
 
-    def render_row(self, row: Recipient) -> Rendered | None:
+    def _composing(self, row: Recipient) -> tuple[Composer, Links] | None:
+        """The row's composer and its signed links; None when either cannot be made."""
         composer = self.composer(row.campaign_id)
         signer = self._signer
         if composer is None or signer is None:
@@ -106,7 +107,13 @@ class Tracker:
         def token_for(purpose: Purpose) -> str:
             return signer.for_row(purpose, row.row_id)
 
-        links = Links(base_url=composer.sender.base_url, token_for=token_for)
+        return composer, Links(base_url=composer.sender.base_url, token_for=token_for)
+
+    def render_row(self, row: Recipient) -> Rendered | None:
+        composing = self._composing(row)
+        if composing is None:
+            return None
+        composer, links = composing
         try:
             return composer.render(row.email, row.merge_values, links)
         except LettrError:
@@ -118,15 +125,10 @@ class Tracker:
         cached = self._links.get(row.row_id)
         if cached is not None:
             return cached
-        composer = self.composer(row.campaign_id)
-        signer = self._signer
-        if composer is None or signer is None:
+        composing = self._composing(row)
+        if composing is None:
             return None
-
-        def token_for(purpose: Purpose) -> str:
-            return signer.for_row(purpose, row.row_id)
-
-        links = Links(base_url=composer.sender.base_url, token_for=token_for)
+        composer, links = composing
         try:
             found = composer.links_for(row.email, row.merge_values, links)
         except LettrError:
