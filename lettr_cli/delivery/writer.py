@@ -108,10 +108,10 @@ class Writer:
         begin: BeginMode = "IMMEDIATE" if admin else "ROWS" if write else "DEFERRED"
 
         def run() -> T:
-            before = dataclasses.astuple(self.tally), self.fenced
+            tally, fenced = dataclasses.replace(self.tally), self.fenced
 
             def attempt(conn: Connection) -> T:
-                self.tally, self.fenced = Tally(*before[0]), before[1]
+                self.tally, self.fenced = dataclasses.replace(tally), fenced
                 return work(conn)
 
             return self.store.transact(attempt, begin)
