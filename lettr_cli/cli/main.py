@@ -10,9 +10,12 @@ from typing import Annotated
 import typer
 
 from lettr_cli import __version__
+from lettr_cli.cli import rich_help
 from lettr_cli.cli.command import LettrTyper
 from lettr_cli.cli.runtime import Runtime
 from lettr_cli.errors import EXIT_SIGTERM
+
+rich_help.defer()  # typer's help without rich.markdown and rich.traceback (``rich_help``)
 
 app = LettrTyper(
     name="lettr",
