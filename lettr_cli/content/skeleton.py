@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import escape
 
+from lettr_cli.content.html import TrackedLink
 from lettr_cli.content.message import build_message, encode_text_header, message_id, to_bytes
 from lettr_cli.content.sandbox import environment
 from lettr_cli.signing.tokens import Purpose
@@ -127,11 +128,23 @@ class _Wire:
 class Skeleton:
     """One campaign's messages, each built by substitution."""
 
-    def __init__(self, composer: Composer, names: list[str], html: Pieces, text: Pieces) -> None:
+    def __init__(
+        self,
+        composer: Composer,
+        names: list[str],
+        html: Pieces,
+        text: Pieces,
+        links: tuple[TrackedLink, ...] = (),
+    ) -> None:
         self.composer = composer
         self.names = names
         self.html = html
         self.text = text
+        # Each tracked link with its URL (and the URL as written) cut at the token slots.
+        self._links = tuple(
+            (link, _pieces(link.url), None if link.written is None else _pieces(link.written))
+            for link in links
+        )
         self.wire = _Wire.build(composer)
         self.domain = composer.content.from_email.rpartition("@")[2]
         self._date = (0, "")
@@ -156,7 +169,32 @@ class Skeleton:
         inside += [link.url for link in rendered.links]
         if any(f"{OPEN}m" in piece for piece in inside):
             return None
-        return cls(composer, names, _pieces(rendered.html), _pieces(rendered.text))
+        pieces = (_pieces(rendered.html), _pieces(rendered.text))
+        return cls(composer, names, *pieces, links=rendered.links)
+
+    def links(self, token: Callable[[Purpose], str]) -> tuple[TrackedLink, ...]:
+        """The tracked links of a recipient's message (``Composer.links_for``'s), with their
+        tokens put in: what a click needs, without rendering the message again. No merge value
+        stands in a link (``plan``), so only the tokens differ from one recipient to the next."""
+        tokens: dict[str, str] = {}
+
+        def filled(pieces: Pieces) -> str:
+            for _literal, kind, key in pieces:
+                if kind == "t" and key not in tokens:
+                    tokens[key] = token(Purpose(key))
+            return _fill(pieces, [], tokens)
+
+        found: list[TrackedLink] = []
+        for link, url, written in self._links:
+            if len(url) == 1 and (written is None or len(written) == 1):
+                found.append(link)  # no token in it: the same for everyone
+            else:
+                found.append(
+                    replace(
+                        link, url=filled(url), written=None if written is None else filled(written)
+                    )
+                )
+        return tuple(found)
 
     def message(
         self,

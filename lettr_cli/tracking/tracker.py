@@ -18,6 +18,7 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
 from lettr_cli.content.compose import Composer, Links, Rendered
 from lettr_cli.content.html import TrackedLink
+from lettr_cli.content.skeleton import Skeleton
 from lettr_cli.errors import LettrError
 from lettr_cli.signing.tokens import Purpose, Signer, Token
 from lettr_cli.store.tables import Campaign, TrackingKey
@@ -49,6 +50,7 @@ class Tracker:
         self._lock = threading.Lock()
         self._signer: Signer | None = None
         self._composers: dict[str, Composer] = {}
+        self._skeletons: dict[str, Skeleton | None] = {}
         self._links: OrderedDict[int, tuple[TrackedLink, ...]] = OrderedDict()
         self.writer = GroupWriter(self.store, write_all=self._write_group)
         self._load_keys()
@@ -129,6 +131,9 @@ class Tracker:
         if composing is None:
             return None
         composer, links = composing
+        skeleton = self._skeleton(row.campaign_id, composer)
+        if skeleton is not None:  # the campaign's links, with the row's tokens put in
+            return skeleton.links(links.token_for)
         try:
             found = composer.links_for(row.email, row.merge_values, links)
         except LettrError:
@@ -139,6 +144,21 @@ class Tracker:
                 while len(self._links) > LINKS_KEPT:
                     self._links.popitem(last=False)
         return found
+
+    def _skeleton(self, campaign_id: str, composer: Composer) -> Skeleton | None:
+        """The frozen campaign's message skeleton, when its links hold no merge value (then
+        every row's links are the skeleton's with the row's tokens, as the sending engine
+        built its messages); None otherwise, or while the content may still change."""
+        if campaign_id not in self._composers:
+            return None
+        if campaign_id not in self._skeletons:
+            try:
+                found = Skeleton.plan(composer)
+            except LettrError:
+                found = None
+            with self._lock:
+                self._skeletons[campaign_id] = found
+        return self._skeletons[campaign_id]
 
     def render_sample(self, campaign_id: str, token: str) -> Rendered | None:
         composer = self.composer(campaign_id)
