@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from lettr_cli.errors import StoreUnavailable, ValidationError
 from lettr_cli.store.failures import backup_failed, describe_os_error, store_unavailable
@@ -61,11 +62,15 @@ class Store:
         self.location = location
         self.busy_timeout = busy_timeout
         self.durability = durability
+        # How long a thread waits for one of the pool's connections (set when the pool is made).
+        self._pool_timeout = busy_timeout
         if isinstance(location, ServerUrl):
             from lettr_cli.store import server
 
             self.created = False  # told by the migrations: a database with no schema yet
-            self.engine: Engine = server.create_server_engine(location, lambda: self.busy_timeout)
+            self.engine: Engine = server.create_server_engine(
+                location, lambda: self.busy_timeout, pool_timeout=busy_timeout
+            )
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             return
         path = location
@@ -76,6 +81,7 @@ class Store:
         self.engine = create_engine(
             f"sqlite:///{path}",
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
+            pool_timeout=busy_timeout,
         )
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", _on_begin)
@@ -156,7 +162,7 @@ class Store:
         """A session in a deferred (read) transaction, rolled back at the end."""
         from sqlmodel import Session  # the ORM and pydantic: only where sessions are used
 
-        with Session(self.engine) as session:
+        with self._pooled(), Session(self.engine) as session:
             yield session
 
     @contextmanager
@@ -164,14 +170,32 @@ class Store:
         """A session in a ``BEGIN IMMEDIATE`` transaction; commits on success, else rolls back."""
         from sqlmodel import Session
 
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self._pooled(),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
     def connect(self, begin: BeginMode = "DEFERRED") -> Iterator[Connection]:
         """A Core connection whose transactions begin in ``begin`` mode."""
-        with self.engine.connect() as conn:
+        with self._pooled(), self.engine.connect() as conn:
             yield conn.execution_options(**{_BEGIN_OPTION: begin})
+
+    @contextmanager
+    def _pooled(self) -> Iterator[None]:
+        """Waiting too long for one of this process's pooled connections (every one of them in
+        use by its other threads) is CONTRACT's ``store_unavailable``, not a traceback: the
+        work that waited had not begun, so nothing of it was written."""
+        try:
+            yield
+        except PoolTimeout:
+            raise StoreUnavailable(
+                f"the store {self.where} was busy: every connection of this process's pool "
+                f"stayed in use for {self._pool_timeout:g} s (store.busy_timeout); run the "
+                "command again; nothing was half-written"
+            ) from None
 
     def transact(self, work: Callable[[Connection], T], begin: BeginMode = "ROWS") -> T:
         """Run ``work`` in one transaction and commit it, again when the store was busy

@@ -67,13 +67,17 @@ def require_driver() -> None:
         ) from None
 
 
-def create_server_engine(url: ServerUrl, busy_timeout: Callable[[], float]) -> Engine:
-    """An engine on the database ``url`` names, with lettr's begin and error hooks."""
+def create_server_engine(
+    url: ServerUrl, busy_timeout: Callable[[], float], *, pool_timeout: float
+) -> Engine:
+    """An engine on the database ``url`` names, with lettr's begin and error hooks; a thread
+    waits at most ``pool_timeout`` seconds for one of its pooled connections."""
     require_driver()
     engine = create_engine(
         url.driver_url,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         # INSERT … SELECT counts what it wrote (imports, events) as on SQLite.
         execution_options={"preserve_rowcount": True},
