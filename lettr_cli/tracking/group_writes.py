@@ -122,7 +122,9 @@ class _Group:
         for column, params in self.firsts.items():
             if params:
                 conn.execute(_SET_FIRST[column], params)
-        for campaign_id, counts in self.counters.items():
+        # In id order, as the rows were locked: two servers' groups never wait on each other in
+        # opposite orders (PostgreSQL would roll one back as a deadlock, to be run again).
+        for campaign_id, counts in sorted(self.counters.items()):
             ledger.add_counters(conn, campaign_id, dict(counts), self.latest[campaign_id])
         if self.links:
             rows = sorted({row_id for row_id, _, _ in self.links})
