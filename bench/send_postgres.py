@@ -24,15 +24,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from send_measure import LETTR, Run, timed
+from send_report import Row
+from send_sink import Sink, check_sink
+from send_store import Store
+
 REPO = Path(__file__).resolve().parent.parent
-LETTR = [sys.executable, "-m", "lettr_cli"]
 DAEMONS = 3
 LIVENESS = 600.0  # seconds: a bound that only catches a hang
 SHOWN = ("server_version", "fsync", "synchronous_commit", "full_page_writes", "max_connections")
@@ -166,11 +170,9 @@ def database(pg: Server, env: dict[str, str]) -> Iterator[tuple[str, dict[str, s
         pg.drop(url)
 
 
-def send_one(
-    pg: Server, campaign: str, recipients: int, env: dict[str, str], timed: Callable[..., Any]
-) -> Any:
+def send_one(pg: Server, campaign: str, recipients: int, env: dict[str, str]) -> Run:
     """(a) One ``lettr campaign send ID --yes`` (+ ``approve`` when parked in review), timed by
-    ``send.py``'s ``timed``; returns its ``Run``."""
+    ``timed``; returns its ``Run``."""
     with database(pg, env) as (url, on_pg):
         run = timed([*LETTR, "campaign", "send", campaign, "--yes"], on_pg)
         if _status(url, campaign) == "in_review":
@@ -238,21 +240,18 @@ def _check_sent(env: dict[str, str], campaign: str, recipients: int) -> None:
         raise SystemExit(f"on PostgreSQL: {shown['status']}, outbox {shown['outbox']}")
 
 
-def rows(
-    pg: Server, store: Any, key: str, sink: Any, folder: Path, helpers: tuple[Any, ...]
-) -> list[Any]:
+def rows(pg: Server, store: Store, key: str, sink: Sink, folder: Path) -> list[Row]:
     """``store``'s campaign ``key`` on PostgreSQL, one send then the daemons, each counted at
-    ``sink``: two ``Row``s. ``helpers``: send.py's ``timed``, ``check_sink``, ``Row``, ``Run``."""
-    timed, check_sink, row, run = helpers
+    ``sink``: two ``Row``s."""
     n, campaign = store.recipients, store.campaigns[key]
     one_name, daemons_name = names(store.label)
     before = sink.count()
-    one = send_one(pg, campaign, n, store.env, timed)
+    one = send_one(pg, campaign, n, store.env)
     check_sink(sink, before, n, one_name)
     before = sink.count()
     many = send_daemons(pg, campaign, n, store.env, folder / "postgres.log")
     check_sink(sink, before, n, daemons_name)
-    return [row(one_name, n, one), row(daemons_name, n, run(many.wall, many.cpu, 0, ""))]
+    return [Row(one_name, n, one), Row(daemons_name, n, Run(many.wall, many.cpu, 0, ""))]
 
 
 def names(label: str) -> tuple[str, str]:
