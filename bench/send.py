@@ -305,8 +305,7 @@ def bench(
     if pg is not None:
         labels = {w.key: w.label for w in WORKLOADS}
         send_postgres.summary(results, labels, "lettr signed")
-    if small is not None:
-        memory(big_row, small, big)
+    memory(big_row, small, big)
     if options.profile:
         run_profile(unsigned, "short" if "short" in keys else keys[0], folder)
 

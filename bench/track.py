@@ -3,17 +3,19 @@ clicks and one-click unsubscribes from ``wrk`` at rising loads, and what the sto
 
     apt-get install -y wrk        # Debian's wrk (not wrk2: no fixed-rate -R)
     PYTHONPATH=$PWD python bench/track.py [--recipients 100000] [--seconds 20]
-        [--connections 1,2,4,8,16,32,64] [--profile 16] [--dir DIR]
+        [--connections 1,2,4,8,16,32,64] [--profile 16] [--dir DIR] [--template flat|conditional]
 
 A fresh store (``$LETTR_HOME`` in a temp folder) is set up through the commands a user types:
 properties, a list, ``contact import`` of N rows, ``domain add example.com --no-dkim`` verified
 through the loopback DNS responder, ``plan.tier enterprise``, and a campaign with a merge tag
-and three tracked links. It is then prepared, not sent: in a child process the campaign is
-started as ``campaign send`` starts it (the relay check talks to an aiosmtpd on loopback) and
-``prepare_campaign`` writes its N outbox rows (the store's first campaign to more than 5,000
-recipients then waits in review; the tracking server does not care). The same child signs the
-tracking URLs of random rows with the store's own key (``signing``), as messages carry them,
-and writes one request file per step: 70 % opens (``GET /o/T.gif``), 25 % clicks (``GET
+and three tracked links (``--template conditional``: its greeting in an ``{% if %}``, which
+leaves the campaign without a message skeleton, so a click renders its row's message again
+unless the row was clicked lately). It is then prepared, not sent: in a child process the
+campaign is started as ``campaign send`` starts it (the relay check talks to an aiosmtpd on
+loopback) and ``prepare_campaign`` writes its N outbox rows (the store's first campaign to more
+than 5,000 recipients then waits in review; the tracking server does not care). The same child
+signs the tracking URLs of random rows with the store's own key (``signing``), as messages carry
+them, and writes one request file per step: 70 % opens (``GET /o/T.gif``), 25 % clicks (``GET
 /c/T/n``, n a link of the message) and 5 % RFC 8058 unsubscribes (``POST /u/T`` with
 ``List-Unsubscribe=One-Click``), each unsubscribe of a row no earlier step used.
 
@@ -81,7 +83,13 @@ def lettr_command() -> list[str]:
 
 
 def lettr_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LETTR_")}
+    # As an installed lettr runs: with its modules' bytecode (a shell's PYTHONDONTWRITEBYTECODE
+    # would make the server compile lettr's newer modules from source as it starts).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LETTR_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(LETTR_HOME=str(home), NO_COLOR="1", TERM="dumb")
     return env
 
@@ -102,7 +110,19 @@ def free_port() -> int:
 
 
 # -- the store ----------------------------------------------------------------------------------
-def set_up_store(home: Path, recipients: int) -> str:
+# ``--template conditional``: the same message with its greeting in an ``{% if %}``. Such a
+# campaign has no message skeleton (``content.skeleton``), so the server renders a clicked row's
+# message again to find its links instead of filling the skeleton's with the row's tokens.
+TEMPLATES = {
+    "flat": HTML,
+    "conditional": HTML.replace(
+        "<h1>Hello {{ first_name }}</h1>",
+        "<h1>Hello {% if first_name %}{{ first_name }}{% else %}you{% endif %}</h1>",
+    ),
+}
+
+
+def set_up_store(home: Path, recipients: int, template: str = "flat") -> str:
     """A fresh store with N contacts and a campaign to them; returns the campaign's id."""
     from lettr_cli.domains.responder import DnsResponder
 
@@ -127,7 +147,7 @@ def set_up_store(home: Path, recipients: int) -> str:
             dns.publish(record["name"], record["value"])
         run_lettr(home, "domain", "verify", "example.com", "--nameserver", dns.nameserver)
     page = home.parent / "campaign.html"
-    page.write_text(HTML, encoding="utf-8")
+    page.write_text(TEMPLATES[template], encoding="utf-8")
     created = json.loads(
         run_lettr(
             home,
@@ -426,6 +446,13 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=150_000, help="requests in a step's file")
     parser.add_argument("--profile", type=int, default=0, metavar="C")
     parser.add_argument("--dir", type=Path)
+    parser.add_argument(
+        "--template",
+        choices=sorted(TEMPLATES),
+        default="flat",
+        help="flat: merge tags in text only (clicks use the skeleton's links); conditional: "
+        "an {%% if %%} (each clicked row's message is rendered again)",
+    )
     a = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/track.py needs wrk: apt-get install -y wrk")
@@ -433,7 +460,7 @@ def main() -> None:
     with work_folder(a.dir) as folder:
         home = folder / "home"
         began = time.perf_counter()
-        campaign = set_up_store(home, a.recipients)
+        campaign = set_up_store(home, a.recipients, a.template)
         db = home / "lettr.db"
         done = subprocess.run(
             [

@@ -92,6 +92,42 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
+def token_slot(purpose: Purpose) -> str:
+    """What stands for a recipient's token of ``purpose`` until it is put in."""
+    return f"{OPEN}t{purpose.value}{CLOSE}"
+
+
+class SlottedLinks:
+    """Tracked links whose URLs hold token slots (``token_slot``) where a recipient's tokens go:
+    one message's links, made once, and each recipient's by putting their tokens in."""
+
+    def __init__(self, links: tuple[TrackedLink, ...]) -> None:
+        # Each link with its URL (and the URL as written) cut at the token slots.
+        self._links = tuple(
+            (link, _pieces(link.url), None if link.written is None else _pieces(link.written))
+            for link in links
+        )
+
+    def fill(self, token: Callable[[Purpose], str]) -> tuple[TrackedLink, ...]:
+        """The links with the tokens ``token`` gives put in."""
+        tokens: dict[str, str] = {}
+
+        def filled(pieces: Pieces) -> str:
+            for _literal, kind, key in pieces:
+                if kind == "t" and key not in tokens:
+                    tokens[key] = token(Purpose(key))
+            return _fill(pieces, [], tokens)
+
+        found: list[TrackedLink] = []
+        for link, url, written in self._links:
+            if len(url) == 1 and (written is None or len(written) == 1):
+                found.append(link)  # no token in it: the same for everyone
+            else:
+                as_written = None if written is None else filled(written)
+                found.append(replace(link, url=filled(url), written=as_written))
+        return tuple(found)
+
+
 @dataclass(frozen=True)
 class _Wire:
     """The message bytes around the per-recipient slots."""
@@ -140,11 +176,7 @@ class Skeleton:
         self.names = names
         self.html = html
         self.text = text
-        # Each tracked link with its URL (and the URL as written) cut at the token slots.
-        self._links = tuple(
-            (link, _pieces(link.url), None if link.written is None else _pieces(link.written))
-            for link in links
-        )
+        self._links = SlottedLinks(links)
         self.wire = _Wire.build(composer)
         self.domain = composer.content.from_email.rpartition("@")[2]
         self._date = (0, "")
@@ -162,7 +194,7 @@ class Skeleton:
         names = sorted(set(composer.fallbacks) | {"email"})
         slot = {name: f"{OPEN}m{index}{CLOSE}" for index, name in enumerate(names)}
         values = {name: slot[name] for name in composer.fallbacks}
-        links = Links(composer.sender.base_url, lambda purpose: f"{OPEN}t{purpose.value}{CLOSE}")
+        links = Links(composer.sender.base_url, token_slot)
         rendered = composer.render(slot["email"], values, links)
         # A merge value inside a tag (an href, a style) could change what the pipeline does.
         inside = [tag.group(0) for tag in _TAG.finditer(rendered.html)]
@@ -176,25 +208,7 @@ class Skeleton:
         """The tracked links of a recipient's message (``Composer.links_for``'s), with their
         tokens put in: what a click needs, without rendering the message again. No merge value
         stands in a link (``plan``), so only the tokens differ from one recipient to the next."""
-        tokens: dict[str, str] = {}
-
-        def filled(pieces: Pieces) -> str:
-            for _literal, kind, key in pieces:
-                if kind == "t" and key not in tokens:
-                    tokens[key] = token(Purpose(key))
-            return _fill(pieces, [], tokens)
-
-        found: list[TrackedLink] = []
-        for link, url, written in self._links:
-            if len(url) == 1 and (written is None or len(written) == 1):
-                found.append(link)  # no token in it: the same for everyone
-            else:
-                found.append(
-                    replace(
-                        link, url=filled(url), written=None if written is None else filled(written)
-                    )
-                )
-        return tuple(found)
+        return self._links.fill(token)
 
     def message(
         self,

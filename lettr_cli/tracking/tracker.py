@@ -18,6 +18,7 @@ from lettr_cli.campaigns import lifecycle
 from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
 from lettr_cli.content.compose import Composer, Links, Rendered
 from lettr_cli.content.html import TrackedLink
+from lettr_cli.content.link_plans import LinkPlans
 from lettr_cli.content.skeleton import Skeleton
 from lettr_cli.errors import LettrError
 from lettr_cli.signing.tokens import Purpose, Signer, Token
@@ -51,6 +52,7 @@ class Tracker:
         self._signer: Signer | None = None
         self._composers: dict[str, Composer] = {}
         self._skeletons: dict[str, Skeleton | None] = {}
+        self._link_plans: dict[str, LinkPlans | None] = {}
         self._links: OrderedDict[int, tuple[TrackedLink, ...]] = OrderedDict()
         self.writer = GroupWriter(self.store, write_all=self._write_group)
         self._load_keys()
@@ -134,7 +136,10 @@ class Tracker:
         skeleton = self._skeleton(row.campaign_id, composer)
         if skeleton is not None:  # the campaign's links, with the row's tokens put in
             return skeleton.links(links.token_for)
+        plans = self._plans(row.campaign_id, composer)
         try:
+            if plans is not None:  # rendered once per combination of the values it reads
+                return plans.links(row.email, row.merge_values, links.token_for)
             found = composer.links_for(row.email, row.merge_values, links)
         except LettrError:
             return None
@@ -159,6 +164,17 @@ class Tracker:
             with self._lock:
                 self._skeletons[campaign_id] = found
         return self._skeletons[campaign_id]
+
+    def _plans(self, campaign_id: str, composer: Composer) -> LinkPlans | None:
+        """The frozen campaign's link plans (``content.link_plans``); None while its content
+        may still change, or when its built-in links are not simply printed."""
+        if campaign_id not in self._composers:
+            return None
+        if campaign_id not in self._link_plans:
+            found = LinkPlans.plan(composer)
+            with self._lock:
+                self._link_plans[campaign_id] = found
+        return self._link_plans[campaign_id]
 
     def render_sample(self, campaign_id: str, token: str) -> Rendered | None:
         composer = self.composer(campaign_id)
