@@ -59,6 +59,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from send_measure import lettr_env  # the environment of a timed lettr, as bench/send.py's
+
 HERE = Path(__file__).resolve()
 LUA = HERE.with_name("track.lua")
 MIX = (("o", 70), ("c", 25), ("u", 5))
@@ -80,18 +82,6 @@ HTML = """<!DOCTYPE html>
 def lettr_command() -> list[str]:
     script = Path(sys.executable).with_name("lettr")
     return [str(script)] if script.exists() else [sys.executable, "-m", "lettr_cli"]
-
-
-def lettr_env(home: Path) -> dict[str, str]:
-    # As an installed lettr runs: with its modules' bytecode (a shell's PYTHONDONTWRITEBYTECODE
-    # would make the server compile lettr's newer modules from source as it starts).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("LETTR_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    env.update(LETTR_HOME=str(home), NO_COLOR="1", TERM="dumb")
-    return env
 
 
 def run_lettr(home: Path, *args: str) -> str:
