@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import re
-from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -190,50 +189,3 @@ def test_the_preferences_link_lands_where_the_full_path_puts_it() -> None:
     link = f"https://t.example.com/p/{SIGNER.for_row(Purpose.PREFERENCES, 42)}"
     # once written by the template, once in the automatic footer (no unsubscribe link here)
     assert html.get_content().count(link) == 2
-
-
-def links_by_render(c: Composer, address: str, values: dict[str, Any], row: int) -> Any:
-    return c.links_for(address, values, Links(c.sender.base_url, lambda p: SIGNER.for_row(p, row)))
-
-
-UTM_HTML = HTML.replace(
-    "</body>", "<p><a href='{{ unsubscribe_link }}'>Leave</a> {{ preferences_link }}</p></body>"
-)
-
-
-@settings(max_examples=100, deadline=None)
-@given(first_name=values_text, city=st.one_of(st.none(), values_text), row=st.integers(1, 10**9))
-def test_a_skeletons_links_are_those_a_render_finds(
-    first_name: str, city: str | None, row: int
-) -> None:
-    """What the tracking server redirects a click to (``Skeleton.links``) is link n of the
-    message as rendering finds it, for any merge values: own pages with the row's tokens, the
-    opted-out link, the UTM-tagged targets and the URLs as written."""
-    for html in (HTML, UTM_HTML):
-        c = composer(html=html)
-        skeleton = Skeleton.plan(c)
-        assert skeleton is not None
-        values = {"first_name": first_name, "city": city}
-        expected = links_by_render(c, "ann@example.org", values, row)
-        assert skeleton.links(lambda p: SIGNER.for_row(p, row)) == expected
-
-
-def test_a_skeletons_links_carry_utm_tags_and_each_rows_tokens() -> None:
-    from lettr_cli.content.utm import Utm
-
-    c = composer(html=UTM_HTML)
-    tagged = Composer(
-        replace(c.content, utm=Utm(source="lettr", medium="email", campaign="winter")),
-        c.sender,
-        c.fallbacks,
-    )
-    skeleton = Skeleton.plan(tagged)
-    assert skeleton is not None
-    for row in (1, 2):
-        links = skeleton.links(lambda p, row=row: SIGNER.for_row(p, row))
-        assert links == links_by_render(tagged, "a@example.org", {}, row)
-        assert links[0].url.startswith("https://example.com/a?x=1&y=2&utm_source=lettr")
-        assert links[0].as_written == "https://example.com/a?x=1&y=2"
-        web_version = f"https://t.example.com/v/{SIGNER.for_row(Purpose.VIEW, row)}"
-        leave = f"https://t.example.com/u/{SIGNER.for_row(Purpose.UNSUBSCRIBE, row)}"
-        assert [(link.own, link.url) for link in links[1:]] == [(True, web_version), (True, leave)]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -17,10 +18,10 @@ from tests.conftest import engine_location
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     found = Store(engine_location(request, tmp_path / "lettr.db"), busy_timeout=1)
-    request.addfinalizer(found.engine.dispose)
-    return found
+    yield found
+    found.engine.dispose()
 
 
 def hold_every_connection(store: Store, stack: ExitStack) -> int:
@@ -44,13 +45,11 @@ def test_an_exhausted_pool_is_store_unavailable_and_passes(store: Store) -> None
         held = hold_every_connection(store, stack)
         assert held >= 8  # PostgreSQL's 4 + 4, SQLAlchemy's 5 + 10 on SQLite
         began = time.monotonic()
-        with pytest.raises(StoreUnavailable) as raised:
-            with store.write() as session:
-                session.execute(sa.text("INSERT INTO kept VALUES (2)"))
+        with pytest.raises(StoreUnavailable) as raised, store.write() as session:
+            session.execute(sa.text("INSERT INTO kept VALUES (2)"))
         waited = time.monotonic() - began
-        with pytest.raises(StoreUnavailable):
-            with store.read() as session:
-                session.execute(sa.text("SELECT n FROM kept"))
+        with pytest.raises(StoreUnavailable), store.read() as session:
+            session.execute(sa.text("SELECT n FROM kept"))
     assert raised.value.code == "store_unavailable"
     message = raised.value.message
     assert "stayed in use for 1 s (store.busy_timeout)" in message

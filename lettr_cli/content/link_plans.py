@@ -2,18 +2,19 @@
 server under a burst"): what a click needs when the campaign has no message skeleton.
 
 A click is redirected to link n of the message its row got, so the server must know that
-message's links. A campaign with a skeleton (``content.skeleton``) has the same links for
-everyone but the tokens. Any other campaign (an ``{% if %}``, a filter, a merge tag in a link)
-would have its row's message rendered again, CSS inlining included, for each clicked row.
+message's links; rendering the row's message again (CSS inlining included) for each clicked
+row would cost more than everything else a click does.
 
 Rendering is a function of the merge values the HTML reads, the campaign's content and
 fallbacks (frozen once it is prepared) and the row's tokens. So the links are rendered once per
 combination of the values the HTML reads, with token slots (``skeleton.token_slot``) in place
-of the tokens, and each row's links are those with its tokens put in. That holds only where a
-token is printed as it is: a built-in link (``{{ unsubscribe_link }}``) used in any other way
-(``{% if unsubscribe_link %}``, a filter) could make a slot render differently from a token,
-and then ``plan`` gives no plans (the caller renders each row). A value the contact lacks is
-keyed apart from any value it could have (``{% if city %}`` tells them apart).
+of the tokens, and each row's links are those with its tokens put in. A campaign with a message
+skeleton (``content.skeleton``: merge tags only in text, none in a link) has one combination:
+its links are the same for everyone but the tokens. That holds only where a token is printed
+as it is: a built-in link (``{{ unsubscribe_link }}``) used in any other way (``{% if
+unsubscribe_link %}``, a filter) could make a slot render differently from a token, and then
+``plan`` gives no plans (the caller renders each row). A value the contact lacks is keyed
+apart from any value it could have (``{% if city %}`` tells them apart).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from lettr_cli.content.compose import Composer, Links, merge_values
 from lettr_cli.content.html import TrackedLink
 from lettr_cli.content.missing import Missing
 from lettr_cli.content.sandbox import environment
-from lettr_cli.content.skeleton import SlottedLinks, token_slot
+from lettr_cli.content.skeleton import Skeleton, SlottedLinks, token_slot
 from lettr_cli.signing.tokens import Purpose
 
 OWN_LINKS = ("unsubscribe_link", "webversion_link", "preferences_link")
@@ -63,6 +64,8 @@ class LinkPlans:
         used = sum(1 for name in tree.find_all(nodes.Name) if name.name in OWN_LINKS)
         if used != printed:
             return None
+        if Skeleton.plan(composer) is not None:
+            return cls(composer, [])  # no merge value changes the links, only the tokens
         names = sorted(set(meta.find_undeclared_variables(tree)) - set(OWN_LINKS))
         return cls(composer, names)
 

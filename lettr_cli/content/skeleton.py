@@ -164,19 +164,11 @@ class _Wire:
 class Skeleton:
     """One campaign's messages, each built by substitution."""
 
-    def __init__(
-        self,
-        composer: Composer,
-        names: list[str],
-        html: Pieces,
-        text: Pieces,
-        links: tuple[TrackedLink, ...] = (),
-    ) -> None:
+    def __init__(self, composer: Composer, names: list[str], html: Pieces, text: Pieces) -> None:
         self.composer = composer
         self.names = names
         self.html = html
         self.text = text
-        self._links = SlottedLinks(links)
         self.wire = _Wire.build(composer)
         self.domain = composer.content.from_email.rpartition("@")[2]
         self._date = (0, "")
@@ -201,14 +193,7 @@ class Skeleton:
         inside += [link.url for link in rendered.links]
         if any(f"{OPEN}m" in piece for piece in inside):
             return None
-        pieces = (_pieces(rendered.html), _pieces(rendered.text))
-        return cls(composer, names, *pieces, links=rendered.links)
-
-    def links(self, token: Callable[[Purpose], str]) -> tuple[TrackedLink, ...]:
-        """The tracked links of a recipient's message (``Composer.links_for``'s), with their
-        tokens put in: what a click needs, without rendering the message again. No merge value
-        stands in a link (``plan``), so only the tokens differ from one recipient to the next."""
-        return self._links.fill(token)
+        return cls(composer, names, _pieces(rendered.html), _pieces(rendered.text))
 
     def message(
         self,

@@ -1,6 +1,6 @@
 """What the tracking endpoints share (``Tracker``): the store, the signer, the compiled content
-of prepared campaigns, the tracked links of recently clicked rows, and the writer that groups the
-hot endpoints' writes (``tracking.group_writer``). No web imports here."""
+of prepared campaigns and their link plans (``content.link_plans``), and the writer that groups
+the hot endpoints' writes (``tracking.group_writer``). No web imports here."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from lettr_cli.campaigns.rendering import SAMPLE_EMAIL, composer_for
 from lettr_cli.content.compose import Composer, Links, Rendered
 from lettr_cli.content.html import TrackedLink
 from lettr_cli.content.link_plans import LinkPlans
-from lettr_cli.content.skeleton import Skeleton
 from lettr_cli.errors import LettrError
 from lettr_cli.signing.tokens import Purpose, Signer, Token
 from lettr_cli.store.tables import Campaign, TrackingKey
@@ -36,9 +35,11 @@ LINKS_KEPT = 10_000  # rows whose tracked links are kept for their next click
 class Tracker:
     """What the endpoints share: the store, the signer (reloaded when a token names a key
     this process has not seen, so `config rotate-secret` needs no restart), and each
-    prepared campaign's compiled content (its content and fallbacks are frozen by then), the
-    tracked links of recently clicked rows (a row's snapshot is frozen too), and the writer that
-    groups opens, clicks and unsubscribes into few commits (``tracking.group_writer``)."""
+    prepared campaign's compiled content (its content and fallbacks are frozen by then) with its
+    link plans (a click's links without rendering the row's message; the tracked links of
+    recently clicked rows where a campaign has none: a row's snapshot is frozen too), and the
+    writer that groups opens, clicks and unsubscribes into few commits
+    (``tracking.group_writer``)."""
 
     def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
         self.workspace = workspace
@@ -51,7 +52,6 @@ class Tracker:
         self._lock = threading.Lock()
         self._signer: Signer | None = None
         self._composers: dict[str, Composer] = {}
-        self._skeletons: dict[str, Skeleton | None] = {}
         self._link_plans: dict[str, LinkPlans | None] = {}
         self._links: OrderedDict[int, tuple[TrackedLink, ...]] = OrderedDict()
         self.writer = GroupWriter(self.store, write_all=self._write_group)
@@ -124,8 +124,9 @@ class Tracker:
             return None
 
     def links_of(self, row: Recipient) -> tuple[TrackedLink, ...] | None:
-        """The tracked links of the row's message (those ``render_row`` gives), kept for the
-        row's next click once the campaign's content is frozen; None when it cannot be made."""
+        """The tracked links of the row's message (those ``render_row`` gives): from the
+        campaign's link plans once its content is frozen, else rendered (and, frozen, kept for
+        the row's next click); None when they cannot be made."""
         cached = self._links.get(row.row_id)
         if cached is not None:
             return cached
@@ -133,12 +134,9 @@ class Tracker:
         if composing is None:
             return None
         composer, links = composing
-        skeleton = self._skeleton(row.campaign_id, composer)
-        if skeleton is not None:  # the campaign's links, with the row's tokens put in
-            return skeleton.links(links.token_for)
         plans = self._plans(row.campaign_id, composer)
         try:
-            if plans is not None:  # rendered once per combination of the values it reads
+            if plans is not None:  # the campaign's links, with the row's tokens put in
                 return plans.links(row.email, row.merge_values, links.token_for)
             found = composer.links_for(row.email, row.merge_values, links)
         except LettrError:
@@ -150,28 +148,16 @@ class Tracker:
                     self._links.popitem(last=False)
         return found
 
-    def _skeleton(self, campaign_id: str, composer: Composer) -> Skeleton | None:
-        """The frozen campaign's message skeleton, when its links hold no merge value (then
-        every row's links are the skeleton's with the row's tokens, as the sending engine
-        built its messages); None otherwise, or while the content may still change."""
-        if campaign_id not in self._composers:
-            return None
-        if campaign_id not in self._skeletons:
-            try:
-                found = Skeleton.plan(composer)
-            except LettrError:
-                found = None
-            with self._lock:
-                self._skeletons[campaign_id] = found
-        return self._skeletons[campaign_id]
-
     def _plans(self, campaign_id: str, composer: Composer) -> LinkPlans | None:
         """The frozen campaign's link plans (``content.link_plans``); None while its content
         may still change, or when its built-in links are not simply printed."""
         if campaign_id not in self._composers:
             return None
         if campaign_id not in self._link_plans:
-            found = LinkPlans.plan(composer)
+            try:
+                found = LinkPlans.plan(composer)
+            except LettrError:  # the skeleton's trial render refused
+                found = None
             with self._lock:
                 self._link_plans[campaign_id] = found
         return self._link_plans[campaign_id]
