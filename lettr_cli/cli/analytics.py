@@ -8,12 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from lettr_cli.cli.command import JsonFlag
+from lettr_cli.cli.inputs import CampaignRef
 from lettr_cli.cli.output import emit_json, emit_line, say, show_table, warn
 from lettr_cli.cli.runtime import workspace
-
-Ref = Annotated[
-    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
-]
 
 
 def _percent(value: float | None) -> str:
@@ -26,7 +23,7 @@ def _verdict(healthy: bool | None) -> str:
 
 def report(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Also write a self-contained HTML page to this file."),
@@ -120,7 +117,7 @@ def _print_resends(body: dict[str, Any]) -> None:
 
 def events(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     event_type: Annotated[
         str | None,
         typer.Option(

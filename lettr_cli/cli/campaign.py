@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli import analytics as analytics_commands
-from lettr_cli.cli import campaign_list, campaign_preview
+from lettr_cli.cli import campaign_list, campaign_preview, campaign_review
 from lettr_cli.cli import resend as resend_commands
 from lettr_cli.cli import schedule as schedule_commands
 from lettr_cli.cli import sending as sending_commands
+from lettr_cli.cli.campaign_review import audience_text
 from lettr_cli.cli.campaign_utm import (
     UtmCampaign,
     UtmFlag,
@@ -20,12 +21,11 @@ from lettr_cli.cli.campaign_utm import (
     utm_text,
 )
 from lettr_cli.cli.command import JsonFlag, LettrTyper, YesFlag
-from lettr_cli.cli.inputs import read_text
+from lettr_cli.cli.inputs import CampaignRef, read_text
 from lettr_cli.cli.output import (
     confirm_checked,
     emit_deleted,
     emit_json,
-    emit_line,
     say,
     show_table,
 )
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 app = LettrTyper(help="Write, review and send campaigns.")
 
-Ref = Annotated[
-    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
-]
 Subject = Annotated[str | None, typer.Option("--subject", help="The subject line.")]
 FromEmail = Annotated[
     str | None, typer.Option("--from-email", help="The sender's address (on a verified domain).")
@@ -101,7 +98,7 @@ def _print(body: dict[str, Any], as_json: bool) -> None:
     template = body["template"]
     rows.append(["template", f"{template['name']} v{template['version']}" if template else ""])
     audience = body["audience"]
-    rows.append(["audience", _audience_text(audience)])
+    rows.append(["audience", audience_text(audience)])
     rows.append(["tracking", f"opens {'on' if body['track_opens'] else 'off'}, "
                              f"clicks {'on' if body['track_clicks'] else 'off'}"])  # fmt: skip
     rows.append(["utm", utm_text(body["utm"])])
@@ -112,17 +109,6 @@ def _print(body: dict[str, Any], as_json: bool) -> None:
     if body.get("in_doubt_recipients"):
         rows.append(["in_doubt", ", ".join(body["in_doubt_recipients"])])
     show_table(["field", "value"], rows)
-
-
-def _audience_text(audience: dict[str, Any]) -> str:
-    if audience["all"]:
-        return "all subscribed contacts"
-    parts = [f"list {n}" for n in audience["lists"]] + [
-        f"segment {n}" for n in audience["segments"]
-    ]
-    if audience.get("where"):
-        parts.append(f"contacts where {audience['where']}")
-    return ", ".join(parts) or "(none chosen yet)"
 
 
 @app.command("create")
@@ -182,7 +168,7 @@ def create(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
     subject: Subject = None,
     from_email: FromEmail = None,
@@ -215,7 +201,7 @@ def edit(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     watch: Annotated[
         bool, typer.Option("--watch", help="Follow a send from another terminal until it ends.")
     ] = False,
@@ -245,7 +231,7 @@ app.command("resend")(resend_commands.resend)
 @app.command("duplicate")
 def duplicate(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     name: Annotated[str | None, typer.Option("--name", help="The copy's name.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -259,7 +245,9 @@ def duplicate(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag = False) -> None:
+def delete(
+    ctx: typer.Context, ref: CampaignRef, yes: YesFlag = False, as_json: JsonFlag = False
+) -> None:
     """Delete a draft or failed campaign."""
     from lettr_cli.campaigns.campaigns import deletable_campaign, delete_campaign
 
@@ -278,125 +266,10 @@ def delete(ctx: typer.Context, ref: Ref, yes: YesFlag = False, as_json: JsonFlag
 app.command("preview")(campaign_preview.preview)
 
 
-@app.command("check")
-def check(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
-    """Look for problems in the content: errors stop a send (exit 1), warnings advise (exit 0)."""
-    from lettr_cli.campaigns.campaigns import find_campaign
-    from lettr_cli.campaigns.check import check_campaign
-    from lettr_cli.errors import ValidationError
-
-    ws = workspace(ctx)
-    with ws.store.write() as session:
-        found = check_campaign(session, find_campaign(session, ref), ws.settings())
-    if as_json:
-        emit_json(found.to_json())
-    else:
-        rows = [["error", f["code"], f["message"]] for f in found.errors]
-        rows += [["warning", f["code"], f["message"]] for f in found.warnings]
-        if rows:
-            show_table(["level", "code", "message"], rows)
-        else:
-            say("No findings.")
-    if found.errors:
-        raise ValidationError(
-            f"the content check found {len(found.errors)} error(s)",
-            errors={"content": [f["message"] for f in found.errors]},
-        )
-
-
-@app.command("test")
-def send_test(
-    ctx: typer.Context,
-    ref: Ref,
-    to: Annotated[
-        list[str], typer.Option("--to", help="Send a test to this address (repeatable).")
-    ],
-    as_email: Annotated[
-        str | None, typer.Option("--as", help="Render for this contact (default: sample data).")
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Send real test messages ([Test] subject, never tracked or counted)."""
-    import asyncio
-
-    from lettr_cli.campaigns.test_sends import send_tests
-    from lettr_cli.errors import TransmissionFailed
-
-    result = asyncio.run(send_tests(workspace(ctx), ref, to, as_email))
-    if as_json:
-        emit_json(result.to_json())
-    else:
-        for address in result.sent:
-            say(f"sent to {address}")
-    if result.refused:
-        refusals = "; ".join(f"{r['email']}: {r['reply']}" for r in result.refused)
-        raise TransmissionFailed(f"the relay refused {len(result.refused)} test(s): {refusals}")
-
-
-@app.command("audience")
-def audience(
-    ctx: typer.Context,
-    ref: Ref,
-    everyone: Annotated[bool, typer.Option("--all", help="Every subscribed contact.")] = False,
-    lists: Annotated[list[str] | None, typer.Option("--list", help="Members of this list.")] = None,
-    segments: Annotated[
-        list[str] | None, typer.Option("--segment", help="Members of this segment.")
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Choose who gets a draft: replaces its audience and prints the estimate."""
-    from lettr_cli.campaigns.audience import audience_json, estimate, set_audience
-    from lettr_cli.campaigns.campaigns import find_campaign
-
-    with workspace(ctx).store.write() as session:
-        campaign = set_audience(
-            session,
-            find_campaign(session, ref),
-            everyone=everyone,
-            lists=lists or (),
-            segments=segments or (),
-        )
-        body = {
-            **audience_json(session, campaign),
-            "estimated_recipients": estimate(session, campaign),
-        }
-    if as_json:
-        emit_json(body)
-    else:
-        emit_line(f"Audience: {_audience_text(body)}")
-        emit_line(
-            f"Estimated recipients (subscribed, de-duplicated): {body['estimated_recipients']}"
-        )
-
-
-@app.command("review")
-def review(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
-    """The Review step: what would go out, to how many, and anything that would stop it."""
-    import asyncio
-
-    from lettr_cli.delivery.review import review as review_campaign
-
-    summary = asyncio.run(review_campaign(workspace(ctx), ref))
-    if as_json:
-        emit_json(summary.to_json())
-    else:
-        sender = f"{summary.from_name or ''} <{summary.from_email or '?'}>".strip()
-        show_table(["", ""], [
-            ["Subject", summary.subject], ["From", sender], ["Reply-To", summary.reply_to],
-            ["Audience", _audience_text(summary.audience)],
-            ["Recipients", f"about {summary.estimated_recipients} (subscribed, de-duplicated)"],
-            ["Schedule", summary.scheduled_at or "not scheduled (send now)"],
-        ])  # fmt: skip
-        for item in summary.errors():
-            say(f"✗ [{item['code']}] {item['message']}")
-        for item in summary.warnings:
-            say(f"! [{item['code']}] {item['message']}")
-        if summary.sendable:
-            say("Ready to send.")
-    if summary.refusals:
-        raise summary.refusals[0]
-
-
+app.command("check")(campaign_review.check)
+app.command("test")(campaign_review.send_test)
+app.command("audience")(campaign_review.audience)
+app.command("review")(campaign_review.review)
 app.command("send")(sending_commands.send)
 app.command("schedule")(schedule_commands.schedule)
 app.command("unschedule")(schedule_commands.unschedule)

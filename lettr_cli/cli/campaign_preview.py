@@ -8,17 +8,14 @@ from typing import Annotated
 import typer
 
 from lettr_cli.cli.command import JsonFlag
+from lettr_cli.cli.inputs import CampaignRef
 from lettr_cli.cli.output import emit_json, emit_line, say, show_table
 from lettr_cli.cli.runtime import workspace
-
-Ref = Annotated[
-    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
-]
 
 
 def preview(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     as_email: Annotated[
         str | None, typer.Option("--as", help="Render for this contact (default: sample data).")
     ] = None,

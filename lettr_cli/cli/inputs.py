@@ -1,5 +1,5 @@
-"""Reading what operators hand to commands: files named on the command line, or stdin, and the
-options every server command shares."""
+"""Reading what operators hand to commands: files named on the command line, or stdin, the
+options every server command shares, and the argument that names a campaign."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ ListenHost = Annotated[
 ]
 AnyPort = Annotated[
     int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one and says it.")
+]
+CampaignRef = Annotated[
+    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
 ]
 
 

@@ -7,12 +7,10 @@ from typing import Annotated
 import typer
 
 from lettr_cli.cli.command import JsonFlag
+from lettr_cli.cli.inputs import CampaignRef
 from lettr_cli.cli.output import emit_json, emit_line, say
 from lettr_cli.cli.runtime import workspace
 
-Ref = Annotated[
-    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
-]
 At = Annotated[
     str,
     typer.Option(
@@ -32,7 +30,7 @@ Tz = Annotated[
 
 
 def schedule(
-    ctx: typer.Context, ref: Ref, at: At, tz: Tz = None, as_json: JsonFlag = False
+    ctx: typer.Context, ref: CampaignRef, at: At, tz: Tz = None, as_json: JsonFlag = False
 ) -> None:
     """Schedule a draft to go out at a time, or move a scheduled campaign to a new time."""
     import asyncio
@@ -53,7 +51,7 @@ def schedule(
         emit_line(f"Campaign '{campaign.name}' ({campaign.id[:8]}) is scheduled.")
 
 
-def unschedule(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+def unschedule(ctx: typer.Context, ref: CampaignRef, as_json: JsonFlag = False) -> None:
     """Take a scheduled campaign off the schedule: it becomes an editable draft again."""
     from lettr_cli.campaigns.scheduling import unschedule as unschedule_campaign
     from lettr_cli.delivery.objects import campaign_json

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lettr_cli.cli.command import JsonFlag, YesFlag
+from lettr_cli.cli.inputs import CampaignRef
 from lettr_cli.cli.output import confirm_checked, emit_json, emit_line, say
 from lettr_cli.cli.runtime import workspace
 
@@ -15,9 +16,6 @@ if TYPE_CHECKING:
     from lettr_cli.delivery.leases import Holder, LeaseHandle
     from lettr_cli.workspace import Workspace
 
-Ref = Annotated[
-    str, typer.Argument(help="The campaign's id, name, or an id prefix (6+ characters).")
-]
 Detach = Annotated[
     bool,
     typer.Option("--detach", help="Return once the campaign is queued; `lettr daemon tick` sends."),
@@ -77,7 +75,7 @@ def follow(ws: Workspace, campaign_id: str, taken: LeaseHandle | Holder, as_json
 
 def send(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     detach: Detach = False,
     yes: YesFlag = False,
     as_json: JsonFlag = False,
@@ -108,7 +106,7 @@ def send(
 
 
 def approve(
-    ctx: typer.Context, ref: Ref, detach: Detach = False, as_json: JsonFlag = False
+    ctx: typer.Context, ref: CampaignRef, detach: Detach = False, as_json: JsonFlag = False
 ) -> None:
     """Let a campaign in review go on sending (and send it now, unless --detach)."""
     from lettr_cli.delivery.control import approve as approve_campaign
@@ -125,7 +123,7 @@ def approve(
 
 def reject(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept as the failure reason).")],
     yes: YesFlag = False,
     as_json: JsonFlag = False,
@@ -147,7 +145,7 @@ def reject(
 
 def retry(
     ctx: typer.Context,
-    ref: Ref,
+    ref: CampaignRef,
     in_doubt: Annotated[
         bool, typer.Option("--in-doubt", help="Send again to the rows whose outcome is unknown.")
     ] = False,
