@@ -225,7 +225,15 @@ class CampaignRun:
             asyncio.create_task(self.connections.connection()) for _ in range(concurrency)
         ]
         try:
-            await self._produce(queue, spec)
+            try:
+                await self._produce(queue, spec)
+            except StoreUnavailable as exc:
+                # A claim or a flush met the store's trouble (a full disk). Messages whose mark
+                # was committed are on their way: cancelling them would leave rows `sending`
+                # that were never sent. The run halts as when a connection meets it (queued
+                # rows are released, not sent), lets those messages finish, and raises it at
+                # its end.
+                self.connections.store_failure = self.connections.store_failure or exc
             for _ in connections:
                 await queue.put(None)
             drain = float(self.settings.integer("sending.drain_seconds"))
