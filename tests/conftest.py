@@ -199,16 +199,11 @@ def pg_server() -> Iterator[Any]:
 
     With LETTR_TEST_REQUIRE_PG=1 (.ci/run sets it) a missing server fails instead of skipping.
     """
-    from tests.pg_server import PgServer, Unavailable
+    from tests.pg_server import Unavailable, start_or_why
 
-    server = PgServer()
-    try:
-        server.start()
-    except Unavailable as exc:
-        server.stop()
-        if os.environ.get("LETTR_TEST_REQUIRE_PG") == "1":
-            raise
-        yield exc
+    server = start_or_why()
+    if isinstance(server, Unavailable):
+        yield server
         return
     try:
         yield server

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 BINARIES = ("initdb", "pg_ctl", "postgres")
 SUPERUSER = "lettr_test"
@@ -178,3 +179,16 @@ class PgServer:
                 timeout=60,
             )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_or_why(**options: Any) -> PgServer | Unavailable:
+    """A started ``PgServer(**options)``, or why there is none (``Unavailable``); with
+    LETTR_TEST_REQUIRE_PG=1 (``.ci/run`` sets it) a missing server raises instead."""
+    server = PgServer(**options)
+    try:
+        return server.start()
+    except Unavailable as exc:
+        server.stop()
+        if os.environ.get("LETTR_TEST_REQUIRE_PG") == "1":
+            raise
+        return exc

@@ -7,7 +7,6 @@ was refused a connection; each address arrives once; and several daemons sent.""
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -40,16 +39,11 @@ REFUSED = ("too many clients", "no free connection", "store_unavailable", "canno
 @pytest.fixture(scope="module")
 def default_server() -> Iterator[object]:
     """A PostgreSQL of this module's own at the server's default max_connections."""
-    from tests.pg_server import PgServer, Unavailable
+    from tests.pg_server import Unavailable, start_or_why
 
-    server = PgServer(max_connections=None)
-    try:
-        server.start()
-    except Unavailable as exc:
-        server.stop()
-        if os.environ.get("LETTR_TEST_REQUIRE_PG") == "1":
-            raise
-        pytest.skip(f"no PostgreSQL here: {exc}")
+    server = start_or_why(max_connections=None)
+    if isinstance(server, Unavailable):
+        pytest.skip(f"no PostgreSQL here: {server}")
     try:
         yield server
     finally:

@@ -212,7 +212,8 @@ class Store:
         final write. Afterwards the connection is closed rather than pooled: its temporary
         tables and its cache go with it.
         """
-        conn = self.engine.connect()
+        with self._pooled():
+            conn = self.engine.connect()
         try:
             if not self.on_server:
                 with conn.begin():

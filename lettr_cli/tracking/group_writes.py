@@ -153,15 +153,7 @@ def write_group(conn: Connection, items: Sequence[Item], links_of: LinksOf) -> l
     ids = sorted({item.row_id for item in items})
     rows: dict[int, _Row] = {}
     for found in conn.execute(_READ, {"b_ids": ids}) if ids else ():
-        recipient = Recipient(
-            row_id=int(found.id),
-            campaign_id=str(found.campaign_id),
-            contact_id=str(found.contact_id),
-            email=str(found.email),
-            merge_values=dict(found.merge_values or {}),
-            accepted_at=found.accepted_at,
-            unsubscribed_at=found.unsubscribed_at,
-        )
+        recipient = recording.recipient_of(found)
         firsts = {column: getattr(found, column) is None for column in FIRSTS}
         rows[recipient.row_id] = _Row(recipient, firsts)
     group = _Group()

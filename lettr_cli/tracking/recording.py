@@ -90,8 +90,11 @@ def find_row(store: Store, row_id: int) -> Recipient | None:
 def find_row_in(conn: Connection, row_id: int) -> Recipient | None:
     """The row as the tracking server needs it, read on ``conn`` (inside its transaction)."""
     row = conn.execute(_FIND_ROW, {"b_row_id": row_id}).first()
-    if row is None:
-        return None
+    return None if row is None else recipient_of(row)
+
+
+def recipient_of(row: Any) -> Recipient:
+    """The ``Recipient`` of a row read with ``RECIPIENT_COLUMNS``."""
     return Recipient(
         row_id=int(row.id),
         campaign_id=str(row.campaign_id),

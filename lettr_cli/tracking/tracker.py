@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,17 +28,14 @@ from lettr_cli.tracking.recording import Recipient
 from lettr_cli.workspace import Workspace
 
 _KID = re.compile(r"^[a-z]([0-9]{1,6})\.")
-LINKS_KEPT = 10_000  # rows whose tracked links are kept for their next click
 
 
 class Tracker:
     """What the endpoints share: the store, the signer (reloaded when a token names a key
     this process has not seen, so `config rotate-secret` needs no restart), and each
     prepared campaign's compiled content (its content and fallbacks are frozen by then) with its
-    link plans (a click's links without rendering the row's message; the tracked links of
-    recently clicked rows where a campaign has none: a row's snapshot is frozen too), and the
-    writer that groups opens, clicks and unsubscribes into few commits
-    (``tracking.group_writer``)."""
+    link plans (a click's links without rendering the row's message), and the writer that
+    groups opens, clicks and unsubscribes into few commits (``tracking.group_writer``)."""
 
     def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
         self.workspace = workspace
@@ -53,7 +49,6 @@ class Tracker:
         self._signer: Signer | None = None
         self._composers: dict[str, Composer] = {}
         self._link_plans: dict[str, LinkPlans | None] = {}
-        self._links: OrderedDict[int, tuple[TrackedLink, ...]] = OrderedDict()
         self.writer = GroupWriter(self.store, write_all=self._write_group)
         self._load_keys()
 
@@ -125,11 +120,8 @@ class Tracker:
 
     def links_of(self, row: Recipient) -> tuple[TrackedLink, ...] | None:
         """The tracked links of the row's message (those ``render_row`` gives): from the
-        campaign's link plans once its content is frozen, else rendered (and, frozen, kept for
-        the row's next click); None when they cannot be made."""
-        cached = self._links.get(row.row_id)
-        if cached is not None:
-            return cached
+        campaign's link plans once its content is frozen, else rendered; None when they cannot
+        be made."""
         composing = self._composing(row)
         if composing is None:
             return None
@@ -138,15 +130,9 @@ class Tracker:
         try:
             if plans is not None:  # the campaign's links, with the row's tokens put in
                 return plans.links(row.email, row.merge_values, links.token_for)
-            found = composer.links_for(row.email, row.merge_values, links)
+            return composer.links_for(row.email, row.merge_values, links)
         except LettrError:
             return None
-        if row.campaign_id in self._composers:  # frozen: the same links every time
-            with self._lock:
-                self._links[row.row_id] = found
-                while len(self._links) > LINKS_KEPT:
-                    self._links.popitem(last=False)
-        return found
 
     def _plans(self, campaign_id: str, composer: Composer) -> LinkPlans | None:
         """The frozen campaign's link plans (``content.link_plans``); None while its content
